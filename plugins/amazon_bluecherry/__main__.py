@@ -1,0 +1,5 @@
+import sys
+
+from amazon_bluecherry.cli import main
+
+sys.exit(main())

@@ -1,0 +1,73 @@
+"""``amazon-bluecherry`` command line.
+
+Each sub-module contributes a group with ``register(subparsers)``; packages outside the
+product (the sandbox) contribute theirs through the ``amazon_bluecherry.commands`` entry
+point, so the product never imports them. Handlers return an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from importlib.metadata import entry_points
+
+# Product command groups, imported lazily so `--help` stays fast.
+_GROUPS = [
+    "amazon_bluecherry.cli.db",
+    "amazon_bluecherry.cli.edi",
+    "amazon_bluecherry.cli.orders",
+]
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line on stderr, exit code attached."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="amazon-bluecherry",
+        description="Amazon Vendor Central <-> CGS BlueCherry integration layer.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in _GROUPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a group not built yet must not break the others
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(subparsers)
+    for entry in entry_points(group="amazon_bluecherry.commands"):
+        try:
+            entry.load()(subparsers)
+        except ImportError as exc:  # sandbox extras not installed: product commands still work
+            logging.getLogger(__name__).debug("command group %s unavailable: %s", entry.name, exc)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(handler(args) or 0)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

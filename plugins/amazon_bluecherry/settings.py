@@ -1,0 +1,87 @@
+"""The one settings model of the integration layer.
+
+Every setting is an environment variable with the ``AB_`` prefix (``AB_DATABASE_URL``,
+``AB_PO_SCHEDULE`` ...). Secrets are never settings: credentials live in Airflow
+connections (``AIRFLOW_CONN_<ID>`` or a secrets backend) and are read by the hooks.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AB_", extra="ignore")
+
+    # --- store -------------------------------------------------------------------------
+    home: Path = Field(
+        default=REPO_ROOT / "var",
+        description="Working folder for the embedded SQLite store and local artefacts.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the integration store; empty means SQLite under `home`.",
+    )
+
+    # --- mappings ----------------------------------------------------------------------
+    mappings_dir: Path = Field(default=REPO_ROOT / "include" / "mappings")
+
+    # --- trading partner identity --------------------------------------------------------
+    partner_id: str = Field(default="AMAZON", description="Amazon's ISA/GS id.")
+    partner_qualifier: str = Field(default="ZZ")
+    vendor_id: str = Field(default="VENDOR", description="Our ISA/GS id at Amazon.")
+    vendor_qualifier: str = Field(default="ZZ")
+    vendor_code: str = Field(default="VENDR", description="Amazon vendor code (REF*CR, file names).")
+    usage_indicator: str = Field(default="T", description="ISA15: P production, T test.")
+
+    # --- connections (ids only; the secrets stay in Airflow) ----------------------------
+    sftp_download_conn_id: str = "amazon_sftp_download"
+    sftp_upload_conn_id: str = "amazon_sftp_upload"
+    bluecherry_conn_id: str = "bluecherry_default"
+    download_dir: str = "/download"
+    upload_dir: str = "/upload"
+    max_inbound_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+
+    # --- order path -----------------------------------------------------------------------
+    po_schedule: str = "*/15 * * * *"
+    poa_schedule: str = "*/15 * * * *"
+    price_tolerance: Decimal = Field(default=Decimal("0"), ge=0, description="Per-each price tolerance.")
+    hold_on_price_mismatch: bool = Field(
+        default=True,
+        description="True: a PO with a price mismatch is held for wholesale; False: loaded at Amazon's price.",
+    )
+    poa_window_hours: int = 24
+    poa_alert_lead_hours: float = 4.0
+    ack_timeout_hours: float = Field(default=4.0, description="A sent document with no 997 after this is flagged.")
+
+    # --- notifications -------------------------------------------------------------------
+    alert_webhook_url: str = Field(default="", description="Slack-compatible webhook; empty = log only.")
+    alert_email_to: str = Field(default="", description="Comma separated; empty = no e-mail.")
+
+    @field_validator("home", "mappings_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'integration.sqlite'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests and the CLI change ``AB_*`` variables at run time; forget the cached model."""
+    get_settings.cache_clear()
