@@ -1,0 +1,438 @@
+"""Streaming X12 reader: separators from the ISA, constant memory, any number of interchanges.
+
+The file is read in chunks (never whole). Separators are taken from each ISA: the element
+separator is the character after ``ISA``, the component separator is ISA16 and the segment
+terminator is whatever follows ISA16 (``~``, a bare newline, ``\\``, ``}``, U+2026 ...).
+CR/LF and indentation between segments are skipped. A UTF-8 BOM is tolerated; the file is
+decoded as UTF-8, or as latin-1 when it is not valid UTF-8.
+
+Three levels of API, from fastest to most convenient:
+
+* :func:`iter_segment_batches` -- lists of raw segment strings (the validator's fast path);
+* :func:`iter_segments` -- one ``(segment, delimiters)`` at a time, elements split;
+* :func:`iter_transaction_sets` -- one transaction set at a time with its interchange and
+  group context, and :func:`read_interchanges` for small files.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from amazon_bluecherry.edi.envelope import (
+    Delimiters,
+    FunctionalGroup,
+    Interchange,
+    Segment,
+    TransactionSet,
+)
+
+__all__ = [
+    "X12Error",
+    "NotX12Error",
+    "Source",
+    "iter_segment_batches",
+    "iter_segments",
+    "iter_transaction_sets",
+    "read_interchanges",
+    "sniff_delimiters",
+]
+
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
+CHUNK_SIZE = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+# The ISA is 106 characters when well formed; ids padded wrongly make it a little shorter
+# or longer, so the header is found by counting separators, never by fixed offsets.
+_HEADER_LOOKAHEAD = 512
+_WHITESPACE = " \t\r\n\x0b\x0c"
+
+
+class X12Error(Exception):
+    """Anything wrong with X12 input that stops it from being read."""
+
+
+class NotX12Error(X12Error):
+    """The input does not start with an ISA segment, or cannot be read at all."""
+
+
+@dataclass(frozen=True)
+class _Header:
+    delimiters: Delimiters
+    length: int  # characters from "ISA" through the segment terminator
+
+
+def sniff_delimiters(text: str) -> _Header:
+    """Read the separators from an ISA at the start of ``text``.
+
+    Raises NotX12Error when ``text`` does not begin with a readable ISA header.
+    """
+    if not text.startswith("ISA"):
+        raise NotX12Error(f"input does not start with an ISA segment (starts with {text[:20]!r})")
+    if len(text) < 4:
+        raise NotX12Error("ISA segment is truncated")
+    element = text[3]
+    if element.isalnum() or element in _WHITESPACE:
+        raise NotX12Error(f"ISA element separator {element!r} is not a valid separator")
+    pos = 3
+    for _ in range(15):
+        pos = text.find(element, pos + 1)
+        if pos < 0 or pos > _HEADER_LOOKAHEAD:
+            raise NotX12Error("ISA segment does not have 16 elements")
+    # pos: the separator before ISA16; ISA16 is the component separator.
+    if len(text) < pos + 3:
+        raise NotX12Error("ISA segment is truncated before its segment terminator")
+    component = text[pos + 1]
+    terminator = text[pos + 2]
+    if terminator in "\r\n":
+        terminator = "\n"  # a bare newline (CR, LF or CRLF): CRs are stripped as whitespace
+    elif "\xc0" <= terminator <= "\xf4" and len(text) > pos + 3:
+        # Latin-1 fallback: a multi-byte UTF-8 terminator (e.g. U+2026) arrives as 2-4 chars.
+        width = 2 if terminator < "\xe0" else 3 if terminator < "\xf0" else 4
+        candidate = text[pos + 2 : pos + 2 + width]
+        try:
+            candidate.encode("latin-1").decode("utf-8")
+            terminator = candidate
+        except UnicodeError:
+            pass
+    if terminator.isalnum() or terminator == element or component == element:
+        raise NotX12Error(
+            f"ISA separators are not usable: element {element!r}, component {component!r}, "
+            f"segment terminator {terminator!r}"
+        )
+    fields = text[: pos + 2].split(element)
+    repetition = None
+    if len(fields) == 17 and fields[12] >= "00402" and not fields[11].isalnum() and fields[11] != " ":
+        repetition = fields[11]
+    return _Header(Delimiters(element, component, terminator, repetition), pos + 2 + len(terminator))
+
+
+class _TextStream:
+    """Decoded text of a binary source, chunk by chunk (UTF-8, else latin-1 for the file)."""
+
+    def __init__(self, source: Source, chunk_size: int):
+        self._chunk_size = chunk_size
+        self._close = False
+        if isinstance(source, bytes | bytearray | memoryview):
+            self._fh: BinaryIO = io.BytesIO(bytes(source))
+        elif isinstance(source, str | os.PathLike):
+            try:
+                self._fh = open(source, "rb")  # noqa: SIM115 - closed in close()
+            except OSError as exc:
+                raise NotX12Error(f"cannot read {os.fspath(source)}: {exc.strerror or exc}") from exc
+            self._close = True
+        elif hasattr(source, "read"):
+            self._fh = source
+        else:
+            raise NotX12Error(f"cannot read X12 from a {type(source).__name__}")
+        self.encoding = "utf-8"
+        self._first = True
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._eof = False
+        self._decide_encoding()
+
+    def _read(self) -> bytes:
+        try:
+            data = self._fh.read(self._chunk_size)
+        except OSError as exc:
+            raise NotX12Error(f"cannot read input: {exc}") from exc
+        if isinstance(data, str):
+            raise NotX12Error("X12 input must be opened in binary mode")
+        return data or b""
+
+    def _decide_encoding(self) -> None:
+        # A seekable source is checked once up front so the whole file gets one encoding.
+        try:
+            seekable = self._fh.seekable()
+        except (AttributeError, ValueError):
+            seekable = False
+        if not seekable:
+            return
+        start = self._fh.tell()
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := self._read():
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            self.encoding = "latin-1"
+        self._fh.seek(start)
+
+    def read(self) -> str | None:
+        """Next piece of text, or None at the end."""
+        if self._eof:
+            return None
+        data = self._read()
+        if self._first:
+            self._first = False
+            while len(data) < len(_BOM) and (more := self._read()):
+                data += more
+            if data.startswith(_BOM):
+                data = data[len(_BOM) :] or self._read()
+        if not data:
+            self._eof = True
+            if self.encoding == "utf-8":
+                try:
+                    tail = self._decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    tail = self._decoder.getstate()[0].decode("latin-1")
+                return tail or None
+            return None
+        if self.encoding == "latin-1":
+            return data.decode("latin-1")
+        try:
+            return self._decoder.decode(data)
+        except UnicodeDecodeError:
+            # Not seekable and not UTF-8 after all: the rest of the file is latin-1.
+            pending = self._decoder.getstate()[0]
+            self.encoding = "latin-1"
+            return (pending + data).decode("latin-1")
+
+    def close(self) -> None:
+        if self._close:
+            self._fh.close()
+
+
+def iter_segment_batches(
+    source: Source, *, chunk_size: int = CHUNK_SIZE
+) -> Iterator[tuple[list[str], Delimiters]]:
+    """Yield lists of raw segment strings (terminator and surrounding whitespace removed).
+
+    All segments of one batch share the delimiters yielded with it; a new ISA with other
+    separators starts a new batch. Empty segments are dropped. Raises NotX12Error when the
+    input does not start with an ISA (after a BOM and whitespace) or cannot be read.
+    """
+    stream = _TextStream(source, chunk_size)
+    try:
+        yield from _batches(stream)
+    finally:
+        stream.close()
+
+
+def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
+    text = ""
+    eof = False
+
+    def fill(minimum: int) -> bool:
+        nonlocal text, eof
+        while len(text) < minimum and not eof:
+            piece = stream.read()
+            if piece is None:
+                eof = True
+            else:
+                text += piece
+        return len(text) >= minimum
+
+    fill(_HEADER_LOOKAHEAD)
+    text = text.lstrip(_WHITESPACE + "\ufeff")
+    if not text:
+        raise NotX12Error("input is empty")
+    header = sniff_delimiters(text[:_HEADER_LOOKAHEAD])
+    while True:
+        # ``text`` starts with an ISA whose header is ``header``.
+        delims = header.delimiters
+        term = delims.segment
+        strip_cr = term == "\n"
+        iea_marker = "IEA" + delims.element
+        isa = text[: header.length - len(term)]
+        if strip_cr:
+            isa = isa.rstrip("\r")
+        batch = [isa]
+        text = text[header.length :]
+        restart = False
+        while True:
+            if iea_marker in text:
+                parts = text.split(term)
+                raw_tail = parts.pop()
+                for i, raw in enumerate(parts):
+                    seg = _clean(raw, strip_cr)
+                    if seg:
+                        batch.append(seg)
+                    if seg.startswith(iea_marker):
+                        # Everything after IEA may be a new interchange with other separators.
+                        text = term.join(parts[i + 1 :] + [raw_tail]) if i + 1 < len(parts) else raw_tail
+                        restart = True
+                        break
+                else:
+                    text = raw_tail
+                if restart:
+                    break
+            else:
+                parts = text.split(term)
+                text = parts.pop()
+                if strip_cr:
+                    batch.extend([s for p in parts if (s := p.lstrip(_WHITESPACE).rstrip("\r"))])
+                else:
+                    batch.extend([s for p in parts if (s := p.lstrip(_WHITESPACE))])
+            if batch:
+                yield batch, delims
+                batch = []
+            if eof:
+                break
+            piece = stream.read()
+            if piece is None:
+                eof = True
+            else:
+                text += piece
+        if batch:
+            yield batch, delims
+        if not restart:
+            # End of input: whatever is left had no terminator.
+            tail = text.strip(_WHITESPACE)
+            if tail:
+                yield [tail], delims
+            return
+        # After an IEA: another ISA (perhaps with other separators), or trailing data.
+        fill(_HEADER_LOOKAHEAD)
+        text = text.lstrip(_WHITESPACE)
+        if not text:
+            return
+        if text.startswith("ISA"):
+            try:
+                header = sniff_delimiters(text[:_HEADER_LOOKAHEAD])
+                continue
+            except NotX12Error:
+                pass
+        # Not a readable ISA: keep reading with the old separators so the validator can
+        # report the stray segments instead of the reader giving up.
+        parts = text.split(term)
+        rest = parts.pop()
+        stray = [s for p in parts if (s := _clean(p, strip_cr))]
+        while not eof:
+            piece = stream.read()
+            if piece is None:
+                eof = True
+                break
+            parts = (rest + piece).split(term)
+            rest = parts.pop()
+            stray.extend(s for p in parts if (s := _clean(p, strip_cr)))
+            if stray:
+                yield stray, delims
+                stray = []
+        rest = rest.strip(_WHITESPACE)
+        if rest:
+            stray.append(rest)
+        if stray:
+            yield stray, delims
+        return
+
+
+def _clean(raw: str, strip_cr: bool) -> str:
+    # Whitespace before a segment is layout; with a newline terminator a CR before it is too.
+    seg = raw.lstrip(_WHITESPACE)
+    return seg.rstrip("\r") if strip_cr else seg
+
+
+def iter_segments(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[Segment, Delimiters]]:
+    """Yield ``(segment, delimiters)`` one segment at a time; ``segment[0]`` is the id."""
+    for batch, delims in iter_segment_batches(source, chunk_size=chunk_size):
+        element = delims.element
+        for raw in batch:
+            yield raw.split(element), delims
+
+
+def iter_transaction_sets(
+    source: Source, *, chunk_size: int = CHUNK_SIZE
+) -> Iterator[tuple[Interchange, FunctionalGroup, TransactionSet]]:
+    """Yield each transaction set (ST..SE inclusive) with its interchange and group, streaming.
+
+    To keep memory flat the yielded ``Interchange.groups`` and ``FunctionalGroup.transactions``
+    stay empty and ``iea``/``ge`` are None at the time a set is yielded. A set whose SE is
+    missing is yielded when the next ST, GE, IEA or the end of input closes it. Segments
+    outside ST/SE are not yielded (the validator reports them).
+    """
+    interchange: Interchange | None = None
+    group: FunctionalGroup | None = None
+    current: TransactionSet | None = None
+    position = 0
+    for segment, delims in iter_segments(source, chunk_size=chunk_size):
+        position += 1
+        sid = segment[0]
+        if sid == "ISA":
+            if current is not None and interchange is not None:
+                yield interchange, group or FunctionalGroup(gs=["GS"], ge=None), current
+                current = None
+            interchange = Interchange(isa=segment, iea=None, delimiters=delims)
+            group = None
+            position = 1
+            continue
+        if interchange is None:
+            interchange = Interchange(isa=["ISA"], iea=None, delimiters=delims)
+        if sid == "ST":
+            if current is not None:
+                yield interchange, group or FunctionalGroup(gs=["GS"], ge=None), current
+            current = TransactionSet(
+                set_id=segment[1] if len(segment) > 1 else "",
+                control_number=segment[2] if len(segment) > 2 else "",
+                segments=[segment],
+                start_position=position,
+            )
+            continue
+        if current is not None:
+            if sid in ("GE", "IEA", "GS"):
+                yield interchange, group or FunctionalGroup(gs=["GS"], ge=None), current
+                current = None
+            else:
+                current.segments.append(segment)
+                if sid == "SE":
+                    yield interchange, group or FunctionalGroup(gs=["GS"], ge=None), current
+                    current = None
+                continue
+        if sid == "GS":
+            group = FunctionalGroup(gs=segment, ge=None)
+    if current is not None and interchange is not None:
+        yield interchange, group or FunctionalGroup(gs=["GS"], ge=None), current
+
+
+def read_interchanges(source: Source, *, chunk_size: int = CHUNK_SIZE) -> list[Interchange]:
+    """Read a whole (small) file into interchanges, groups and sets, with IEA/GE filled in.
+
+    Segments outside any ST/SE are dropped; use the validator to find them.
+    """
+    interchanges: list[Interchange] = []
+    interchange: Interchange | None = None
+    group: FunctionalGroup | None = None
+    current: TransactionSet | None = None
+    position = 0
+    for segment, delims in iter_segments(source, chunk_size=chunk_size):
+        position += 1
+        sid = segment[0]
+        if sid == "ISA":
+            interchange = Interchange(isa=segment, iea=None, delimiters=delims)
+            interchanges.append(interchange)
+            group, current, position = None, None, 1
+            continue
+        if interchange is None:
+            interchange = Interchange(isa=["ISA"], iea=None, delimiters=delims)
+            interchanges.append(interchange)
+        if sid == "GS":
+            group = FunctionalGroup(gs=segment, ge=None)
+            interchange.groups.append(group)
+            current = None
+        elif sid == "ST":
+            if group is None:
+                group = FunctionalGroup(gs=["GS"], ge=None)
+                interchange.groups.append(group)
+            current = TransactionSet(
+                set_id=segment[1] if len(segment) > 1 else "",
+                control_number=segment[2] if len(segment) > 2 else "",
+                segments=[segment],
+                start_position=position,
+            )
+            group.transactions.append(current)
+        elif sid == "GE":
+            if group is not None:
+                group.ge = segment
+            group, current = None, None
+        elif sid == "IEA":
+            interchange.iea = segment
+            interchange, group, current = None, None, None
+        elif current is not None:
+            current.segments.append(segment)
+            if sid == "SE":
+                current = None
+    return interchanges
