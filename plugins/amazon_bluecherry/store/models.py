@@ -1,0 +1,220 @@
+"""Tables of the integration store: the durable memory of every flow.
+
+Raw bytes are written before anything parses them; outbound documents before they are
+sent; every state change appends an event. Nothing here imports Airflow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+OWNER_TEAMS = ("finance", "warehouse", "wholesale", "integration")
+SEVERITIES = ("info", "warning", "error", "critical")
+EXCEPTION_STATUSES = ("open", "acknowledged", "resolved")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# BigInteger ids on PostgreSQL, INTEGER (rowid alias, autoincrement) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Timestamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class RawDocument(Base):
+    """Bytes exactly as received or sent; the first thing written for any document."""
+
+    __tablename__ = "raw_documents"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
+    partner: Mapped[str] = mapped_column(String(64))
+    transport: Mapped[str] = mapped_column(String(32))  # sftp, as2, file, api ...
+    remote_name: Mapped[str | None] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    status: Mapped[str] = mapped_column(String(32), default="received")
+
+
+class Transaction(Base):
+    """One business document: an X12 set in or out, or an ERP document (sales order ...).
+
+    Control numbers identify X12 sets; ``business_key`` is what people search for (PO
+    number, shipment id, invoice number, remittance trace).
+    """
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        Index("ix_transactions_type_key", "doc_type", "business_key"),
+        Index("ix_transactions_control", "partner", "isa13", "gs06", "st02"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    doc_type: Mapped[str] = mapped_column(String(16))  # "850", "855", "sales_order" ...
+    direction: Mapped[str] = mapped_column(String(3))
+    partner: Mapped[str] = mapped_column(String(64))
+    raw_document_id: Mapped[int | None] = mapped_column(ForeignKey("raw_documents.id"))
+    isa13: Mapped[str | None] = mapped_column(String(9))
+    gs06: Mapped[str | None] = mapped_column(String(9))
+    st02: Mapped[str | None] = mapped_column(String(9))
+    business_key: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(32), default="received")
+    data: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class DocumentLink(Base):
+    """Edge of the data path: 850 -> sales order -> 855 -> 856 -> 810 -> 820 line."""
+
+    __tablename__ = "document_links"
+    __table_args__ = (UniqueConstraint("parent_id", "child_id", "relation", name="uq_document_links_edge"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class ControlNumberSequence(Base):
+    """Per-partner, per-kind (ISA/GS/ST) counter; the row lock makes allocation gap-free."""
+
+    __tablename__ = "control_number_sequences"
+
+    partner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_value: Mapped[int] = mapped_column(BigInteger, default=0)
+    max_value: Mapped[int] = mapped_column(BigInteger, default=999_999_999)
+
+
+class OutboundDocument(Base):
+    """A document we produce: stored before it is sent, tracked until Amazon's 997."""
+
+    __tablename__ = "outbound_documents"
+    __table_args__ = (UniqueConstraint("partner", "isa13", name="uq_outbound_documents_partner_isa13"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    doc_type: Mapped[str] = mapped_column(String(16))
+    raw_document_id: Mapped[int] = mapped_column(ForeignKey("raw_documents.id"))
+    isa13: Mapped[str] = mapped_column(String(9))
+    gs06: Mapped[str] = mapped_column(String(9))
+    st02_list: Mapped[list] = mapped_column(JSON, default=list)
+    file_name: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(32), default="pending")  # pending/sent/accepted/rejected
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    ack_status: Mapped[str | None] = mapped_column(String(2))  # AK9 letter of the 997 received
+    acked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class IdempotencyKey(Base):
+    """A key per unit of work already done; retries and replays look here first."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class ExceptionRecord(Base):
+    """Something a person must look at, owned by one team, with a runbook."""
+
+    __tablename__ = "exceptions"
+    __table_args__ = (Index("ix_exceptions_status_owner", "status", "owner"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    owner: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16), default="error")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    message: Mapped[str] = mapped_column(Text)
+    runbook: Mapped[str | None] = mapped_column(String(200))
+    # Re-running a task must not open the same exception twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    business_key: Mapped[str | None] = mapped_column(String(80), index=True)
+    raw_document_id: Mapped[int | None] = mapped_column(ForeignKey("raw_documents.id"))
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
+    details: Mapped[dict | None] = mapped_column(JSON)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Event(Base):
+    """Append-only audit trail; database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Deadline(Base):
+    """A business window on one document (855 within 24 h, ASN within 30 min ...)."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (UniqueConstraint("transaction_id", "kind", name="uq_deadlines_transaction_kind"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # poa_due, asn_due, ack_due ...
+    business_key: Mapped[str | None] = mapped_column(String(80))
+    due_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    met_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    alerted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    missed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class QualityResult(Base):
+    """One data-quality checkpoint run, kept for the daily data-quality report."""
+
+    __tablename__ = "quality_results"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    suite: Mapped[str] = mapped_column(String(64), index=True)
+    run_key: Mapped[str] = mapped_column(String(200))
+    success: Mapped[bool] = mapped_column()
+    evaluated: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    results: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
