@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # --- notifications -------------------------------------------------------------------
     alert_webhook_url: str = Field(default="", description="Slack-compatible webhook; empty = log only.")
     alert_email_to: str = Field(default="", description="Comma separated; empty = no e-mail.")
+    alert_email_from: str = "amazon-bluecherry@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
 
     @field_validator("home", "mappings_dir")
     @classmethod

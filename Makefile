@@ -1,0 +1,64 @@
+# Amazon Vendor Central <-> CGS BlueCherry integration layer.
+# `make demo` and `make test` are the two commands that must work on a fresh machine.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv demo test test-fast lint fmt airflow bench-edi bench-orders lock db-upgrade clean
+
+help:
+	@echo "make demo        end-to-end demo on SQLite with in-process servers (no Docker)"
+	@echo "make test        the whole test suite"
+	@echo "make airflow     airflow standalone with our DAGs (UI address and login printed)"
+	@echo "make lint        ruff"
+	@echo "make bench-edi   X12 validator benchmark (SEGMENTS=N to size it)"
+	@echo "make bench-orders  1,000 POs x 50 lines through po_to_so and so_to_poa"
+	@echo "make lock        re-resolve requirements.lock from pyproject.toml"
+
+# The venv is rebuilt when the lock file changes; uv installs the exact locked versions.
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m sandbox.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check dags plugins sandbox tests bench
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix dags plugins sandbox tests bench
+
+airflow: $(STAMP)
+	$(BIN)/python -m sandbox.standalone
+
+bench-edi: $(STAMP)
+	$(BIN)/python bench/bench_edi.py $(if $(SEGMENTS),--segments $(SEGMENTS),)
+
+bench-orders: $(STAMP)
+	$(BIN)/python bench/bench_orders.py
+
+db-upgrade: $(STAMP)
+	$(BIN)/amazon-bluecherry db upgrade
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 --quiet \
+		--output-file requirements.lock --no-header --annotation-style line
+	@sed -i '1i # Exact versions of everything the product, sandbox and tests install. make lock re-resolves it.' requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
