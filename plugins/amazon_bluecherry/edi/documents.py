@@ -116,6 +116,7 @@ class TransactionPurpose(StrEnum):
     REPLACE = "05"
     CONFIRMATION = "06"
     DUPLICATE = "07"
+    ADVANCE_NOTIFICATION = "14"
 
 
 class PurchaseOrderType(StrEnum):
@@ -364,8 +365,10 @@ class _Document(_Model):
 
     set_id: ClassVar[str]
     functional_id: ClassVar[str]
-
-    envelope: EnvelopeRef | None = None
+    # Each document declares, as its last field, ``envelope: EnvelopeRef | None`` (last so
+    # that JSON reads type first, business fields next, envelope detail at the end).
+    if TYPE_CHECKING:
+        envelope: EnvelopeRef | None
 
 
 # --- 850 ---------------------------------------------------------------------------------
@@ -418,6 +421,7 @@ class PurchaseOrder(_Document):
     other_dates: list[DateReference] = Field(default_factory=list)
     parties: list[PartyIdentification] = Field(default_factory=list)  # N1 loops
     lines: list[PurchaseOrderLine] = Field(min_length=1)  # PO1 loops
+    envelope: EnvelopeRef | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> PurchaseOrder:
@@ -491,6 +495,7 @@ class PurchaseOrderAcknowledgement(_Document):
     references: list[Reference] = Field(default_factory=list)
     parties: list[PartyIdentification] = Field(default_factory=list)
     lines: list[AcknowledgementLine] = Field(min_length=1)
+    envelope: EnvelopeRef | None = None
 
     @property
     def ship_to(self) -> PartyIdentification | None:
@@ -620,6 +625,7 @@ class ShipNotice(_Document):
     other_dates: list[DateReference] = Field(default_factory=list)
     parties: list[PartyIdentification] = Field(default_factory=list)  # N1*ST, N1*SF
     orders: list[ShipmentOrder] = Field(min_length=1)
+    envelope: EnvelopeRef | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ShipNotice:
@@ -735,6 +741,7 @@ class Invoice(_Document):
     total_amount: Decimal  # TDS01 (N2: written in cents)
     taxes: list[Tax] = Field(default_factory=list)  # header TXI
     charges: list[ChargeAllowance] = Field(default_factory=list)  # header SAC
+    envelope: EnvelopeRef | None = None
 
     @field_validator("total_amount")
     @classmethod
@@ -800,6 +807,7 @@ class InventoryAdvice(_Document):
     dates: list[DateReference] = Field(default_factory=list)
     parties: list[PartyIdentification] = Field(default_factory=list)
     items: list[InventoryItem] = Field(min_length=1)
+    envelope: EnvelopeRef | None = None
 
 
 # --- 820 ---------------------------------------------------------------------------------
@@ -866,6 +874,7 @@ class RemittanceAdvice(_Document):
     dates: list[DateReference] = Field(default_factory=list)
     parties: list[PartyIdentification] = Field(default_factory=list)  # N1 PR payer, PE payee
     entries: list[RemittanceEntry] = Field(default_factory=list)  # ENT loops
+    envelope: EnvelopeRef | None = None
 
     def items(self) -> list[RemittanceItem]:
         """Every RMR of the remittance, in order."""
@@ -922,6 +931,7 @@ class FunctionalAcknowledgement(_Document):
     sets_received: NonNegativeInt  # AK903
     sets_accepted: NonNegativeInt  # AK904
     group_error_codes: list[Text] = Field(default_factory=list, max_length=5)  # AK905-909
+    envelope: EnvelopeRef | None = None
 
     @model_validator(mode="after")
     def _counts(self) -> FunctionalAcknowledgement:
