@@ -1,0 +1,62 @@
+"""``amazon-bluecherry orders ...``: the order path, by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from amazon_bluecherry.cli import CommandError
+
+
+def register(subparsers) -> None:
+    orders = subparsers.add_parser("orders", help="Amazon purchase orders -> BlueCherry sales orders")
+    commands = orders.add_subparsers(dest="orders_command", metavar="ACTION", required=True)
+    translate = commands.add_parser(
+        "translate", help="dry run: show the sales orders and exceptions an 850 file would produce (no side effects)"
+    )
+    translate.add_argument("file", type=Path, help="X12 file with 850 purchase orders")
+    translate.add_argument("--mappings", type=Path, required=True, help="folder with items.csv and ship_to.csv")
+    translate.add_argument("--json", action="store_true", help="print the JSON report")
+    translate.set_defaults(handler=_translate)
+
+
+def _translate(args) -> int:
+    from datetime import UTC, datetime
+
+    from amazon_bluecherry.edi.reader import X12Error
+    from amazon_bluecherry.flows.mappings import MappingError, load_mappings
+    from amazon_bluecherry.flows.po_to_so import TranslationPolicy, translate_file
+    from amazon_bluecherry.settings import get_settings
+
+    if not args.file.is_file():
+        raise CommandError(f"{args.file}: no such file")
+    try:
+        mappings = load_mappings(args.mappings)
+    except MappingError as exc:
+        raise CommandError(str(exc)) from exc
+    settings = get_settings()
+    policy = TranslationPolicy(price_tolerance=settings.price_tolerance,
+                               hold_on_price_mismatch=settings.hold_on_price_mismatch)
+    try:
+        report = translate_file(args.file, mappings, policy, received_on=datetime.now(UTC).date())
+    except (X12Error, OSError) as exc:
+        raise CommandError(f"{args.file}: {exc}") from exc
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_human(report)
+    return 0  # exceptions are part of the report, not a failure of the command
+
+
+def _print_human(report: dict) -> None:
+    for order in report["sales_orders"]:
+        window = order["ship_window"]
+        print(f"PO {order['customer_po']} -> {order['bc_customer']}/{order['bc_store']} "
+              f"warehouse {order['bc_warehouse']}, window {window['start']}..{window['end']}")
+        for line in order["lines"]:
+            print(f"  {line['line_number']:>4} {line['product_id']:<16} {line['style']}-{line['color']}-{line['size']:<6}"
+                  f" {line['amazon_qty']} {line['amazon_uom']} = {line['qty_eaches']} ea @ {line['unit_price']}")
+    for issue in report["exceptions"]:
+        where = f" line {issue['line_number']}" if issue["line_number"] is not None else ""
+        print(f"EXCEPTION {issue['type']} (owner {issue['owner']}) PO {issue['po']}{where}: {issue['message']}")
+    print(f"{len(report['sales_orders'])} sales order(s), {len(report['exceptions'])} exception(s)")

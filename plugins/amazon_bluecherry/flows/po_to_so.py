@@ -1,0 +1,359 @@
+"""po_to_so business rules: an Amazon 850 becomes a BlueCherry sales-order draft.
+
+Pure functions: no Airflow, no I/O. The operators feed them parsed purchase orders and
+loaded mappings, and persist what comes out (drafts, issues) in the store.
+
+Rules (README, "po_to_so"):
+- item: PO1 qualifier UP/EN/UK/VN/IB/UA/VP matches items.csv ``product_id`` with the same
+  qualifier; BP (ASIN) matches ``asin``. The first id pair that matches wins.
+- units: CA -> eaches = qty x case_pack_qty (a PO4 pack that disagrees ->
+  ``case_pack_mismatch``); EA -> eaches = qty; else ``unknown_uom``. Such lines are not loaded.
+- price per each (PO104 with PO105 PE) vs ``unit_cost`` beyond the tolerance ->
+  ``price_mismatch``; the PO is held or loaded at Amazon's price (setting).
+- ship-to: N1*ST qualifier and code match ship_to.csv, else ``unknown_ship_to`` (PO held).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from amazon_bluecherry.edi.documents import PurchaseOrder, PurchaseOrderLine
+from amazon_bluecherry.flows.mappings import ItemRow, Mappings
+
+EACH_UNITS = {"EA"}
+CASE_UNITS = {"CA"}
+
+
+@dataclass(frozen=True)
+class TranslationPolicy:
+    price_tolerance: Decimal = Decimal("0")
+    hold_on_price_mismatch: bool = True
+
+
+@dataclass(frozen=True)
+class TranslationIssue:
+    po: str
+    line_number: int | None
+    type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TranslatedLine:
+    line_number: int
+    product_id: str
+    product_id_qualifier: str
+    style: str
+    color: str
+    size: str
+    amazon_qty: int
+    amazon_uom: str
+    case_pack_qty: int
+    qty_eaches: int
+    unit_price: Decimal          # what the sales order carries: Amazon's price per each
+    bc_unit_cost: Decimal        # items.csv unit_cost, for the price check
+
+    @property
+    def sku(self) -> str:
+        return f"{self.style}-{self.color}-{self.size}"
+
+
+@dataclass(frozen=True)
+class RejectedLine:
+    """A PO line we cannot load; so_to_poa acknowledges it IR with ``reason``."""
+
+    line_number: int
+    product_id: str
+    product_id_qualifier: str
+    amazon_qty: int
+    amazon_uom: str
+    unit_price: Decimal | None
+    reason: str                  # the issue type: unknown_item, unknown_uom, case_pack_mismatch
+
+
+@dataclass
+class TranslatedOrder:
+    customer_po: str
+    order_type: str
+    backorder_allowed: bool
+    bc_customer: str | None = None
+    bc_store: str | None = None
+    bc_warehouse: str | None = None
+    ship_window_start: date | None = None
+    ship_window_end: date | None = None
+    lines: list[TranslatedLine] = field(default_factory=list)
+    rejected_lines: list[RejectedLine] = field(default_factory=list)
+    issues: list[TranslationIssue] = field(default_factory=list)
+    held: bool = False           # True: nothing is loaded until someone resolves the issues
+
+    @property
+    def loadable(self) -> bool:
+        return not self.held and bool(self.lines)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (Decimal and date as strings) for the store and the CLI."""
+        return _jsonable(asdict(self))
+
+
+def translate_purchase_order(
+    purchase_order: PurchaseOrder, mappings: Mappings, policy: TranslationPolicy
+) -> TranslatedOrder:
+    po_number = purchase_order.purchase_order_number
+    order = TranslatedOrder(
+        customer_po=po_number,
+        order_type=str(purchase_order.order_type),
+        # CSH absent: Amazon's default for retail POs is to allow backorders.
+        backorder_allowed=purchase_order.backorder_allowed is not False,
+        ship_window_start=purchase_order.delivery_window_start,
+        ship_window_end=purchase_order.delivery_window_end,
+    )
+
+    ship_to = next((party for party in purchase_order.parties if party.role == "ST"), None)
+    destination = mappings.ship_to.lookup(ship_to.id_qualifier, ship_to.id_code) if ship_to else None
+    if destination is None:
+        where = f"{ship_to.id_qualifier} {ship_to.id_code}" if ship_to else "no N1*ST segment"
+        order.issues.append(TranslationIssue(po_number, None, "unknown_ship_to",
+                                             f"PO {po_number}: ship-to {where} is not in ship_to.csv"))
+        order.held = True
+    else:
+        order.bc_customer = destination.bc_customer
+        order.bc_store = destination.bc_store
+        order.bc_warehouse = destination.bc_warehouse
+
+    if order.ship_window_start is None or order.ship_window_end is None:
+        order.issues.append(TranslationIssue(po_number, None, "delivery_window_invalid",
+                                             f"PO {po_number}: DTM*064/DTM*063 delivery window missing"))
+        order.held = True
+
+    for position, po_line in enumerate(purchase_order.lines, start=1):
+        _translate_line(order, po_line, _line_number(po_line, position), mappings, policy)
+    return order
+
+
+def _line_number(po_line: PurchaseOrderLine, position: int) -> int:
+    raw = (po_line.line_number or "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else position
+
+
+def _match_item(po_line: PurchaseOrderLine, mappings: Mappings) -> tuple[ItemRow | None, str, str]:
+    for product in po_line.product_ids:
+        item = mappings.items.lookup(product.qualifier, product.value)
+        if item is not None:
+            return item, product.qualifier, product.value
+    return None, po_line.product_id_qualifier, po_line.product_id
+
+
+def _translate_line(order: TranslatedOrder, po_line: PurchaseOrderLine, line_number: int,
+                    mappings: Mappings, policy: TranslationPolicy) -> None:
+    po_number = order.customer_po
+    unit = str(po_line.unit)
+    item, qualifier, product_id = _match_item(po_line, mappings)
+
+    def reject(issue_type: str, message: str) -> None:
+        order.issues.append(TranslationIssue(po_number, line_number, issue_type, message))
+        order.rejected_lines.append(RejectedLine(line_number, product_id, qualifier, po_line.quantity, unit,
+                                                 po_line.unit_price, issue_type))
+
+    if item is None:
+        ids = ", ".join(f"{p.qualifier} {p.value}" for p in po_line.product_ids)
+        return reject("unknown_item", f"PO {po_number} line {line_number}: {ids} not in items.csv")
+
+    if unit in CASE_UNITS:
+        if po_line.case_pack_qty is not None and po_line.case_pack_qty != item.case_pack_qty:
+            return reject("case_pack_mismatch",
+                          f"PO {po_number} line {line_number}: PO4 pack {po_line.case_pack_qty} but items.csv "
+                          f"case_pack_qty for {item.sku} is {item.case_pack_qty}")
+        eaches_per_unit = item.case_pack_qty
+    elif unit in EACH_UNITS:
+        eaches_per_unit = 1
+    else:
+        return reject("unknown_uom", f"PO {po_number} line {line_number}: unit {unit!r} is neither CA nor EA")
+
+    price_per_each = _price_per_each(po_line, eaches_per_unit)
+    if price_per_each is None:
+        price_per_each = item.unit_cost
+    elif abs(price_per_each - item.unit_cost) > policy.price_tolerance:
+        action = "PO held" if policy.hold_on_price_mismatch else "loaded at Amazon's price"
+        order.issues.append(TranslationIssue(
+            po_number, line_number, "price_mismatch",
+            f"PO {po_number} line {line_number}: Amazon pays {price_per_each} per each for {item.sku}, "
+            f"items.csv unit_cost is {item.unit_cost} (tolerance {policy.price_tolerance}); {action}"))
+        if policy.hold_on_price_mismatch:
+            order.held = True
+
+    order.lines.append(TranslatedLine(
+        line_number=line_number, product_id=product_id, product_id_qualifier=qualifier,
+        style=item.style, color=item.color, size=item.size, amazon_qty=po_line.quantity, amazon_uom=unit,
+        case_pack_qty=item.case_pack_qty, qty_eaches=po_line.quantity * eaches_per_unit,
+        unit_price=price_per_each, bc_unit_cost=item.unit_cost,
+    ))
+
+
+def _price_per_each(po_line: PurchaseOrderLine, eaches_per_unit: int) -> Decimal | None:
+    if po_line.unit_price is None:
+        return None
+    # PE: the price is already per each. Without a basis it is per ordered unit (a case).
+    if po_line.price_basis == "PE" or eaches_per_unit == 1:
+        return po_line.unit_price
+    return (po_line.unit_price / eaches_per_unit).quantize(Decimal("0.0001"))
+
+
+def sales_order_draft(order: TranslatedOrder):
+    """The BlueCherry draft for a loadable order."""
+    from amazon_bluecherry.bluecherry.models import SalesOrderDraft, SalesOrderLineDraft
+
+    if not order.loadable:
+        raise ValueError(f"PO {order.customer_po} is held or has no loadable line")
+    return SalesOrderDraft(
+        customer_po=order.customer_po,
+        bc_customer=order.bc_customer,
+        bc_store=order.bc_store,
+        bc_warehouse=order.bc_warehouse,
+        order_type=order.order_type,
+        ship_window_start=order.ship_window_start,
+        ship_window_end=order.ship_window_end,
+        backorder_allowed=order.backorder_allowed,
+        lines=[
+            SalesOrderLineDraft(
+                line_number=line.line_number, style=line.style, color=line.color, size=line.size,
+                qty_eaches=line.qty_eaches, unit_price=line.unit_price, product_id=line.product_id,
+                product_id_qualifier=line.product_id_qualifier,
+            )
+            for line in order.lines
+        ],
+    )
+
+
+def order_lines_frame(orders: list[TranslatedOrder], received_on: date):
+    """One row per line to be loaded, for the data-quality checkpoint."""
+    import pandas as pd
+
+    rows = [
+        {
+            "customer_po": order.customer_po,
+            "line_number": line.line_number,
+            "sku": line.sku if line.style and line.color and line.size else None,
+            "qty_eaches": line.qty_eaches,
+            # Recomputed here from quantity, unit and pack, not copied from the translator.
+            "expected_eaches": line.amazon_qty * (line.case_pack_qty if line.amazon_uom in CASE_UNITS else 1),
+            "price_delta": float(abs(line.unit_price - line.bc_unit_cost)),
+            "window_start": pd.Timestamp(order.ship_window_start) if order.ship_window_start else pd.NaT,
+            "window_end": pd.Timestamp(order.ship_window_end) if order.ship_window_end else pd.NaT,
+            "received_on": pd.Timestamp(received_on),
+        }
+        for order in orders
+        if not order.held
+        for line in order.lines
+    ]
+    columns = ["customer_po", "line_number", "sku", "qty_eaches", "expected_eaches", "price_delta",
+               "window_start", "window_end", "received_on"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def quality_gate(orders: list[TranslatedOrder], received_on: date, policy: TranslationPolicy):
+    """Run the order-lines checkpoint; hold every PO a failed expectation names.
+
+    Returns the checkpoint outcome (kept for the daily data-quality report).
+    """
+    from amazon_bluecherry.quality.checkpoint import run_checkpoint
+    from amazon_bluecherry.quality.suites import order_lines_suite
+
+    frame = order_lines_frame(orders, received_on)
+    outcome = run_checkpoint(
+        "po_to_so_order_lines", frame,
+        order_lines_suite(price_tolerance=policy.price_tolerance, enforce_price=policy.hold_on_price_mismatch),
+        key_columns=["customer_po", "line_number"],
+    )
+    by_po: dict[str, list[TranslatedOrder]] = {}
+    for order in orders:
+        by_po.setdefault(order.customer_po, []).append(order)
+    for failure in outcome.failures:
+        for po_number in sorted({str(key["customer_po"]) for key in failure.keys}):
+            lines = sorted({key["line_number"] for key in failure.keys if str(key["customer_po"]) == po_number})
+            for order in by_po.get(po_number, []):  # a PO sent twice: every copy is held
+                order.held = True
+                order.issues.append(TranslationIssue(
+                    po_number, None, "quality_check_failed",
+                    f"PO {po_number}: data-quality check failed: {failure.description} (lines {lines}); PO held"))
+    return outcome
+
+
+def translate_file(source, mappings: Mappings, policy: TranslationPolicy, *, received_on: date) -> dict:
+    """Dry run over one X12 file: the ``orders translate`` report, no side effects."""
+    from amazon_bluecherry.edi.parse import DocumentError, parse_transaction
+    from amazon_bluecherry.edi.reader import iter_transaction_sets
+
+    orders: list[TranslatedOrder] = []
+    unreadable: list[TranslationIssue] = []
+    for interchange, group, transaction_set in iter_transaction_sets(source):
+        if transaction_set.set_id.strip() != "850":
+            continue
+        try:
+            purchase_order = parse_transaction(transaction_set, interchange, group)
+        except DocumentError as exc:
+            po_number = next((seg[3] for seg in transaction_set.segments if seg[0] == "BEG" and len(seg) > 3), None)
+            unreadable.append(TranslationIssue(po_number or f"ST {transaction_set.control_number}", None,
+                                               "edi_rejected", str(exc)))
+            continue
+        orders.append(translate_purchase_order(purchase_order, mappings, policy))
+    quality_gate(orders, received_on, policy)
+    from amazon_bluecherry.flows.exceptions import exception_types
+
+    owners = {name: kind.owner for name, kind in exception_types().items()}
+    report = dry_run_report(orders, owners)
+    report["exceptions"] = [
+        {"po": issue.po, "line_number": issue.line_number, "type": issue.type,
+         "owner": owners.get(issue.type, "integration"), "message": issue.message}
+        for issue in unreadable
+    ] + report["exceptions"]
+    return report
+
+
+def dry_run_report(orders: list[TranslatedOrder], owners: dict[str, str]) -> dict:
+    """The ``orders translate`` JSON shape (a contract: other tools read it)."""
+    return {
+        "sales_orders": [
+            {
+                "customer_po": order.customer_po,
+                "bc_customer": order.bc_customer,
+                "bc_store": order.bc_store,
+                "bc_warehouse": order.bc_warehouse,
+                "ship_window": {"start": _iso(order.ship_window_start), "end": _iso(order.ship_window_end)},
+                "lines": [
+                    {
+                        "line_number": line.line_number, "product_id": line.product_id, "style": line.style,
+                        "color": line.color, "size": line.size, "amazon_qty": line.amazon_qty,
+                        "amazon_uom": line.amazon_uom, "qty_eaches": line.qty_eaches,
+                        "unit_price": str(line.unit_price),
+                    }
+                    for line in order.lines
+                ],
+            }
+            for order in orders
+            if order.loadable
+        ],
+        "exceptions": [
+            {"po": issue.po, "line_number": issue.line_number, "type": issue.type,
+             "owner": owners.get(issue.type, "integration"), "message": issue.message}
+            for order in orders
+            for issue in order.issues
+        ],
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,58 @@
+"""The expectation suites that gate documents: what must hold before anything moves.
+
+Each suite is a function returning GX expectations for a DataFrame built by the flow;
+the columns are computed independently of the rule that produced the data (eaches are
+recomputed from the item master, not copied), so the suite can catch a translator bug.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+def order_lines_suite(*, price_tolerance: Decimal, enforce_price: bool) -> list:
+    """po_to_so, before sales orders are created. Columns: customer_po, line_number, sku,
+    qty_eaches, expected_eaches, price_delta, window_start, window_end, received_on."""
+    import great_expectations.expectations as gxe
+
+    suite = [
+        gxe.ExpectColumnValuesToNotBeNull(column="sku", description="every line resolved to a SKU"),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="qty_eaches", column_B="expected_eaches",
+                                            description="eaches = quantity x case pack"),
+        gxe.ExpectColumnValuesToBeBetween(column="qty_eaches", min_value=1, description="a positive quantity"),
+        gxe.ExpectColumnValuesToNotBeNull(column="window_start", description="delivery window start is a date"),
+        gxe.ExpectColumnValuesToNotBeNull(column="window_end", description="delivery window end is a date"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="window_end", column_B="window_start", or_equal=True,
+                                                    description="delivery window ends after it starts"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="window_end", column_B="received_on", or_equal=True,
+                                                    description="delivery window still open at receipt"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["customer_po", "line_number"],
+                                            description="no PO twice in one batch"),
+    ]
+    if enforce_price:
+        suite.append(gxe.ExpectColumnValuesToBeBetween(column="price_delta", min_value=0,
+                                                       max_value=float(price_tolerance),
+                                                       description="price per each within tolerance of unit_cost"))
+    return suite
+
+
+def acknowledgement_suite() -> list:
+    """so_to_poa, before 855s leave. One row per PO line. Columns: purchase_order,
+    line_number, ack_count, acknowledged_qty, ordered_qty, missing_price_count,
+    product_id_echoed, reverses_rejection (rejected in an earlier 855 but not now)."""
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeBetween(column="ack_count", min_value=1,
+                                          description="every PO line acknowledged"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["purchase_order", "line_number"],
+                                            description="every PO line acknowledged exactly once"),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="acknowledged_qty", column_B="ordered_qty",
+                                            description="acknowledged quantities add up to the ordered quantity"),
+        gxe.ExpectColumnValuesToBeInSet(column="missing_price_count", value_set=[0],
+                                        description="a price on every acknowledged line"),
+        gxe.ExpectColumnValuesToBeInSet(column="product_id_echoed", value_set=[True],
+                                        description="product ids echo the PO's"),
+        gxe.ExpectColumnValuesToBeInSet(column="reverses_rejection", value_set=[False],
+                                        description="a line rejected earlier stays rejected"),
+    ]
