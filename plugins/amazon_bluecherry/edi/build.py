@@ -103,8 +103,15 @@ def _time(value: dt.time) -> str:
     return text
 
 
+def _trimmed(segment: BuiltSegment) -> BuiltSegment:
+    # Trailing empty elements are never written; drop them here too so segments compare.
+    while len(segment) > 1 and segment[-1] in ("", []):
+        segment.pop()
+    return segment
+
+
 def _seg(segment_id: str, *elements: object) -> BuiltSegment:
-    return [segment_id, *(_text(e) for e in elements)]
+    return _trimmed([segment_id, *(_text(e) for e in elements)])
 
 
 def _at(segment_id: str, elements: Mapping[int, object]) -> BuiltSegment:
@@ -112,7 +119,7 @@ def _at(segment_id: str, elements: Mapping[int, object]) -> BuiltSegment:
     out: BuiltSegment = [segment_id] + [""] * max(elements)
     for position, value in elements.items():
         out[position] = _text(value) if not isinstance(value, list) else value
-    return out
+    return _trimmed(out)
 
 
 # --- shared pieces -----------------------------------------------------------------------
@@ -484,7 +491,11 @@ def _functional_acknowledgement(fa: d.FunctionalAcknowledgement) -> list[BuiltSe
                 position: Element = str(e.element_position)
                 if e.component_position is not None:
                     position = [str(e.element_position), str(e.component_position)]
-                out.append(["AK4", position, *(_text(v) for v in (e.element_reference, e.code, e.bad_value))])
+                out.append(
+                    _trimmed(
+                        ["AK4", position, *(_text(v) for v in (e.element_reference, e.code, e.bad_value))]
+                    )
+                )
         out.append(_seg("AK5", s.status, *s.error_codes))
     out.append(
         _seg(
