@@ -128,11 +128,12 @@ def translate_purchase_order(
         order.held = True
 
     for position, po_line in enumerate(purchase_order.lines, start=1):
-        _translate_line(order, po_line, _line_number(po_line, position), mappings, policy)
+        _translate_line(order, po_line, line_number_of(po_line, position), mappings, policy)
     return order
 
 
-def _line_number(po_line: PurchaseOrderLine, position: int) -> int:
+def line_number_of(po_line, position: int) -> int:
+    """PO101 as a number; the line's position when PO101 is missing or not numeric."""
     raw = (po_line.line_number or "").strip()
     return int(raw) if raw.isdigit() and int(raw) > 0 else position
 

@@ -1,0 +1,173 @@
+"""so_to_poa business rules: BlueCherry's allocation becomes Amazon's 855.
+
+Pure functions. Per PO line, in the PO's own unit (cases stay cases):
+- accepted (allocated + shipped) -> an IA loop; backordered -> an IB loop with the
+  scheduled date; cancelled, or rejected at translation -> an IR loop with a reason.
+  A partial line is one IA loop plus one IB (or IR) loop; the loops add up to the
+  ordered quantity.
+- Amazon's product ids are echoed exactly; every line carries the price we will invoice.
+- A line rejected in an earlier 855 stays rejected (Amazon refuses the change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from amazon_bluecherry.amazon.rules import amazon_rules, reject_reason
+from amazon_bluecherry.edi.documents import (
+    AcknowledgementLine,
+    LineAcknowledgement,
+    PurchaseOrder,
+    PurchaseOrderAcknowledgement,
+)
+from amazon_bluecherry.flows.po_to_so import CASE_UNITS, line_number_of
+
+
+@dataclass(frozen=True)
+class LineSummary:
+    """One PO line as an 855 acknowledges it, flattened for the pre-send checkpoint."""
+
+    purchase_order: str
+    line_number: int
+    ordered_qty: int
+    acknowledged_qty: int
+    ack_count: int                  # PO1 loops in the 855 for this line (must be exactly 1)
+    statuses: tuple[str, ...]
+    has_price: bool
+    product_ids_echoed: bool
+    rejected_before: bool
+
+
+def build_acknowledgement(
+    purchase_order: PurchaseOrder,
+    *,
+    sales_order,                      # bluecherry.models.SalesOrder, or None when nothing was loaded
+    rejected_lines: dict[int, str],   # line number -> cause, from translation
+    case_packs: dict[int, int],       # line number -> eaches per PO unit, from translation
+    previously_rejected: set[int],
+    acknowledged_on: date,
+) -> PurchaseOrderAcknowledgement | None:
+    """The 855 for ``purchase_order``; None when no line can be acknowledged yet."""
+    so_lines = {line.line_number: line for line in (sales_order.lines if sales_order else [])}
+    schedule_qualifier = amazon_rules()["acknowledgement"]["schedule_date_qualifier"]
+    lines: list[AcknowledgementLine] = []
+    for position, po_line in enumerate(purchase_order.lines, start=1):
+        number = line_number_of(po_line, position)
+        unit = str(po_line.unit)
+        pack = case_packs.get(number, 1) if unit in CASE_UNITS else 1
+        price_per_each = _price_per_each(po_line.unit_price, po_line.price_basis, pack)
+        loops: list[LineAcknowledgement] = []
+
+        def loop(status: str, quantity: int, *, on: date | None = None, reason: str | None = None,
+                 loops=loops, unit=unit) -> None:
+            if quantity > 0:
+                loops.append(LineAcknowledgement(
+                    status=status, quantity=quantity, unit=unit,
+                    date_qualifier=schedule_qualifier if on else None, date=on, reason_code=reason,
+                ))
+
+        so_line = so_lines.get(number)
+        if number in previously_rejected:
+            loop("IR", po_line.quantity, reason=reject_reason("customer_cancelled"))
+        elif number in rejected_lines:
+            loop("IR", po_line.quantity, reason=reject_reason(rejected_lines[number]))
+        elif so_line is not None:
+            price_per_each = so_line.unit_price   # the cost we will invoice
+            accepted = (so_line.qty_allocated + so_line.qty_shipped) // pack
+            backordered = min(so_line.qty_backordered // pack, po_line.quantity - accepted)
+            # Cancelled quantity and part cases cannot be promised: rejected.
+            rest = po_line.quantity - accepted - backordered
+            loop("IA", accepted)
+            loop("IB", backordered,
+                 on=so_line.backorder_date or purchase_order.delivery_window_end or acknowledged_on)
+            loop("IR", rest, reason=reject_reason(so_line.cancel_reason or "out_of_stock"))
+        # else: no line in BlueCherry: left unacknowledged, and the checkpoint blocks the 855.
+
+        if loops:
+            lines.append(AcknowledgementLine(
+                line_number=po_line.line_number, quantity=po_line.quantity, unit=unit,
+                unit_price=price_per_each, price_basis="PE", product_ids=po_line.product_ids,
+                acknowledgements=loops,
+            ))
+    if not lines:
+        return None
+    all_accepted = all([str(item.status) for item in line.acknowledgements] == ["IA"] for line in lines)
+    return PurchaseOrderAcknowledgement(
+        acknowledgement_type="AD" if all_accepted and len(lines) == len(purchase_order.lines) else "AC",
+        purchase_order_number=purchase_order.purchase_order_number,
+        purchase_order_date=purchase_order.order_date,
+        acknowledgement_date=acknowledged_on,
+        seller_order_number=sales_order.order_number if sales_order else None,
+        lines=lines,
+    )
+
+
+def _price_per_each(price: Decimal | None, price_basis: str | None, pack: int) -> Decimal | None:
+    if price is None or price_basis == "PE" or pack == 1:
+        return price
+    return (price / pack).quantize(Decimal("0.0001"))
+
+
+def summarize_acknowledgement(
+    purchase_order: PurchaseOrder,
+    acknowledgement: PurchaseOrderAcknowledgement | None,
+    previously_rejected: set[int],
+) -> list[LineSummary]:
+    """Compare an 855 (as parsed back from the bytes about to be sent) with its 850."""
+    sent: dict[int, list] = {}
+    for position, line in enumerate(acknowledgement.lines if acknowledgement else [], start=1):
+        sent.setdefault(line_number_of(line, position), []).append(line)
+    summaries = []
+    for position, po_line in enumerate(purchase_order.lines, start=1):
+        number = line_number_of(po_line, position)
+        acked = sent.get(number, [])
+        loops = [loop for line in acked for loop in line.acknowledgements]
+        summaries.append(LineSummary(
+            purchase_order=purchase_order.purchase_order_number,
+            line_number=number,
+            ordered_qty=po_line.quantity,
+            acknowledged_qty=sum(loop.quantity for loop in loops),
+            ack_count=len(acked),
+            statuses=tuple(str(loop.status) for loop in loops),
+            has_price=all(line.unit_price is not None for line in acked) and bool(acked),
+            product_ids_echoed=all(
+                [(p.qualifier, p.value) for p in line.product_ids]
+                == [(p.qualifier, p.value) for p in po_line.product_ids]
+                for line in acked
+            ),
+            rejected_before=number in previously_rejected,
+        ))
+    return summaries
+
+
+def acknowledgement_frame(summaries: list[LineSummary]):
+    """Rows for the 855 checkpoint: one per PO line (``quality.suites.acknowledgement_suite``)."""
+    import pandas as pd
+
+    rows = [
+        {
+            "purchase_order": summary.purchase_order,
+            "line_number": summary.line_number,
+            "ack_count": summary.ack_count,
+            "acknowledged_qty": summary.acknowledged_qty,
+            "ordered_qty": summary.ordered_qty,
+            "missing_price_count": 0 if summary.has_price else 1,
+            "product_id_echoed": summary.product_ids_echoed,
+            "reverses_rejection": summary.rejected_before and "IR" not in summary.statuses,
+        }
+        for summary in summaries
+    ]
+    return pd.DataFrame(rows, columns=["purchase_order", "line_number", "ack_count", "acknowledged_qty",
+                                       "ordered_qty", "missing_price_count", "product_id_echoed",
+                                       "reverses_rejection"])
+
+
+def rejected_line_numbers(acknowledgement: PurchaseOrderAcknowledgement) -> set[int]:
+    """Lines with an IR loop in a sent 855: they may never be accepted later."""
+    numbers = set()
+    for position, line in enumerate(acknowledgement.lines, start=1):
+        if any(str(item.status) == "IR" for item in line.acknowledgements):
+            numbers.add(line_number_of(line, position))
+    return numbers
