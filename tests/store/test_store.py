@@ -9,17 +9,17 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from amazon_bluecherry.store import SequenceExhausted, Store, StoreError
+from amazon_bluecherry.store import SequenceExhausted, Store, StoreDuplicates, StoreError
 from amazon_bluecherry.store.migrate import current_revision, downgrade
 from amazon_bluecherry.store.models import ControlNumberSequence, RawDocument
 
 
 def test_migrations_reach_head_and_go_back(store):
-    assert current_revision(store) == "0001"
+    assert current_revision(store) == "0002"
     downgrade(store, "base")
     assert current_revision(store) is None
     store.migrate()
-    assert current_revision(store) == "0001"
+    assert current_revision(store) == "0002"
 
 
 def test_raw_document_is_kept_once_per_content(store):
@@ -158,3 +158,14 @@ def test_sqlite_store_creates_its_folder(tmp_path):
     with fresh.session() as session:
         assert session.get(RawDocument, raw_id).sha256
     fresh.dispose()
+
+
+def test_duplicate_control_numbers_are_those_of_another_document(store):
+    first_raw, _ = store.save_raw_document(b"first", partner="AMAZON", transport="sftp")
+    second_raw, _ = store.save_raw_document(b"second", partner="AMAZON", transport="sftp")
+    first = StoreDuplicates(store, first_raw)
+    assert not first.seen("interchange", "AMAZON", "VENDOR", "000000001")
+    # The same document validated again (a retry, a replay) is not its own duplicate.
+    assert not first.seen("interchange", "AMAZON", "VENDOR", "000000001")
+    assert StoreDuplicates(store, second_raw).seen("interchange", "AMAZON", "VENDOR", "000000001")
+    assert not StoreDuplicates(store, second_raw).seen("interchange", "AMAZON", "OTHER", "000000001")

@@ -6,9 +6,15 @@ SQLite file under ``AB_HOME``). Nothing here imports Airflow.
 
 from __future__ import annotations
 
-from amazon_bluecherry.store.store import PartnerControlNumbers, SequenceExhausted, Store, StoreError
+from amazon_bluecherry.store.store import (
+    PartnerControlNumbers,
+    SequenceExhausted,
+    Store,
+    StoreDuplicates,
+    StoreError,
+)
 
-__all__ = ["Store", "StoreError", "SequenceExhausted", "PartnerControlNumbers", "get_store", "reset_store_cache"]
+__all__ = ["Store", "StoreDuplicates", "StoreError", "SequenceExhausted", "PartnerControlNumbers", "get_store", "reset_store_cache"]
 
 _stores: dict[str, Store] = {}
 

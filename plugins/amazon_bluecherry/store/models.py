@@ -205,6 +205,23 @@ class Deadline(Base):
     missed_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
+class ReceivedControlNumber(Base):
+    """Control numbers seen in inbound files, to catch a partner re-using one."""
+
+    __tablename__ = "received_control_numbers"
+    __table_args__ = (
+        UniqueConstraint("kind", "sender", "receiver", "control_number", name="uq_received_control_numbers_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))            # interchange / group / set
+    sender: Mapped[str] = mapped_column(String(64))
+    receiver: Mapped[str] = mapped_column(String(64))
+    control_number: Mapped[str] = mapped_column(String(32))
+    raw_document_id: Mapped[int] = mapped_column(ForeignKey("raw_documents.id"))
+    first_seen_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
 class QualityResult(Base):
     """One data-quality checkpoint run, kept for the daily data-quality report."""
 

@@ -32,6 +32,7 @@ from amazon_bluecherry.store.models import (
     ExceptionRecord,
     IdempotencyKey,
     RawDocument,
+    ReceivedControlNumber,
     Transaction,
     utcnow,
 )
@@ -416,6 +417,34 @@ class Store:
             db.add(deadline)
             db.flush()
             return deadline.id
+
+
+class StoreDuplicates:
+    """The validator's ``DuplicateCheck`` on the store: a control number counts as a
+    duplicate only when another raw document used it, so re-validating the same file
+    (a retried task, a replay) never flags itself."""
+
+    def __init__(self, store: Store, raw_document_id: int):
+        self._store = store
+        self._raw_document_id = raw_document_id
+
+    def seen(self, kind: str, sender: str, receiver: str, control_number: str) -> bool:
+        with self._store.session() as db:
+            first = db.scalar(select(ReceivedControlNumber.raw_document_id).where(
+                ReceivedControlNumber.kind == kind, ReceivedControlNumber.sender == sender,
+                ReceivedControlNumber.receiver == receiver, ReceivedControlNumber.control_number == control_number,
+            ))
+            if first is None:
+                try:
+                    with db.begin_nested():
+                        db.add(ReceivedControlNumber(kind=kind, sender=sender, receiver=receiver,
+                                                     control_number=control_number,
+                                                     raw_document_id=self._raw_document_id))
+                        db.flush()
+                    return False
+                except IntegrityError:  # another worker recorded it a moment ago
+                    return True
+            return first != self._raw_document_id
 
 
 class PartnerControlNumbers:
