@@ -529,7 +529,8 @@ class _Validator:
             getattr(self, f"_on_{sid.lower()}")(values)
             return
         if self.ts is None:
-            self._outside(sid)
+            if not (sid == "TA1" and self.group is None):  # TA1s sit between ISA and GS
+                self._outside(sid)
             return
         self.count += 1
         if self.guide is None:

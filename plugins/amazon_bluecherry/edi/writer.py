@@ -159,8 +159,12 @@ def write_interchange(
     when: datetime | None = None,
     line_break: bool = True,
     encoding: str = "utf-8",
+    ta1: Sequence[Sequence[Element]] = (),
 ) -> bytes:
     """One interchange with one functional group holding ``sets``, as bytes.
+
+    ``ta1`` segments (interchange acknowledgments) go right after the ISA; with no
+    ``sets`` the interchange carries no functional group at all.
 
     :param sets: the transaction sets, all of the group's functional id (GS01).
     :param sender: us (ISA05/06, GS02); ``receiver`` the partner (ISA07/08, GS03).
@@ -176,7 +180,6 @@ def write_interchange(
     delimiters = delimiters or Delimiters()
     when = when or datetime.now()
     isa_number = control_numbers.next("ISA")
-    gs_number = control_numbers.next("GS")
     segments: list[Sequence[Element]] = [
         _isa(
             sender,
@@ -188,6 +191,13 @@ def write_interchange(
             usage=usage,
             ack_requested=ack_requested,
         ),
+        *ta1,
+    ]
+    if not sets:
+        segments.append(["IEA", "0", f"{isa_number % _ISA_CONTROL_LIMIT:09d}"])
+        return serialize_segments(segments, delimiters, line_break=line_break).encode(encoding)
+    gs_number = control_numbers.next("GS")
+    segments.append(
         [
             "GS",
             functional_id,
@@ -198,8 +208,8 @@ def write_interchange(
             str(gs_number),
             "X",
             version,
-        ],
-    ]
+        ]
+    )
     for outbound in sets:
         body = list(outbound.segments)
         if body and body[0] and body[0][0] == "ST":
