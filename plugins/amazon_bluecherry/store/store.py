@@ -91,7 +91,8 @@ class Store:
             yield session
 
     @contextmanager
-    def _maybe(self, session: Session | None) -> Iterator[Session]:
+    def use_session(self, session: Session | None) -> Iterator[Session]:
+        """The caller's session (its transaction), or a new one committed on exit."""
         if session is not None:
             yield session
         else:
@@ -122,7 +123,7 @@ class Store:
         """Keep bytes before anything parses them. Returns ``(raw_document_id, created)``;
         the same bytes twice give the first document's id and ``created=False``."""
         digest = hashlib.sha256(content).hexdigest()
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             existing = db.scalar(select(RawDocument.id).where(RawDocument.sha256 == digest))
             if existing is not None:
                 return existing, False
@@ -154,14 +155,14 @@ class Store:
             return document.id, True
 
     def get_raw_document(self, raw_document_id: int, *, session: Session | None = None) -> RawDocument:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             document = db.get(RawDocument, raw_document_id)
             if document is None:
                 raise StoreError(f"raw document {raw_document_id} does not exist")
             return document
 
     def set_raw_document_status(self, raw_document_id: int, status: str, *, session: Session | None = None) -> None:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             db.execute(update(RawDocument).where(RawDocument.id == raw_document_id).values(status=status))
             self.record_event("raw_document.status", entity_type="raw_document", entity_id=raw_document_id,
                               payload={"status": status}, session=db)
@@ -173,7 +174,7 @@ class Store:
         One atomic ``UPDATE ... RETURNING`` under the row lock: concurrent workers queue
         on the row, and a rolled-back transaction gives its number back.
         """
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             table = ControlNumberSequence.__table__
             bumped = db.execute(
                 update(table)
@@ -208,7 +209,7 @@ class Store:
         self, key: str, *, scope: str, result: dict | None = None, session: Session | None = None
     ) -> bool:
         """True if ``key`` was new and is now claimed; False if the work was done before."""
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             if db.get(IdempotencyKey, key) is not None:
                 return False
             try:
@@ -220,7 +221,7 @@ class Store:
             return True
 
     def idempotency_result(self, key: str, *, session: Session | None = None) -> dict | None:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             row = db.get(IdempotencyKey, key)
             return None if row is None else (row.result or {})
 
@@ -240,7 +241,7 @@ class Store:
         data: dict | None = None,
         session: Session | None = None,
     ) -> int:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             transaction = Transaction(
                 doc_type=doc_type, direction=direction, partner=partner, business_key=business_key,
                 raw_document_id=raw_document_id, isa13=isa13, gs06=gs06, st02=st02, status=status,
@@ -255,7 +256,7 @@ class Store:
     def set_transaction_status(
         self, transaction_id: int, status: str, *, data: dict | None = None, session: Session | None = None
     ) -> None:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
             if data is not None:
                 values["data"] = data
@@ -264,7 +265,7 @@ class Store:
                               session=db)
 
     def link(self, parent_id: int, child_id: int, relation: str, *, session: Session | None = None) -> None:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             exists = db.scalar(
                 select(DocumentLink.id).where(
                     DocumentLink.parent_id == parent_id,
@@ -282,7 +283,7 @@ class Store:
         From a chargeback line this reaches the 820, the 810, the 856, the 855, the sales
         order and the 850 with its raw bytes' id.
         """
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             seen: set[int] = set()
             frontier = [transaction_id]
             edges: list[tuple[int, int, str]] = []
@@ -330,7 +331,7 @@ class Store:
             raise StoreError(f"owner must be one of {OWNER_TEAMS}, got {owner!r}")
         if severity not in SEVERITIES:
             raise StoreError(f"severity must be one of {SEVERITIES}, got {severity!r}")
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             if dedupe_key is not None:
                 existing = db.scalar(select(ExceptionRecord.id).where(ExceptionRecord.dedupe_key == dedupe_key))
                 if existing is not None:
@@ -353,7 +354,7 @@ class Store:
     ) -> None:
         if status not in EXCEPTION_STATUSES:
             raise StoreError(f"status must be one of {EXCEPTION_STATUSES}, got {status!r}")
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             record = db.get(ExceptionRecord, exception_id)
             if record is None:
                 raise StoreError(f"exception {exception_id} does not exist")
@@ -369,7 +370,7 @@ class Store:
         self, *, status: str | None = None, owner: str | None = None, type: str | None = None,
         session: Session | None = None,
     ) -> list[ExceptionRecord]:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             query = select(ExceptionRecord).order_by(ExceptionRecord.id)
             if status:
                 query = query.where(ExceptionRecord.status == status)
@@ -389,13 +390,13 @@ class Store:
         payload: dict | None = None,
         session: Session | None = None,
     ) -> None:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             db.add(Event(kind=kind, entity_type=entity_type, entity_id=str(entity_id), payload=payload))
             db.flush()
 
     def events(self, *, entity_type: str | None = None, entity_id: str | int | None = None,
                kind: str | None = None, session: Session | None = None) -> list[Event]:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             query = select(Event).order_by(Event.id)
             if entity_type:
                 query = query.where(Event.entity_type == entity_type)
@@ -408,7 +409,7 @@ class Store:
     # --- deadlines ---------------------------------------------------------------------
     def set_deadline(self, transaction_id: int, kind: str, due_at: datetime, *, business_key: str | None = None,
                      session: Session | None = None) -> int:
-        with self._maybe(session) as db:
+        with self.use_session(session) as db:
             existing = db.scalar(select(Deadline).where(Deadline.transaction_id == transaction_id,
                                                         Deadline.kind == kind))
             if existing is not None:
