@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     download_dir: str = "/download"
     upload_dir: str = "/upload"
     max_inbound_file_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    # --- SFTP mailbox (amazon/mailbox.py, hooks/amazon_sftp.py) ---------------------------
+    pickup_max_files: int = Field(default=100, ge=1, description="Files downloaded per pickup run.")
+    sftp_quarantine_dir: str = Field(
+        default="", description="Remote folder for refused files; empty = leave them in place."
+    )
+    sftp_conn_timeout: int = Field(default=30, ge=1, description="Seconds; used when the connection sets none.")
+    sftp_conn_retry_attempts: int = Field(default=3, ge=1)
+    sftp_allow_no_host_key_check: bool = Field(
+        default=False, description="Sandbox only: accept connections with no_host_key_check=true."
+    )
 
     # --- order path -----------------------------------------------------------------------
     po_schedule: str = "*/15 * * * *"

@@ -15,7 +15,8 @@ are generated once per root and reused, so a restarted server keeps its host key
 ``drop()`` publishes a file the way Amazon does (complete, atomically); ``received()``
 returns completed uploads only (``*.part`` and dot-files are uploads in progress). Every
 open/read/remove/rename is written to ``audit`` so tests can prove what was (not) read;
-``fail_remove`` injects delete failures.
+``fail_remove`` injects delete failures and ``grow_during_read`` a file that grows while
+it is being read.
 """
 
 from __future__ import annotations
@@ -108,12 +109,17 @@ class _MailboxSFTPServer(asyncssh.SFTPServer):
         writing = bool(pflags & (asyncssh.FXF_WRITE | asyncssh.FXF_APPEND | asyncssh.FXF_CREAT))
         self._audit("open_write" if writing else "open_read", path)
         file_obj = super().open(path, pflags, attrs)
-        self._mailbox._open_paths[id(file_obj)] = os.fsdecode(path)
+        self._mailbox._open_paths[id(file_obj)] = (os.fsdecode(path), os.fsdecode(self.map_path(path)))
         return file_obj
 
     def read(self, file_obj, offset, size):
+        client_path, local_path = self._mailbox._open_paths.get(id(file_obj), ("?", None))
+        extra = self._mailbox.grow_during_read.pop(os.path.basename(client_path), None)
+        if extra is not None and local_path:
+            with open(local_path, "ab") as fh:  # a sender still appending after we listed it
+                fh.write(extra)
         data = super().read(file_obj, offset, size)
-        self._audit("read", self._mailbox._open_paths.get(id(file_obj), "?"), len(data))
+        self._audit("read", client_path, len(data))
         return data
 
     def close(self, file_obj):
@@ -157,8 +163,10 @@ class MailboxServer:
     audit: list[AuditEntry] = field(default_factory=list)
     # True: every remove fails; a set of names: removes of those names fail.
     fail_remove: bool | set[str] = False
+    # name -> bytes appended to that file when a client first reads it (a file still growing).
+    grow_during_read: dict[str, bytes] = field(default_factory=dict)
     _accounts: dict[str, _Account] = field(default_factory=dict, repr=False)
-    _open_paths: dict[int, str] = field(default_factory=dict, repr=False)
+    _open_paths: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _acceptor: asyncssh.SSHAcceptor | None = field(default=None, repr=False)

@@ -1,0 +1,107 @@
+"""Thin operators over ``AmazonMailboxHook``: pickup and upload, ids in and out via XCom."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)
+
+
+def _id_list(value: Any) -> list[int]:
+    # A templated list arrives as its string form unless the DAG renders native objects.
+    if isinstance(value, str):
+        value = ast.literal_eval(value) if value.strip() else []
+    if isinstance(value, int):
+        value = [value]
+    return [int(item) for item in value or []]
+
+
+class MailboxPickupOperator(BaseOperator):
+    """Take new files from Amazon's download folder into the store; returns the new raw document ids.
+
+    Duplicates, refused files and files still being written are not returned: refusals
+    became exceptions, duplicates were stored before.
+
+    :param download_conn_id: SFTP connection of the download account (default from settings)
+    :param download_dir: remote folder (default from settings)
+    :param max_files: files downloaded per run (default ``AB_PICKUP_MAX_FILES``)
+    :param max_file_bytes: size limit per file (default ``AB_MAX_INBOUND_FILE_BYTES``)
+    :param database_url: integration store (default from settings)
+    """
+
+    template_fields: Sequence[str] = ("download_conn_id", "download_dir", "max_files", "max_file_bytes")
+
+    def __init__(
+        self,
+        *,
+        download_conn_id: str | None = None,
+        download_dir: str | None = None,
+        max_files: int | str | None = None,
+        max_file_bytes: int | str | None = None,
+        database_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.download_conn_id = download_conn_id
+        self.download_dir = download_dir
+        self.max_files = max_files
+        self.max_file_bytes = max_file_bytes
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> list[int]:
+        from amazon_bluecherry.hooks.amazon_sftp import AmazonMailboxHook
+        from amazon_bluecherry.store import get_store
+
+        hook = AmazonMailboxHook(download_conn_id=self.download_conn_id, download_dir=self.download_dir)
+        report = hook.pickup(get_store(self.database_url), max_files=_optional_int(self.max_files),
+                             max_file_bytes=_optional_int(self.max_file_bytes))
+        self.log.info("pickup: %s", report.summary())
+        if report.remaining:
+            self.log.info("%s files left for the next run", report.remaining)
+        return report.new_raw_document_ids
+
+
+class MailboxUploadOperator(BaseOperator):
+    """Upload outbound documents (by id, from the store) to Amazon's upload folder; returns the ids sent.
+
+    :param outbound_document_ids: ids of ``outbound_documents`` rows (a list, an XComArg or a template)
+    :param upload_conn_id: SFTP connection of the upload account (default from settings)
+    :param upload_dir: remote folder (default from settings)
+    :param database_url: integration store (default from settings)
+    """
+
+    template_fields: Sequence[str] = ("outbound_document_ids", "upload_conn_id", "upload_dir")
+
+    def __init__(
+        self,
+        *,
+        outbound_document_ids: Any,
+        upload_conn_id: str | None = None,
+        upload_dir: str | None = None,
+        database_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.outbound_document_ids = outbound_document_ids
+        self.upload_conn_id = upload_conn_id
+        self.upload_dir = upload_dir
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> list[int]:
+        from amazon_bluecherry.hooks.amazon_sftp import AmazonMailboxHook
+        from amazon_bluecherry.store import get_store
+
+        ids = _id_list(self.outbound_document_ids)
+        if not ids:
+            self.log.info("nothing to upload")
+            return []
+        hook = AmazonMailboxHook(upload_conn_id=self.upload_conn_id, upload_dir=self.upload_dir)
+        report = hook.upload(get_store(self.database_url), ids)
+        self.log.info("upload: %s", report.summary())
+        return report.sent
