@@ -299,7 +299,8 @@ def _transition(position: tuple[LoopDef, int], sid: str) -> Transition | None:
     innermost = True
     while True:
         # A loop's first segment never repeats inside one iteration: it starts the next.
-        start = index if innermost and index > 0 else index + 1
+        loop_start = index == 0 and loop.parent is not None
+        start = index if innermost and index >= 0 and not loop_start else index + 1
         for j in range(start, len(loop.children)):
             child = loop.children[j]
             if isinstance(child, SegmentDef):
@@ -353,6 +354,8 @@ def _compile(*, set_id, title, file, version, functional_id, root, st, se) -> Gu
         table = {}
         for sid in ids:
             t = _transition(position, sid)  # type: ignore[arg-type]
+            if t is not None and segments[t.target].usage == "N" and t.kind != COMPLEX:
+                t = Transition(t.target, COMPLEX, t.missing, t.new_iteration, t.entered)
             if t is not None:
                 table[sid] = t
         transitions.append(table)

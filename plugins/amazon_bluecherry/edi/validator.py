@@ -462,6 +462,8 @@ class _Validator:
         guide = self.guide
         assert guide is not None
         target = guide.segments[transition.target]
+        if target.usage == "N":
+            self._segment_issue(target.sid, count, "2", "the guide does not use this segment")
         for sid in transition.missing:
             self._segment_issue(sid, count, "3", f"required before {target.sid}")
         if transition.new_iteration >= 0:
