@@ -65,6 +65,9 @@ OVERSIZE_FILE = "oversize_file"
 NOT_X12 = "not_x12"
 REFUSED_FILE_NAME = "refused_file_name"
 REMOTE_DELETE_FAILED = "remote_delete_failed"
+# As in include/mappings/exception_types.yaml (the owner table); all owned by integration.
+_SEVERITY = {EMPTY_FILE: "warning", OVERSIZE_FILE: "error", NOT_X12: "error", REFUSED_FILE_NAME: "error",
+             REMOTE_DELETE_FAILED: "warning"}
 
 _SNIFF_BYTES = 1024  # enough for an ISA (106 chars) after a BOM and some blank lines
 _BOM = b"\xef\xbb\xbf"
@@ -321,7 +324,7 @@ class _Pickup:
                 self.store.set_raw_document_status(raw_id, "refused", session=db)
                 exception_id = self.store.open_exception(
                     NOT_X12, owner=OWNER, raw_document_id=raw_id, business_key=_business_key(entry.name),
-                    dedupe_key=_dedupe_key(NOT_X12, raw_id),
+                    dedupe_key=f"not_x12:{raw_id}",  # the same key intake uses: one exception per document
                     message=(f"{display_name(entry.name)} from {self.folder.location} is not X12: {problem}. "
                              f"Its bytes are kept as raw document {raw_id}; it was not processed."),
                     details={"remote_name": entry.name, "location": self.folder.location,
@@ -383,7 +386,7 @@ class _Pickup:
         else:
             fate = f"It was not read and not deleted: it stays in {self.folder.location}."
         exception_id = self.store.open_exception(
-            kind, owner=OWNER, business_key=_business_key(entry.name),
+            kind, owner=OWNER, severity=_SEVERITY.get(kind, "error"), business_key=_business_key(entry.name),
             dedupe_key=_dedupe_key(kind, self.folder.location, entry.name, entry.size, entry.mtime),
             message=f"{name} in {self.folder.location} {reason}. {fate}",
             details={"remote_name": name, "location": self.folder.location, "size": entry.size,
