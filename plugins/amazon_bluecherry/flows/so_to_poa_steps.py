@@ -1,0 +1,256 @@
+"""so_to_poa steps over the store and the BlueCherry gateway (no Airflow).
+
+    850 loaded | acknowledge_only --acknowledge--> 855 staged (pending upload), 850 acknowledged
+    deadlines poa_due --monitor--> met | at risk (exception + alert) | missed (exception + alert)
+    outbound sent, no 997 after N hours --monitor--> transmission_unacknowledged
+
+An 855 is sent again only when BlueCherry's answer changed and Amazon still accepts a
+change (48 h from the PO); a line rejected once stays rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from amazon_bluecherry.alerts import Alert, dispatch
+from amazon_bluecherry.amazon.rules import amazon_rules
+from amazon_bluecherry.edi.build import write_documents
+from amazon_bluecherry.edi.documents import PurchaseOrderAcknowledgement
+from amazon_bluecherry.edi.parse import parse_file
+from amazon_bluecherry.edi.writer import InMemoryControlNumbers
+from amazon_bluecherry.flows.exceptions import open_exception
+from amazon_bluecherry.flows.outbound import stage_documents
+from amazon_bluecherry.flows.po_to_so_steps import load_purchase_order, received_purchase_orders
+from amazon_bluecherry.flows.so_to_poa import (
+    acknowledgement_frame,
+    build_acknowledgement,
+    rejected_line_numbers,
+    summarize_acknowledgement,
+)
+from amazon_bluecherry.settings import Settings
+from amazon_bluecherry.store import Store
+from amazon_bluecherry.store.models import Deadline, OutboundDocument, QualityResult, Transaction
+
+log = logging.getLogger(__name__)
+
+ACKNOWLEDGEABLE = ("loaded", "acknowledge_only", "acknowledged")
+
+
+@dataclass
+class AcknowledgeResult:
+    staged: dict[str, int] = field(default_factory=dict)      # PO -> 855 transaction id
+    unchanged: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)           # not allocated in BlueCherry yet
+    outbound_document_id: int | None = None
+    exception_ids: list[int] = field(default_factory=list)
+    quality_result_id: int | None = None
+
+
+@dataclass
+class MonitorResult:
+    met: list[str] = field(default_factory=list)
+    at_risk: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+    unacknowledged: list[str] = field(default_factory=list)
+    exception_ids: list[int] = field(default_factory=list)
+
+
+def _fingerprint(acknowledgement: PurchaseOrderAcknowledgement) -> str:
+    """What the 855 says, without the date it is said on."""
+    content = acknowledgement.model_dump(mode="json", exclude={"acknowledgement_date", "envelope"})
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: datetime, run_key: str = "",
+                       transaction_ids=None) -> AcknowledgeResult:
+    """Build, check and stage an 855 for every PO whose acknowledgement is due or changed."""
+    from amazon_bluecherry.bluecherry.gateway import NotFound
+    from amazon_bluecherry.quality.checkpoint import run_checkpoint
+    from amazon_bluecherry.quality.suites import acknowledgement_suite
+
+    rules = amazon_rules()["acknowledgement"]
+    result = AcknowledgeResult()
+    candidates = []
+    with store.session() as db:
+        for transaction in received_purchase_orders(store, statuses=ACKNOWLEDGEABLE,
+                                                    transaction_ids=transaction_ids, session=db):
+            purchase_order = load_purchase_order(store, transaction, session=db)
+            candidates.append((transaction.id, transaction.created_at, dict(transaction.data or {}), purchase_order))
+
+    drafts = []
+    for transaction_id, received_at, data, purchase_order in candidates:
+        po_number = purchase_order.purchase_order_number
+        translation = data.get("translation", {})
+        sales_order = None
+        if data.get("sales_order"):
+            try:
+                sales_order = gateway.get_sales_order(po_number, bc_customer=translation.get("bc_customer"))
+            except NotFound:
+                result.waiting.append(po_number)  # flat-file import not applied yet: next run
+                continue
+        previous = data.get("acknowledgement", {})
+        acknowledgement = build_acknowledgement(
+            purchase_order, sales_order=sales_order,
+            rejected_lines={line["line_number"]: line["reason"] for line in translation.get("rejected_lines", [])},
+            case_packs={line["line_number"]: line["case_pack_qty"] for line in translation.get("lines", [])},
+            previously_rejected=set(previous.get("rejected_lines", [])), acknowledged_on=now.date(),
+        )
+        if acknowledgement is None:
+            result.waiting.append(po_number)
+            continue
+        fingerprint = _fingerprint(acknowledgement)
+        if previous.get("fingerprint") == fingerprint:
+            result.unchanged.append(po_number)
+            continue
+        if previous and now - _aware(received_at) > timedelta(hours=rules["change_window_hours"]):
+            result.exception_ids.append(open_exception(
+                store, "poa_change_too_late",
+                f"PO {po_number}: BlueCherry's allocation changed after Amazon's {rules['change_window_hours']} h "
+                "change window; the 855 already sent stands. Ship what was confirmed or contact Amazon.",
+                business_key=po_number, transaction_id=transaction_id,
+                dedupe_key=f"poa_change_too_late:{transaction_id}:{fingerprint[:12]}"))
+            continue
+        drafts.append((transaction_id, purchase_order, acknowledgement, fingerprint, previous))
+
+    if not drafts:
+        return result
+    # The checkpoint reads the 855s as they will leave: rendered to X12 and parsed back.
+    rendered = parse_file(write_documents([draft[2] for draft in drafts], sender="VENDOR", receiver="AMAZON",
+                                          control_numbers=InMemoryControlNumbers()))
+    summaries = []
+    for (_, purchase_order, _, _, previous), parsed in zip(drafts, rendered, strict=True):
+        summaries += summarize_acknowledgement(purchase_order, parsed, set(previous.get("rejected_lines", [])))
+    outcome = run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
+                             acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
+    blocked = outcome.failed_keys("purchase_order")
+    with store.session() as db:
+        quality = QualityResult(suite=outcome.suite, run_key=run_key or now.isoformat(), success=outcome.success,
+                                evaluated=outcome.evaluated, failed=len(outcome.failures), results=outcome.to_dict())
+        db.add(quality)
+        db.flush()
+        result.quality_result_id = quality.id
+        sending = []
+        for draft in drafts:
+            transaction_id, purchase_order, acknowledgement, fingerprint, _ = draft
+            po_number = purchase_order.purchase_order_number
+            if po_number in blocked:
+                result.blocked.append(po_number)
+                reasons = sorted({f.description for f in outcome.failures
+                                  if any(key["purchase_order"] == po_number for key in f.keys)})
+                result.exception_ids.append(open_exception(
+                    store, "poa_quality_check_failed",
+                    f"PO {po_number}: the 855 was not sent: {'; '.join(reasons)}",
+                    business_key=po_number, transaction_id=transaction_id,
+                    dedupe_key=f"poa_quality_check_failed:{transaction_id}:{fingerprint[:12]}", session=db))
+                continue
+            sending.append(draft)
+        if not sending:
+            return result
+        staged = stage_documents(store, [draft[2] for draft in sending], settings=settings, session=db,
+                                 business_keys=[draft[1].purchase_order_number for draft in sending],
+                                 data=[{"fingerprint": draft[3]} for draft in sending])
+        result.outbound_document_id = staged.outbound_document_id
+        for (transaction_id, purchase_order, acknowledgement, fingerprint, _), staged_set in zip(
+                sending, staged.sets, strict=True):
+            store.link(transaction_id, staged_set.transaction_id, "acknowledgement", session=db)
+            transaction = db.get(Transaction, transaction_id)
+            data = dict(transaction.data or {})
+            data["acknowledgement"] = {
+                "fingerprint": fingerprint, "transaction_id": staged_set.transaction_id,
+                "rejected_lines": sorted(rejected_line_numbers(acknowledgement)),
+                "statuses": {line.line_number or str(position): [str(a.status) for a in line.acknowledgements]
+                             for position, line in enumerate(acknowledgement.lines, start=1)},
+            }
+            store.set_transaction_status(transaction_id, "acknowledged", data=data, session=db)
+            result.staged[purchase_order.purchase_order_number] = staged_set.transaction_id
+    log.info("855s staged %s, unchanged %s, blocked %s, waiting %s", len(result.staged), len(result.unchanged),
+             len(result.blocked), len(result.waiting))
+    return result
+
+
+def monitor_windows(store: Store, settings: Settings, *, now: datetime) -> MonitorResult:
+    """Amazon's 24-hour 855 window per PO, and 997s overdue for what we sent."""
+    result = MonitorResult()
+    lead = timedelta(hours=settings.poa_alert_lead_hours)
+    alerts: list[Alert] = []
+    with store.session() as db:
+        for deadline in db.scalars(select(Deadline).where(Deadline.kind == "poa_due", Deadline.met_at.is_(None),
+                                                          Deadline.missed_at.is_(None))):
+            sent_at = _first_sent_acknowledgement(db, deadline.transaction_id)
+            due = _aware(deadline.due_at)
+            po_number = deadline.business_key
+            if sent_at is not None and _aware(sent_at) <= due:
+                deadline.met_at = sent_at
+                result.met.append(po_number)
+                continue
+            if sent_at is not None or now >= due:
+                deadline.missed_at = _aware(sent_at) if sent_at is not None else now
+                result.missed.append(po_number)
+                message = (f"PO {po_number}: the 855 was due {due:%Y-%m-%d %H:%M} UTC and "
+                           + (f"went at {_aware(sent_at):%Y-%m-%d %H:%M} UTC" if sent_at else "has not been sent"))
+                result.exception_ids.append(open_exception(
+                    store, "poa_window_missed", message, business_key=po_number,
+                    transaction_id=deadline.transaction_id, dedupe_key=f"poa_window_missed:{deadline.id}",
+                    session=db))
+                alerts.append(Alert("poa_window_missed", message, owner="wholesale", severity="critical",
+                                    business_key=po_number, runbook="docs/runbooks/poa_window_missed.md"))
+            elif now >= due - lead and deadline.alerted_at is None:
+                deadline.alerted_at = now
+                result.at_risk.append(po_number)
+                left = due - now
+                message = (f"PO {po_number}: no 855 yet and Amazon's window closes at {due:%Y-%m-%d %H:%M} UTC "
+                           f"(in {left.total_seconds() / 3600:.1f} h). See why it is held.")
+                result.exception_ids.append(open_exception(
+                    store, "poa_window_at_risk", message, business_key=po_number,
+                    transaction_id=deadline.transaction_id, dedupe_key=f"poa_window_at_risk:{deadline.id}",
+                    session=db))
+                alerts.append(Alert("poa_window_at_risk", message, owner="wholesale", severity="error",
+                                    business_key=po_number, runbook="docs/runbooks/poa_window_at_risk.md"))
+
+        overdue_before = now - timedelta(hours=settings.ack_timeout_hours)
+        for outbound in db.scalars(select(OutboundDocument).where(
+                OutboundDocument.status == "sent", OutboundDocument.doc_type != "997",
+                OutboundDocument.sent_at < overdue_before)):
+            result.unacknowledged.append(outbound.file_name)
+            message = (f"{outbound.file_name} ({outbound.doc_type}) was sent {outbound.sent_at:%Y-%m-%d %H:%M} UTC "
+                       f"and Amazon has not returned a 997 within {settings.ack_timeout_hours:g} h")
+            exception_id = open_exception(store, "transmission_unacknowledged", message,
+                                          business_key=outbound.file_name, raw_document_id=outbound.raw_document_id,
+                                          dedupe_key=f"transmission_unacknowledged:{outbound.id}", session=db)
+            if exception_id not in result.exception_ids:
+                result.exception_ids.append(exception_id)
+            outbound.status = "unacknowledged"
+            alerts.append(Alert("transmission_unacknowledged", message, owner="integration", severity="error",
+                                business_key=outbound.file_name,
+                                runbook="docs/runbooks/transmission_unacknowledged.md"))
+    for alert in alerts:  # after commit: an alert never announces something the store does not hold
+        dispatch(alert, settings)
+    return result
+
+
+def _first_sent_acknowledgement(session, purchase_order_transaction_id: int):
+    from amazon_bluecherry.store.models import DocumentLink
+
+    return session.scalar(
+        select(OutboundDocument.sent_at)
+        .join(Transaction, Transaction.raw_document_id == OutboundDocument.raw_document_id)
+        .join(DocumentLink, DocumentLink.child_id == Transaction.id)
+        .where(DocumentLink.parent_id == purchase_order_transaction_id, DocumentLink.relation == "acknowledgement",
+               OutboundDocument.sent_at.is_not(None))
+        .order_by(OutboundDocument.sent_at)
+        .limit(1))
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; the store writes UTC."""
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
