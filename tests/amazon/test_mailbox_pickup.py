@@ -257,3 +257,14 @@ def test_a_500_file_backlog_drains_in_batches_oldest_first(mailbox, sqlite_url, 
     first_batch = [store.get_raw_document(i).content for i in batches[0].new_raw_document_ids]
     assert first_batch == [make_x12(number) for number in range(200)]
     assert raw_document_count(store) == 500
+
+
+def test_a_refused_file_stays_put_when_the_quarantine_folder_is_missing(mailbox, sqlite_url, make_x12):
+    store = Store(sqlite_url)
+    store.migrate()
+    mailbox.drop("VENDR850..1", make_x12(1))
+    run_pickup(mailbox, store, quarantine_dir="/no-such-folder")
+    run_pickup(mailbox, store, quarantine_dir="/no-such-folder")
+    assert mailbox.remote_files("download") == ["VENDR850..1"]
+    [record] = exceptions_of(store, REFUSED_FILE_NAME)
+    assert "stays in" in record.message and not mailbox.opened_for_reading("VENDR850..1")
