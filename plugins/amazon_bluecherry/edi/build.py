@@ -11,7 +11,7 @@ Amazon conventions applied here:
   (:data:`AMAZON_VERSIONS`; override per set id with ``versions=``).
 * ISA12 follows GS08 (``00401`` / ``00501``), one interchange per group, so a 5010 ASN
   never travels in a 4010 envelope; with ``00501`` ISA11 is the repetition separator
-  (``^`` unless the delimiters say otherwise).
+  (``^`` unless the delimiters say otherwise or ``^`` is already a delimiter).
 * ``R`` numbers without trailing zeros (``39``, ``12.5``); ``N2`` amounts (TDS01, SAC05)
   in cents; dates CCYYMMDD, times HHMM (HHMMSS when there are seconds).
 * CTT01 is the number of line loops (HL segments on the 856), CTT02 the quantity hash.
@@ -46,7 +46,8 @@ BuiltSegment = list[Element]
 DEFAULT_VERSION = "004010"
 # GS08 per transaction set where Amazon's guide is not 004010.
 AMAZON_VERSIONS: Mapping[str, str] = {"856": "005010"}
-_REPETITION_5010 = "^"
+# ISA11 in 00501 envelopes: the first of these that is not already a delimiter.
+_REPETITION_CANDIDATES = "^{!`"
 
 
 class BuildError(ValueError):
@@ -625,7 +626,9 @@ def write_documents(
         envelope_version = isa_version or version[:5]
         group_delimiters = delimiters or Delimiters()
         if envelope_version >= "00501" and group_delimiters.repetition is None:
-            group_delimiters = dataclasses.replace(group_delimiters, repetition=_REPETITION_5010)
+            taken = {group_delimiters.element, group_delimiters.component, group_delimiters.segment}
+            repetition = next(c for c in _REPETITION_CANDIDATES if c not in taken)
+            group_delimiters = dataclasses.replace(group_delimiters, repetition=repetition)
         sets = []
         for document in members:
             outbound = to_outbound_set(document)

@@ -569,6 +569,12 @@ class ShipmentPack(_Model):
     other_marks: list[Mark] = Field(default_factory=list)
     items: list[ShipmentItem] = Field(default_factory=list)
 
+    @field_validator("other_marks")
+    @classmethod
+    def _gm_is_the_sscc(cls, marks: list[Mark]) -> list[Mark]:
+        _no_named(marks, "qualifier", ("GM",), "sscc")
+        return marks
+
 
 class ShipmentTare(_Model):
     """HL tare level (a pallet): its SSCC, cartons on it, or loose items."""
@@ -577,6 +583,12 @@ class ShipmentTare(_Model):
     other_marks: list[Mark] = Field(default_factory=list)
     packs: list[ShipmentPack] = Field(default_factory=list)
     items: list[ShipmentItem] = Field(default_factory=list)
+
+    @field_validator("other_marks")
+    @classmethod
+    def _gm_is_the_sscc(cls, marks: list[Mark]) -> list[Mark]:
+        _no_named(marks, "qualifier", ("GM",), "sscc")
+        return marks
 
 
 class ShipmentOrder(_Model):
