@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = group.add_subparsers(dest="edi_command", metavar="EDI_COMMAND")
     group.set_defaults(handler=lambda args: _help(group))
     _register_validate(commands)
+    _register_parse(commands)
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -105,3 +106,43 @@ def _print_summary(report) -> None:
 
 
 _STATUS = {"A": "accepted", "E": "accepted with errors", "R": "rejected", "P": "partially accepted"}
+
+
+# ---- parse ---------------------------------------------------------------------------------
+
+
+def _register_parse(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser(
+        "parse",
+        help="print the typed documents of an X12 file as JSON",
+        description=(
+            "Parse FILE into typed documents (850, 855, 856, 810, 846, 820, 997) and print them "
+            "as a JSON list, each with a 'type'; decimals are strings, dates ISO. Exit 1 when a "
+            "transaction set cannot be mapped, 2 when the input is not X12 or cannot be read."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="X12 file to parse")
+    p.add_argument(
+        "--skip-unsupported", action="store_true", help="skip transaction sets that have no document model"
+    )
+    p.set_defaults(handler=_parse)
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from amazon_bluecherry.edi.documents import documents_to_json
+    from amazon_bluecherry.edi.parse import DocumentError, parse_file
+    from amazon_bluecherry.edi.reader import X12Error
+
+    path = Path(args.file)
+    if path.is_dir():
+        raise CommandError(f"{path} is a directory, not an X12 file", exit_code=2)
+    try:
+        documents = parse_file(path, skip_unsupported=args.skip_unsupported)
+    except X12Error as exc:
+        raise CommandError(f"{path}: not a readable X12 file: {exc}", exit_code=2) from exc
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read: {exc.strerror or exc}", exit_code=2) from exc
+    except DocumentError as exc:
+        raise CommandError(f"{path}: {exc}", exit_code=1) from exc
+    sys.stdout.write(documents_to_json(documents) + "\n")
+    return 0
