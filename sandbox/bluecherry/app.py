@@ -18,8 +18,9 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response, Security
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, TypeAdapter
 
 from amazon_bluecherry.bluecherry import models as m
@@ -27,7 +28,7 @@ from amazon_bluecherry.bluecherry.gateway import Conflict, NotFound, Rejected
 from amazon_bluecherry.bluecherry.rest import API_KEY_HEADER, IDEMPOTENCY_HEADER
 from sandbox.bluecherry.backend import Backend
 
-__all__ = ["FaultInjector", "FaultSettings", "create_app", "gateway_openapi"]
+__all__ = ["FaultInjector", "FaultSettings", "create_app", "gateway_openapi", "openapi_document"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,16 @@ DESCRIPTION = (
 )
 
 
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or wrong X-API-Key."},
+    404: {"description": "No such document."},
+    409: {"description": "Idempotency key reused with another body, or the document can no longer change."},
+    429: {"description": "Rate limited: retry after the Retry-After header's seconds."},
+    503: {
+        "description": "Temporarily unavailable: retry with backoff (writes with the same Idempotency-Key)."
+    },
+}
+_api_key_header = APIKeyHeader(name=API_KEY_HEADER, scheme_name="ApiKey", auto_error=False)
 IdempotencyKey = Annotated[str, Header(alias=IDEMPOTENCY_HEADER, min_length=1, max_length=200)]
 Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
@@ -262,12 +273,13 @@ def create_app(
         title="BlueCherry gateway API (emulator-defined)",
         version="1.0.0",
         description=DESCRIPTION,
+        responses=COMMON_RESPONSES,
     )
     app.state.backend = backend
     app.state.injector = injector
     app.add_middleware(FaultMiddleware, injector=injector)
 
-    def authenticated(x_api_key: Annotated[str | None, Header(alias=API_KEY_HEADER)] = None) -> None:
+    def authenticated(x_api_key: Annotated[str | None, Security(_api_key_header)] = None) -> None:
         if not x_api_key or not secrets.compare_digest(x_api_key.encode(), api_key.encode()):
             raise HTTPException(status_code=401, detail=f"missing or wrong {API_KEY_HEADER}")
 
@@ -553,8 +565,10 @@ def gateway_openapi(app: FastAPI) -> dict[str, Any]:
     walk(document["paths"])
     schemas = document.get("components", {}).get("schemas", {})
     document["components"]["schemas"] = {name: schemas[name] for name in sorted(used)}
-    document["components"]["securitySchemes"] = {
-        "ApiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
-    }
-    document["security"] = [{"ApiKey": []}]
     return document
+
+
+def openapi_document() -> str:
+    """``docs/bluecherry-openapi.json``: the gateway contract as the app generates it."""
+    app = create_app(None, api_key="unused")  # type: ignore[arg-type] - the schema needs no backend
+    return json.dumps(gateway_openapi(app), indent=2, ensure_ascii=False) + "\n"

@@ -296,10 +296,49 @@ class Backend:
 
     def list_items(self, *, style: str | None = None) -> list[m.Item]:
         with self._read() as session:
-            query = select(t.Sku).order_by(t.Sku.style, t.Sku.color, t.Sku.size_seq)
+            # Plain column tuples: loading 2,000+ ORM objects per call is the slow part of a cycle.
+            query = (
+                select(
+                    t.Sku.sku,
+                    t.Sku.style,
+                    t.Sku.color,
+                    t.Sku.color_name,
+                    t.Sku.size,
+                    t.Sku.upc,
+                    t.Sku.ean,
+                    t.Sku.asin,
+                    t.Sku.unit_cost,
+                    t.Style.description,
+                    t.Style.division,
+                    t.Style.season,
+                    t.Style.case_pack_qty,
+                    t.Style.active,
+                )
+                .join(t.Style, t.Style.style == t.Sku.style)
+                .order_by(t.Sku.style, t.Sku.color, t.Sku.size_seq)
+            )
             if style is not None:
                 query = query.where(t.Sku.style == style)
-            return [_item(row) for row in session.scalars(query)]
+            return [
+                m.Item(
+                    sku=r.sku,
+                    style=r.style,
+                    color=r.color,
+                    color_name=r.color_name,
+                    size=r.size,
+                    description=r.description,
+                    division=r.division,
+                    season=r.season,
+                    upc=r.upc,
+                    ean=r.ean,
+                    asin=r.asin,
+                    case_pack_qty=r.case_pack_qty,
+                    unit_cost=r.unit_cost,
+                    currency="USD",
+                    active=r.active,
+                )
+                for r in session.execute(query)
+            ]
 
     def list_price_lists(self) -> list[str]:
         with self._read() as session:
@@ -311,8 +350,13 @@ class Backend:
 
     def get_price_list(self, price_list: str) -> list[m.PriceListEntry]:
         with self._read() as session:
-            rows = session.scalars(
-                select(t.PriceListRow)
+            rows = session.execute(
+                select(
+                    t.PriceListRow.price_list,
+                    t.PriceListRow.sku,
+                    t.PriceListRow.unit_price,
+                    t.PriceListRow.currency,
+                )
                 .where(t.PriceListRow.price_list == price_list)
                 .order_by(t.PriceListRow.sku)
             ).all()
@@ -1005,7 +1049,18 @@ class Backend:
         with self._read() as session:
             snapshot_at = self.clock.now()
             query = (
-                select(t.StockRow, t.Sku)
+                select(
+                    t.StockRow.sku,
+                    t.StockRow.warehouse,
+                    t.StockRow.on_hand,
+                    t.StockRow.allocated,
+                    t.StockRow.incoming,
+                    t.StockRow.incoming_date,
+                    t.Sku.style,
+                    t.Sku.color,
+                    t.Sku.size,
+                    t.Sku.upc,
+                )
                 .join(t.Sku, t.Sku.sku == t.StockRow.sku)
                 .order_by(t.Sku.style, t.Sku.color, t.Sku.size_seq, t.StockRow.warehouse)
             )
@@ -1013,19 +1068,19 @@ class Backend:
                 query = query.where(t.StockRow.warehouse == warehouse)
             rows = [
                 m.AtsRow(
-                    sku=sku.sku,
-                    style=sku.style,
-                    color=sku.color,
-                    size=sku.size,
-                    upc=sku.upc,
-                    warehouse=stock.warehouse,
-                    on_hand=stock.on_hand,
-                    allocated=stock.allocated,
-                    available=stock.on_hand - stock.allocated,
-                    incoming=stock.incoming,
-                    incoming_date=stock.incoming_date,
+                    sku=r.sku,
+                    style=r.style,
+                    color=r.color,
+                    size=r.size,
+                    upc=r.upc,
+                    warehouse=r.warehouse,
+                    on_hand=r.on_hand,
+                    allocated=r.allocated,
+                    available=r.on_hand - r.allocated,
+                    incoming=r.incoming,
+                    incoming_date=r.incoming_date,
                 )
-                for stock, sku in session.execute(query)
+                for r in session.execute(query)
             ]
         return m.AtsSnapshot(snapshot_at=snapshot_at, warehouse=warehouse, rows=rows)
 
@@ -1379,27 +1434,6 @@ def _pack_loose(
     if current:
         cartons.append(current)
     return cartons
-
-
-def _item(row: t.Sku) -> m.Item:
-    style = row.style_row
-    return m.Item(
-        sku=row.sku,
-        style=row.style,
-        color=row.color,
-        color_name=row.color_name,
-        size=row.size,
-        description=style.description,
-        division=style.division,
-        season=style.season,
-        upc=row.upc,
-        ean=row.ean,
-        asin=row.asin,
-        case_pack_qty=style.case_pack_qty,
-        unit_cost=row.unit_cost,
-        currency="USD",
-        active=style.active,
-    )
 
 
 def _sales_order(row: t.SalesOrderRow) -> m.SalesOrder:

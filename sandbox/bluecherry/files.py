@@ -199,12 +199,15 @@ class FileFace:
 
     # --- exports ---------------------------------------------------------------------------
 
+    # Master data changes rarely: like a nightly job, these are rewritten only when the newest
+    # export is older than half its maximum age (or missing).
+    MASTER_DATA = ("items", "price_lists", "customers", "gl_accounts")
+
     def _export_all(self, report: CycleReport) -> None:
         now = self.backend.clock.now()
-        ats = self.backend.get_ats()
-        documents: dict[str, tuple[list, datetime]] = {
-            "items": (self.backend.list_items(), now),
-            "price_lists": (
+        sources = {
+            "items": lambda: (self.backend.list_items(), now),
+            "price_lists": lambda: (
                 [
                     entry
                     for name in self.backend.list_price_lists()
@@ -212,25 +215,39 @@ class FileFace:
                 ],
                 now,
             ),
-            "customers": (self.backend.list_customers(), now),
-            "sales_orders": (self.backend.list_sales_orders(), now),
-            "shipments": (self.backend.list_shipments(confirmed_since=now - timedelta(days=30)), now),
-            "invoices": (self.backend.list_invoices(since=now.date() - timedelta(days=120)), now),
-            "ats": (ats.rows, ats.snapshot_at),
-            "gl_accounts": (self.backend.list_gl_accounts(), now),
-            "ledger": (
-                [line for p in self.backend.list_periods() for line in self.backend.list_ledger_lines(p)],
+            "customers": lambda: (self.backend.list_customers(), now),
+            "sales_orders": lambda: (self.backend.list_sales_orders(), now),
+            "shipments": lambda: (self.backend.list_shipments(confirmed_since=now - timedelta(days=30)), now),
+            "invoices": lambda: (self.backend.list_invoices(since=now.date() - timedelta(days=120)), now),
+            "ats": lambda: _ats(self.backend),
+            "gl_accounts": lambda: (self.backend.list_gl_accounts(), now),
+            "ledger": lambda: (
+                [
+                    line
+                    for period in self.backend.list_periods()
+                    for line in self.backend.list_ledger_lines(period)
+                ],
                 now,
             ),
-            "open_ar": (self.backend.list_open_ar(), now),
+            "open_ar": lambda: (self.backend.list_open_ar(), now),
         }
         for name, layout in self.layouts.exports.items():
-            if name not in documents:
+            if name not in sources:
                 log.warning("export layout %s has no emulator source; skipped", name)
                 continue
-            docs, snapshot_at = documents[name]
-            report.exports.append(self.write_export(layout, docs, snapshot_at, report.cycle))
+            if name in self.MASTER_DATA and self._fresh(layout, now):
+                continue
+            documents, snapshot_at = sources[name]()
+            report.exports.append(self.write_export(layout, documents, snapshot_at, report.cycle))
             self._prune(layout)
+
+    def _fresh(self, layout: Layout, now: datetime) -> bool:
+        names = set(self.export_folder.list_names())
+        complete = sorted(name for name in names if layout.owns(name) and manifest_name(name) in names)
+        if not complete or layout.max_age_minutes is None:
+            return False
+        manifest = Manifest.model_validate_json(self.export_folder.read_bytes(manifest_name(complete[-1])))
+        return now - manifest.snapshot_at < timedelta(minutes=layout.max_age_minutes / 2)
 
     def write_export(self, layout: Layout, documents: list, snapshot_at: datetime, sequence: int) -> str:
         """Data file first (atomically), then its manifest: the manifest marks the export complete."""
@@ -256,3 +273,8 @@ class FileFace:
         for name in data_files:
             if kept and name not in complete and name < kept[0]:
                 self.export_folder.remove(name)
+
+
+def _ats(backend: Backend) -> tuple[list, datetime]:
+    snapshot = backend.get_ats()
+    return snapshot.rows, snapshot.snapshot_at

@@ -172,10 +172,16 @@ def _unflatten_group(group: list[dict[str, Any]], shape: Shape, prefix: str) -> 
         with_child = [
             row for row in group if any(k.startswith(full) and v is not None for k, v in row.items())
         ]
-        data[attr] = [
+        children = [
             _unflatten_group(child_group, child_shape, full)
             for _, child_group in _groups(with_child, child_shape.key, full)
         ]
+        # A child field named like a header field (a store's bc_customer) is the header's value.
+        inherited = [name for name in child_shape.model.model_fields if name in data]
+        for child in children:
+            for name in inherited:
+                child.setdefault(name, data[name])
+        data[attr] = children
     return data
 
 
