@@ -48,8 +48,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import update
+
 from amazon_bluecherry.edi.reader import NotX12Error, sniff_delimiters
-from amazon_bluecherry.store.models import OutboundDocument, RawDocument, utcnow
+from amazon_bluecherry.store.models import OutboundDocument, RawDocument, Transaction, utcnow
 from amazon_bluecherry.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -489,6 +491,10 @@ def _upload_one(folder: RemoteFolder, store: Store, outbound_id: int, rules: Mai
         document = db.get(OutboundDocument, outbound_id)
         document.status = "sent"
         document.sent_at = sent_at
+        # The sets in the file are sent too (their own status until Amazon's 997 says more).
+        db.execute(update(Transaction).where(Transaction.raw_document_id == document.raw_document_id,
+                                             Transaction.direction == "out", Transaction.status == "staged")
+                   .values(status="sent"))
         store.record_event(
             "outbound_document.sent", entity_type="outbound_document", entity_id=outbound_id,
             payload={"file_name": file_name, "location": folder.location, "size": len(content),

@@ -111,9 +111,12 @@ def stage_x12(
                           isa13=first_interchange.control_number, sets=staged)
 
 
-def pending_outbound_ids(store: Store, *, session=None) -> list[int]:
+def pending_outbound_ids(store: Store, *, doc_type: str | None = None, session=None) -> list[int]:
+    """Outbound documents stored but not sent yet (oldest first)."""
     from sqlalchemy import select
 
     with store.use_session(session) as db:
-        return list(db.scalars(select(OutboundDocument.id).where(OutboundDocument.status == "pending")
-                               .order_by(OutboundDocument.id)))
+        query = select(OutboundDocument.id).where(OutboundDocument.status == "pending")
+        if doc_type:
+            query = query.where(OutboundDocument.doc_type == doc_type)
+        return list(db.scalars(query.order_by(OutboundDocument.id)))

@@ -69,10 +69,10 @@ def build_acknowledgement(
                 ))
 
         so_line = so_lines.get(number)
-        if number in previously_rejected:
-            loop("IR", po_line.quantity, reason=reject_reason("customer_cancelled"))
-        elif number in rejected_lines:
+        if number in rejected_lines:
             loop("IR", po_line.quantity, reason=reject_reason(rejected_lines[number]))
+        elif number in previously_rejected:
+            loop("IR", po_line.quantity, reason=reject_reason(so_line.cancel_reason if so_line else None))
         elif so_line is not None:
             price_per_each = so_line.unit_price   # the cost we will invoice
             accepted = (so_line.qty_allocated + so_line.qty_shipped) // pack

@@ -1,0 +1,196 @@
+"""Operators of the order path (po_to_so, so_to_poa): thin wrappers over ``flows``.
+
+Each builds its hooks and reads its settings in ``execute`` (nothing happens at DAG-parse
+time) and passes ids, never payloads, through XCom: the store holds the data.
+
+Which documents a run works on: a normal run takes everything pending; a backfill run
+takes only what arrived before its data interval ended, so replaying the past never
+touches newer documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from amazon_bluecherry.operators.amazon_sftp import _id_list
+
+
+def _cutoff(context: Any) -> datetime | None:
+    dag_run = context.get("dag_run") if context else None
+    run_type = str(getattr(dag_run, "run_type", "") or "").lower()
+    if "backfill" in run_type:
+        return context.get("data_interval_end")
+    return None
+
+
+def _run_key(context: Any) -> str:
+    return str(context.get("run_id", "")) if context else ""
+
+
+class ProcessInboundOperator(BaseOperator):
+    """Validate picked-up X12 files, record every set, stage a 997 for every group.
+
+    Pushes ``ack_outbound_ids`` (every 997 waiting to be sent) and returns the ids of
+    accepted 850 transactions.
+
+    :param raw_document_ids: ids from the pickup task; documents still pending from
+        earlier runs are processed too
+    :param database_url: integration store (default from settings)
+    """
+
+    template_fields: Sequence[str] = ("raw_document_ids",)
+
+    def __init__(self, *, raw_document_ids: Any = None, database_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.raw_document_ids = raw_document_ids
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> list[int]:
+        from amazon_bluecherry.flows.intake import pending_raw_documents, process_inbound
+        from amazon_bluecherry.flows.outbound import pending_outbound_ids
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        store, settings = get_store(self.database_url), get_settings()
+        ids = set(_id_list(self.raw_document_ids)) | set(pending_raw_documents(store, received_before=_cutoff(context)))
+        purchase_orders: list[int] = []
+        for raw_document_id in sorted(ids):
+            result = process_inbound(store, raw_document_id, settings)
+            purchase_orders += result.accepted.get("850", [])
+            self.log.info("raw document %s: %s set(s) accepted, %s rejected", raw_document_id,
+                          sum(len(v) for v in result.accepted.values()), len(result.rejected))
+        ack_ids = pending_outbound_ids(store, doc_type="997")
+        context["ti"].xcom_push(key="ack_outbound_ids", value=ack_ids)
+        return purchase_orders
+
+
+class TranslatePurchaseOrdersOperator(BaseOperator):
+    """Translate received 850s into BlueCherry sales-order drafts and gate them with GX.
+
+    :param mappings_dir: folder with items.csv and ship_to.csv (default ``AB_MAPPINGS_DIR``)
+    """
+
+    template_fields: Sequence[str] = ("mappings_dir",)
+
+    def __init__(self, *, mappings_dir: str | None = None, database_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mappings_dir = mappings_dir
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> list[int]:
+        from amazon_bluecherry.flows.exceptions import open_exception
+        from amazon_bluecherry.flows.mappings import MappingError, load_mappings
+        from amazon_bluecherry.flows.po_to_so import TranslationPolicy
+        from amazon_bluecherry.flows.po_to_so_steps import received_purchase_orders, translate_received
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        store, settings = get_store(self.database_url), get_settings()
+        try:
+            mappings = load_mappings(self.mappings_dir or settings.mappings_dir)
+        except MappingError as exc:
+            open_exception(store, "mapping_file_invalid", f"{exc}; no PO was translated",
+                           dedupe_key=f"mapping_file_invalid:{exc}"[:200])
+            raise
+        cutoff = _cutoff(context)
+        transaction_ids = None
+        if cutoff is not None:
+            with store.session() as db:
+                transaction_ids = [t.id for t in received_purchase_orders(store, received_before=cutoff, session=db)]
+        result = translate_received(
+            store, mappings,
+            TranslationPolicy(price_tolerance=settings.price_tolerance,
+                              hold_on_price_mismatch=settings.hold_on_price_mismatch),
+            now=datetime.now(UTC), window_hours=settings.poa_window_hours, transaction_ids=transaction_ids,
+            run_key=_run_key(context),
+        )
+        self.log.info("translated %s, held %s, all lines rejected %s, superseded %s, exceptions %s",
+                      len(result.translated), len(result.held), len(result.acknowledge_only),
+                      len(result.superseded), len(result.exception_ids))
+        return result.translated
+
+
+class LoadSalesOrdersOperator(BaseOperator):
+    """Create or update BlueCherry sales orders for translated 850s (idempotent).
+
+    :param transaction_ids: the translate task's ids; ``None`` loads every translated 850
+    :param bluecherry_conn_id: the BlueCherry connection
+    """
+
+    template_fields: Sequence[str] = ("transaction_ids", "bluecherry_conn_id")
+
+    def __init__(self, *, transaction_ids: Any = None, bluecherry_conn_id: str = "bluecherry_default",
+                 database_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.transaction_ids = transaction_ids
+        self.bluecherry_conn_id = bluecherry_conn_id
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> dict:
+        from amazon_bluecherry.flows.po_to_so_steps import load_translated
+        from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
+        from amazon_bluecherry.store import get_store
+
+        hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id)
+        try:
+            result = load_translated(get_store(self.database_url), hook.get_conn())
+        finally:
+            hook.close()
+        self.log.info("sales orders: %s loaded, %s refused", len(result.loaded), len(result.failed))
+        return {"loaded": len(result.loaded), "failed": len(result.failed)}
+
+
+class AcknowledgeOrdersOperator(BaseOperator):
+    """Build, check (GX) and stage 855s from BlueCherry's allocations; returns outbound ids to send.
+
+    :param bluecherry_conn_id: the BlueCherry connection
+    """
+
+    template_fields: Sequence[str] = ("bluecherry_conn_id",)
+
+    def __init__(self, *, bluecherry_conn_id: str = "bluecherry_default", database_url: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bluecherry_conn_id = bluecherry_conn_id
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> list[int]:
+        from amazon_bluecherry.flows.outbound import pending_outbound_ids
+        from amazon_bluecherry.flows.so_to_poa_steps import acknowledge_orders
+        from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        store = get_store(self.database_url)
+        hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id)
+        try:
+            result = acknowledge_orders(store, hook.get_conn(), get_settings(), now=datetime.now(UTC),
+                                        run_key=_run_key(context))
+        finally:
+            hook.close()
+        self.log.info("855: %s staged, %s unchanged, %s blocked, %s waiting for BlueCherry", len(result.staged),
+                      len(result.unchanged), len(result.blocked), len(result.waiting))
+        return pending_outbound_ids(store, doc_type="855")
+
+
+class MonitorWindowsOperator(BaseOperator):
+    """Amazon's 24-hour 855 window per PO and overdue 997s: exceptions and alerts."""
+
+    def __init__(self, *, database_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> dict:
+        from amazon_bluecherry.flows.so_to_poa_steps import monitor_windows
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        result = monitor_windows(get_store(self.database_url), get_settings(), now=datetime.now(UTC))
+        summary = {"met": len(result.met), "at_risk": len(result.at_risk), "missed": len(result.missed),
+                   "unacknowledged": len(result.unacknowledged)}
+        self.log.info("855 windows: %s", summary)
+        return summary

@@ -1,0 +1,103 @@
+"""po_to_so and so_to_poa run for real (dag.test) against the loopback SFTP mailbox and the
+running BlueCherry emulator: 850 files in -> sales orders -> 855s out, replay-safe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from amazon_bluecherry.edi.ack import parse_997
+from amazon_bluecherry.edi.parse import parse_file
+from amazon_bluecherry.store.models import OutboundDocument, RawDocument, Transaction
+from tests.dags.conftest import catalogue_items, mapped_ship_to, run_dag, task_states
+from tests.flows.conftest import make_850
+
+pytestmark = pytest.mark.slow
+
+
+def order_file(po_number: str, items: list[dict], *, control: str, unknown_upc: str | None = None) -> bytes:
+    window = ((datetime.now(UTC) + timedelta(days=5)).strftime("%Y%m%d"),
+              (datetime.now(UTC) + timedelta(days=12)).strftime("%Y%m%d"))
+    lines = []
+    for number, item in enumerate(items, start=1):
+        if number % 2:  # cases, with the item master's pack
+            lines += [f"PO1*{number}*2*CA*{item['unit_cost']}*PE*UP*{item['product_id']}", f"PO4*{item['case_pack_qty']}"]
+        else:
+            lines.append(f"PO1*{number}*5*EA*{item['unit_cost']}*PE*UP*{item['product_id']}")
+    if unknown_upc:
+        lines.append(f"PO1*{len(items) + 1}*3*EA*9.99*PE*UP*{unknown_upc}")
+    qualifier, code = mapped_ship_to()
+    return make_850(po_number, lines=lines, ship_to=f"N1*ST**{qualifier}*{code}", window=window, control=control)
+
+
+def counts(store) -> dict:
+    with store.session() as db:
+        return {
+            "raw": db.scalar(select(func.count()).select_from(RawDocument)),
+            "transactions": db.scalar(select(func.count()).select_from(Transaction)),
+            "outbound": db.scalar(select(func.count()).select_from(OutboundDocument)),
+        }
+
+
+def test_orders_flow_from_850_files_to_855s(dagbag, parties):
+    mailbox, emulator, store = parties
+    items = catalogue_items(3)
+    mailbox.drop("AMZN850.000000101", order_file("E2EPO1", items, control="000000101", unknown_upc="999999999993"))
+    broken = order_file("E2EPO2", items[:1], control="000000102").replace(b"SE*", b"SE*9", 1)
+    mailbox.drop("AMZN850.000000102", broken)
+
+    po_run = run_dag(dagbag, "po_to_so")
+    assert set(task_states(po_run).values()) == {"success"}, task_states(po_run)
+    assert mailbox.remote_files("download") == [], "files are deleted after pickup"
+
+    # Every set got a 997: accepted for the good file, rejected (SE count, AK5 code 4) for the broken one.
+    acks = [ack for name, content in mailbox.received().items() if "997" in name for ack in parse_997(content)]
+    assert sorted((ack.group_control_number, ack.status) for ack in acks) == [("101", "A"), ("102", "R")]
+    assert [s.codes for ack in acks if ack.status == "R" for s in ack.sets] == [["4"]]
+
+    # The good PO is a sales order in BlueCherry; the unknown UPC is an exception for wholesale.
+    (order,) = emulator.backend.list_sales_orders(customer_pos=["E2EPO1"])
+    assert [line.line_number for line in order.lines] == [1, 2, 3]
+    assert order.lines[0].qty_ordered == 2 * int(items[0]["case_pack_qty"]) and order.lines[1].qty_ordered == 5
+    exceptions = {(e.type, e.owner, e.business_key) for e in store.list_exceptions()}
+    assert ("unknown_item", "wholesale", "E2EPO1") in exceptions
+    assert ("edi_rejected", "integration", "E2EPO2") in exceptions
+
+    poa_run = run_dag(dagbag, "so_to_poa")
+    assert set(task_states(poa_run).values()) == {"success"}, task_states(poa_run)
+    (name_855,) = [name for name in mailbox.received() if "855" in name]
+    (acknowledgement,) = parse_file(mailbox.received()[name_855])
+    assert acknowledgement.purchase_order_number == "E2EPO1"
+    by_line = {line.line_number: line for line in acknowledgement.lines}
+    assert set(by_line) == {"1", "2", "3", "4"}, "every PO line acknowledged"
+    assert [str(a.status) for a in by_line["4"].acknowledgements] == ["IR"]
+    for number, so_line in zip(("1", "2", "3"), order.lines, strict=True):
+        line = by_line[number]
+        assert sum(a.quantity for a in line.acknowledgements) == line.quantity
+        assert line.unit_price is not None and line.product_ids[0].value == items[int(number) - 1]["product_id"]
+        accepted = sum(a.quantity for a in line.acknowledgements if str(a.status) == "IA")
+        pack = int(items[int(number) - 1]["case_pack_qty"]) if line.unit == "CA" else 1
+        assert accepted == (so_line.qty_allocated + so_line.qty_shipped) // pack
+    assert {t.status for t in transactions_of(store, "855")} == {"sent"}
+
+    # The data path from the 855 back to the 850's raw bytes.
+    with store.session() as db:
+        sent_855 = db.scalar(select(Transaction.id).where(Transaction.doc_type == "855"))
+    path = store.data_path(sent_855)
+    assert {row["doc_type"] for row in path} == {"850", "sales_order", "855"}
+
+    # Replaying both DAGs changes nothing: no new documents, orders or 855s.
+    before, revision = counts(store), order.revision
+    for dag_id in ("po_to_so", "so_to_poa"):
+        assert set(task_states(run_dag(dagbag, dag_id)).values()) == {"success"}
+    assert counts(store) == before
+    (again,) = emulator.backend.list_sales_orders(customer_pos=["E2EPO1"])
+    assert again.revision == revision
+    assert len([name for name in mailbox.received() if "855" in name]) == 1
+
+
+def transactions_of(store, doc_type: str) -> list[Transaction]:
+    with store.session() as db:
+        return list(db.scalars(select(Transaction).where(Transaction.doc_type == doc_type)))
