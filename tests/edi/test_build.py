@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+
 from amazon_bluecherry.edi import documents as d
 from amazon_bluecherry.edi.build import (
     BuildError,
@@ -328,3 +329,108 @@ def test_written_file_parses_back_with_envelope_refs():
         "1",
         "0001",
     )
+
+
+def _amazon_documents() -> list:
+    """One realistic document of each type, as Amazon's guides want them."""
+    purchase_order = d.PurchaseOrder(
+        order_type="NE",
+        purchase_order_number="2XK9QWER",
+        order_date=dt.date(2025, 3, 3),
+        vendor_code="ACMEA",
+        backorder_allowed=True,
+        delivery_window_start=dt.date(2025, 3, 10),
+        delivery_window_end=dt.date(2025, 3, 14),
+        parties=[d.PartyIdentification(role="ST", id_qualifier="92", id_code="ABE8")],
+        lines=[
+            d.PurchaseOrderLine(
+                line_number="1",
+                quantity=24,
+                unit="EA",
+                unit_price=Decimal("12.50"),
+                price_basis="PE",
+                product_ids=[
+                    d.ProductId(qualifier="BP", value="B07XJ8C8F5"),
+                    d.ProductId(qualifier="UP", value="036000291452"),
+                ],
+            )
+        ],
+    )
+    inventory = d.InventoryAdvice(
+        report_type="DD",
+        report_number="INV20250304",
+        report_date=dt.date(2025, 3, 4),
+        parties=[d.PartyIdentification(role="SU", id_qualifier="92", id_code="ACMEA")],
+        items=[
+            d.InventoryItem(
+                product_ids=[d.ProductId(qualifier="VN", value="SKU-1")],
+                quantities=[d.InventoryQuantity(qualifier="33", quantity=120, unit="EA")],
+            )
+        ],
+    )
+    remittance = d.RemittanceAdvice(
+        transaction_handling="I",
+        payment_amount=Decimal("215.00"),
+        credit_debit="C",
+        payment_method="ACH",
+        payment_format="CTX",
+        payment_date=dt.date(2025, 4, 5),
+        trace_number="PAY000123",
+        dates=[d.DateReference(qualifier="097", date=dt.date(2025, 4, 4))],
+        parties=[
+            d.PartyIdentification(role="PR", name="AMAZON.COM"),
+            d.PartyIdentification(role="PE", name="ACME"),
+        ],
+        entries=[
+            d.RemittanceEntry(
+                sequence=1,
+                items=[
+                    d.RemittanceItem(
+                        reference_qualifier="IV",
+                        reference_number="INV-10001",
+                        amount_paid=Decimal("215.00"),
+                        invoice_amount=Decimal("220.00"),
+                        discount_amount=Decimal("5.00"),
+                        dates=[d.DateReference(qualifier="003", date=dt.date(2025, 3, 6))],
+                    )
+                ],
+            )
+        ],
+    )
+    acknowledgement_997 = d.FunctionalAcknowledgement(
+        acknowledged_functional_id="PO",
+        acknowledged_group_control_number="12911",
+        sets=[d.SetAcknowledgement(set_id="850", control_number="0001", status="A")],
+        group_status="A",
+        sets_included=1,
+        sets_received=1,
+        sets_accepted=1,
+    )
+    return [
+        purchase_order,
+        _acknowledgement(),
+        _ship_notice(),
+        _invoice(),
+        inventory,
+        remittance,
+        acknowledgement_997,
+    ]
+
+
+def test_built_documents_pass_the_amazon_implementation_guides():
+    validator = pytest.importorskip("amazon_bluecherry.edi.validator")
+    documents = _amazon_documents()
+    data = write_documents(
+        documents, sender="ACMEVENDOR", receiver="AMAZON", control_numbers=InMemoryControlNumbers(), when=WHEN
+    )
+    report = validator.validate_file(data).to_dict()
+    verdicts = {
+        (t["set_id"], t["status"]): t["errors"]
+        for i in report["interchanges"]
+        for g in i["groups"]
+        for t in g["transactions"]
+    }
+    assert verdicts == {(doc.set_id, "A"): [] for doc in documents}
+    assert [b.model_dump(exclude={"envelope"}) for b in parse_file(data)] == [
+        doc.model_dump(exclude={"envelope"}) for doc in documents
+    ]

@@ -28,11 +28,11 @@ FILE_PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[
 # --- building blocks ---------------------------------------------------------------------
 
 TEXT = (
-    st.text(string.ascii_uppercase + string.digits + " -.,/&#'()", min_size=1, max_size=30)
+    st.text(string.ascii_uppercase + string.digits + " -.,/&#'()", min_size=2, max_size=30)
     .map(str.strip)
-    .filter(bool)
+    .filter(lambda t: len(t) >= 2)
 )
-IDENT = st.text(string.ascii_uppercase + string.digits, min_size=1, max_size=15)
+IDENT = st.text(string.ascii_uppercase + string.digits, min_size=2, max_size=15)
 DIGITS = st.text(string.digits, min_size=1, max_size=9)
 DATES = st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))
 TIMES = st.builds(dt.time, st.integers(0, 23), st.integers(0, 59), st.sampled_from([0, 0, 0, 1, 30, 59]))
@@ -63,13 +63,14 @@ def references(draw, qualifiers):
     return d.Reference(qualifier=draw(st.sampled_from(qualifiers)), value=value, description=description)
 
 
-def date_references(qualifiers):
-    return st.builds(
-        d.DateReference,
-        qualifier=st.sampled_from(qualifiers),
-        date=DATES,
-        time=opt(TIMES),
-        time_code=opt(st.sampled_from(["LT", "GM", "ET", "PT"])),
+@st.composite
+def date_references(draw, qualifiers):
+    time = draw(opt(TIMES))
+    return d.DateReference(
+        qualifier=draw(st.sampled_from(qualifiers)),
+        date=draw(DATES),
+        time=time,
+        time_code=draw(opt(st.sampled_from(["LT", "GM", "ET", "PT"]))) if time else None,  # C0403
     )
 
 
@@ -116,12 +117,15 @@ def purchase_orders(draw):
         pack_size=opt(POSITIVE),
         pack_unit=opt(UNIT),
     )
+    located = draw(st.booleans())
     freight = st.builds(
         d.FreightTerms,
         payment_method=st.sampled_from(["BP", "CC", "DF", "FO", "PP", "PS"]),
-        location_qualifier=opt(st.sampled_from(["OR", "DE", "ZZ"])),
-        location=opt(TEXT),
-        terms_qualifier=opt(st.just("01")),
+        location_qualifier=st.sampled_from(["OR", "DE", "ZZ"])
+        if located
+        else opt(st.sampled_from(["OR", "DE"])),
+        location=TEXT if located else st.none(),
+        terms_qualifier=opt(st.just("01")) if located else st.none(),  # C0302, C0403
         terms_code=opt(st.sampled_from(["FCA", "FOB", "EXW", "DDP"])),
     )
     return d.PurchaseOrder(
@@ -164,7 +168,7 @@ def acknowledgements():
         line_number=opt(DIGITS),
         quantity=QUANTITY,
         unit=UNIT,
-        unit_price=opt(PRICE),
+        unit_price=PRICE,
         price_basis=opt(st.sampled_from(["PE", "RE"])),
         product_ids=product_ids(),
         description=opt(TEXT),
@@ -185,16 +189,17 @@ def acknowledgements():
     )
 
 
-def shipment_items():
-    return st.builds(
-        d.ShipmentItem,
-        line_number=opt(DIGITS),
-        product_ids=product_ids(),
-        shipped_quantity=QUANTITY,
-        unit=UNIT,
-        ordered_quantity=opt(QUANTITY),
-        ordered_unit=opt(UNIT),
-        description=opt(TEXT),
+@st.composite
+def shipment_items(draw):
+    ordered = draw(st.booleans())
+    return d.ShipmentItem(
+        line_number=draw(opt(DIGITS)),
+        product_ids=draw(product_ids()),
+        shipped_quantity=draw(QUANTITY),
+        unit=draw(UNIT),
+        ordered_quantity=draw(QUANTITY) if ordered else None,  # P0506
+        ordered_unit=draw(UNIT) if ordered else None,
+        description=draw(opt(TEXT)),
     )
 
 
@@ -238,15 +243,16 @@ def ship_notices(draw):
         transportation_method=draw(opt(st.sampled_from(["M", "U", "A", "L"]))),
         routing=draw(opt(TEXT)),
     )
+    weighed, measured, packaged = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
     measurements = st.builds(
         d.ShipmentMeasurements,
-        packaging_code=opt(st.sampled_from(["CTN25", "PLT94", "CTN"])),
-        lading_quantity=opt(st.integers(1, 999)),
-        weight_qualifier=opt(st.just("G")),
-        weight=opt(POSITIVE),
-        weight_unit=opt(st.sampled_from(["LB", "KG"])),
-        volume=opt(POSITIVE),
-        volume_unit=opt(st.sampled_from(["CF", "CR"])),
+        packaging_code=st.sampled_from(["CTN25", "PLT94", "CTN"]) if packaged else st.none(),
+        lading_quantity=st.integers(1, 999) if packaged else opt(st.integers(1, 999)),  # C0102
+        weight_qualifier=opt(st.just("G")) if weighed else st.none(),  # C0607
+        weight=POSITIVE if weighed else st.none(),  # P0708
+        weight_unit=st.sampled_from(["LB", "KG"]) if weighed else st.none(),
+        volume=POSITIVE if measured else st.none(),  # P0910
+        volume_unit=st.sampled_from(["CF", "CR"]) if measured else st.none(),
     )
     return d.ShipNotice(
         purpose=draw(st.sampled_from([d.TransactionPurpose.ORIGINAL, d.TransactionPurpose.REPLACE])),
@@ -268,16 +274,17 @@ def ship_notices(draw):
     )
 
 
-def charges():
-    return st.builds(
-        d.ChargeAllowance,
-        indicator=st.sampled_from([d.ChargeIndicator.ALLOWANCE, d.ChargeIndicator.CHARGE]),
-        code=st.sampled_from(["C310", "D240", "F050", "I410"]),
-        amount=opt(MONEY),
-        percent_qualifier=opt(st.sampled_from(["1", "3"])),
-        percent=opt(st.decimals(min_value=0, max_value=100, places=2)),
-        handling_code=opt(st.sampled_from(["02", "06"])),
-        description=opt(TEXT),
+@st.composite
+def charges(draw):
+    by_percent = draw(st.booleans())
+    return d.ChargeAllowance(
+        indicator=draw(st.sampled_from([d.ChargeIndicator.ALLOWANCE, d.ChargeIndicator.CHARGE])),
+        code=draw(st.sampled_from(["C310", "D240", "F050", "I410"])),
+        amount=draw(opt(MONEY)),
+        percent_qualifier=draw(st.sampled_from(["1", "3"])) if by_percent else None,  # P0607
+        percent=draw(st.decimals(min_value=0, max_value=100, places=2)) if by_percent else None,
+        handling_code=draw(opt(st.sampled_from(["02", "06"]))),
+        description=draw(opt(TEXT)),
     )
 
 
@@ -360,15 +367,17 @@ def inventory_advices():
     )
 
 
-def adjustments(with_dates: bool):
-    return st.builds(
-        d.Adjustment,
-        amount=SIGNED_MONEY,
-        reason_code=st.sampled_from(["01", "04", "CS", "ZZ", "H1"]),
-        reference_qualifier=opt(st.sampled_from(["CM", "DB", "IV"])),
-        reference_number=opt(IDENT),
-        references=st.lists(references(["CM", "UQ", "DB"]), max_size=2),
-        dates=st.lists(date_references(["003", "097"]), max_size=1) if with_dates else st.just([]),
+@st.composite
+def adjustments(draw, with_dates: bool):
+    referenced = draw(st.booleans())
+    return d.Adjustment(
+        amount=draw(SIGNED_MONEY),
+        reason_code=draw(st.sampled_from(["01", "04", "CS", "ZZ", "H1"])),
+        reference_qualifier=draw(st.sampled_from(["CM", "DB", "IV"])) if referenced else None,  # P0304
+        reference_number=draw(IDENT) if referenced else None,
+        references=draw(st.lists(references(["CM", "UQ", "DB"]), max_size=2)),
+        # The guide's RMR-level ADX loop has no DTM.
+        dates=draw(st.lists(date_references(["003", "097"]), max_size=1)) if with_dates else [],
     )
 
 
@@ -387,14 +396,20 @@ def remittance_advices():
         dates=st.lists(date_references(["003", "055"]), max_size=1),
         adjustments=st.lists(adjustments(with_dates=False), max_size=2),
     )
+    entity = st.none() | st.tuples(st.just("PR"), st.sampled_from(["9", "92"]), IDENT)  # P020304
     entries = st.builds(
-        d.RemittanceEntry,
-        sequence=st.integers(1, 9999),
-        entity_role=opt(st.just("PR")),
-        entity_id_qualifier=opt(st.just("9")),
-        entity_id=opt(DIGITS),
-        adjustments=st.lists(adjustments(with_dates=True), max_size=2),
-        items=st.lists(items, max_size=4),
+        lambda sequence, who, adjustments, items: d.RemittanceEntry(
+            sequence=sequence,
+            entity_role=who[0] if who else None,
+            entity_id_qualifier=who[1] if who else None,
+            entity_id=who[2] if who else None,
+            adjustments=adjustments,
+            items=items,
+        ),
+        st.integers(1, 9999),
+        entity,
+        st.lists(adjustments(with_dates=True), max_size=2),
+        st.lists(items, max_size=4),
     )
     return st.builds(
         d.RemittanceAdvice,

@@ -419,7 +419,11 @@ def _inventory_advice(advice: d.InventoryAdvice) -> list[BuiltSegment]:
     out += _parties(advice.parties)
     for it in advice.items:
         out.append(_seg("LIN", it.line_number, *_product_ids(it.product_ids)))
-        out += [_seg("QTY", q.qualifier, q.quantity, q.unit) for q in it.quantities]
+        for q in it.quantities:
+            # The unit goes in a UIT after the QTY (the QTY loop of the 846 guide), not QTY03.
+            out.append(_seg("QTY", q.qualifier, q.quantity))
+            if q.unit:
+                out.append(_seg("UIT", q.unit))
     out.append(_seg("CTT", len(advice.items)))
     return out
 

@@ -251,6 +251,19 @@ def _two_decimals(value: Decimal | None, what: str) -> Decimal | None:
     return value
 
 
+def _paired(model: BaseModel, rule: str, *fields: str) -> None:
+    """X12 syntax rule P: the fields are all present or all absent."""
+    present = [getattr(model, f) is not None for f in fields]
+    if any(present) and not all(present):
+        raise ValueError(f"{' and '.join(fields)} go together (X12 syntax rule {rule})")
+
+
+def _conditional(model: BaseModel, rule: str, first: str, *then: str) -> None:
+    """X12 syntax rule C: when ``first`` is present, ``then`` are required."""
+    if getattr(model, first) is not None and any(getattr(model, f) is None for f in then):
+        raise ValueError(f"{first} needs {' and '.join(then)} (X12 syntax rule {rule})")
+
+
 def _no_named(items: Iterable[Any], attribute: str, named: Iterable[str], field_names: str) -> None:
     # A qualifier with a named field must live in that field, or a rebuild would duplicate it.
     clash = sorted({getattr(item, attribute) for item in items} & set(named))
@@ -330,6 +343,11 @@ class DateReference(_Model):
     time: dt.time | None = None
     time_code: Code | None = None
 
+    @model_validator(mode="after")
+    def _syntax(self) -> DateReference:
+        _conditional(self, "C0403", "time_code", "time")
+        return self
+
 
 class PartyIdentification(_Model):
     """N1 loop: a party by role (ST ship-to, SF ship-from, BT bill-to, RI remit-to ...)."""
@@ -382,6 +400,12 @@ class FreightTerms(_Model):
     location: Text | None = None  # FOB03
     terms_qualifier: Code | None = None  # FOB04: 01 = Incoterms
     terms_code: Code | None = None  # FOB05: e.g. FCA, FOB
+
+    @model_validator(mode="after")
+    def _syntax(self) -> FreightTerms:
+        _conditional(self, "C0302", "location", "location_qualifier")
+        _conditional(self, "C0403", "terms_qualifier", "location")
+        return self
 
 
 class PurchaseOrderLine(_ProductLine):
@@ -471,7 +495,7 @@ class AcknowledgementLine(_ProductLine):
     line_number: Text | None = None  # PO101
     quantity: PositiveInt  # PO102 as ordered
     unit: Code  # PO103
-    unit_price: Decimal | None = Field(default=None, ge=0)  # PO104: the cost that will be invoiced
+    unit_price: Decimal = Field(ge=0)  # PO104: the cost that will be invoiced (Amazon rejects an 855 without)
     price_basis: Code | None = None  # PO105
     product_ids: list[ProductId] = Field(min_length=1)  # exactly as sent in the 850
     description: Text | None = None  # PID05
@@ -515,6 +539,14 @@ class ShipmentMeasurements(_Model):
     weight_unit: Code | None = None  # TD108: LB / KG
     volume: Decimal | None = Field(default=None, gt=0)  # TD109
     volume_unit: Code | None = None  # TD110: CF / CR
+
+    @model_validator(mode="after")
+    def _syntax(self) -> ShipmentMeasurements:
+        _conditional(self, "C0102", "packaging_code", "lading_quantity")
+        _conditional(self, "C0607", "weight_qualifier", "weight")
+        _paired(self, "P0708", "weight", "weight_unit")
+        _paired(self, "P0910", "volume", "volume_unit")
+        return self
 
 
 class CarrierDetails(_Model):
@@ -560,6 +592,11 @@ class ShipmentItem(_ProductLine):
     ordered_quantity: PositiveInt | None = None  # SN105
     ordered_unit: Code | None = None  # SN106
     description: Text | None = None  # PID05
+
+    @model_validator(mode="after")
+    def _syntax(self) -> ShipmentItem:
+        _paired(self, "P0506", "ordered_quantity", "ordered_unit")
+        return self
 
 
 class ShipmentPack(_Model):
@@ -676,7 +713,7 @@ class ChargeAllowance(_Model):
     """SAC: a charge or allowance (freight, discount ...)."""
 
     indicator: ChargeIndicator  # SAC01
-    code: Code | None = None  # SAC02, e.g. D240 freight, C310 discount
+    code: Code  # SAC02, e.g. D240 freight, C310 discount
     amount: Decimal | None = Field(default=None, ge=0)  # SAC05 (N2), in currency units
     percent_qualifier: Code | None = None  # SAC06
     percent: Decimal | None = Field(default=None, ge=0)  # SAC07
@@ -689,9 +726,8 @@ class ChargeAllowance(_Model):
         return _two_decimals(value, "SAC05 amount")
 
     @model_validator(mode="after")
-    def _something(self) -> ChargeAllowance:
-        if self.code is None and self.amount is None and self.percent is None and self.description is None:
-            raise ValueError("SAC needs a code, an amount, a percent or a description")
+    def _syntax(self) -> ChargeAllowance:
+        _paired(self, "P0607", "percent_qualifier", "percent")
         return self
 
     @property
@@ -833,7 +869,12 @@ class Adjustment(_Model):
     reference_qualifier: Code | None = None  # ADX03
     reference_number: Text | None = None  # ADX04
     references: list[Reference] = Field(default_factory=list)
-    dates: list[DateReference] = Field(default_factory=list)
+    dates: list[DateReference] = Field(default_factory=list)  # ENT-level adjustments only
+
+    @model_validator(mode="after")
+    def _syntax(self) -> Adjustment:
+        _paired(self, "P0304", "reference_qualifier", "reference_number")
+        return self
 
 
 class RemittanceItem(_Model):
@@ -865,6 +906,11 @@ class RemittanceEntry(_Model):
     entity_id: Text | None = None  # ENT04
     adjustments: list[Adjustment] = Field(default_factory=list)  # ADX loops before the RMRs
     items: list[RemittanceItem] = Field(default_factory=list)  # RMR loops
+
+    @model_validator(mode="after")
+    def _syntax(self) -> RemittanceEntry:
+        _paired(self, "P020304", "entity_role", "entity_id_qualifier", "entity_id")
+        return self
 
 
 class RemittanceAdvice(_Document):
