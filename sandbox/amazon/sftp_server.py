@@ -306,6 +306,21 @@ class MailboxServer:
         self.stop()
 
 
+def mailbox_folders(
+    root_dir: str | os.PathLike,
+    *,
+    download_user: str = "edi-download",
+    upload_user: str = "edi-upload",
+) -> tuple[Path, Path]:
+    """(download folder, upload folder) of a mailbox root, whether or not a server runs on it.
+
+    The same layout ``start_mailbox_server`` creates; the simulator uses it to work on the
+    folders of a server running in another process.
+    """
+    root = Path(root_dir).resolve()
+    return root / "accounts" / download_user / "download", root / "accounts" / upload_user / "upload"
+
+
 def _load_or_create_key(path: Path) -> asyncssh.SSHKey:
     if path.exists():
         return asyncssh.read_private_key(str(path))

@@ -1,0 +1,726 @@
+"""Amazon's rules applied to what the vendor sends: 855, 856, 810 (and 846), plus time sweeps.
+
+Each ``check_*`` takes one parsed document, the moment Amazon received it and the file it
+came in, records findings (and chargebacks) through :class:`~sandbox.amazon.books.Books`
+and updates Amazon's view of the purchase orders unless a rule says the document is
+refused. :func:`sweep` applies the rules that fire on the clock alone (no 855 within 24 h,
+units not shipped when the delivery window closes).
+
+Rule ids, titles, sources and chargebacks: ``data/rules.yaml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from amazon_bluecherry.edi.documents import (
+    InventoryAdvice,
+    Invoice,
+    PurchaseOrderAcknowledgement,
+    ShipmentItem,
+    ShipNotice,
+)
+from sandbox.amazon.books import Books, cents
+from sandbox.amazon.catalogue import ItemCatalogue
+from sandbox.amazon.state import (
+    AmazonState,
+    Carton,
+    CartonItem,
+    Finding,
+    InvoiceLineRecord,
+    InvoiceRecord,
+    OrderLine,
+    PurchaseOrderRecord,
+    ShipNoticeRecord,
+)
+
+__all__ = [
+    "apply_inventory_advice",
+    "bol_looks_like_date",
+    "check_acknowledgement",
+    "check_invoice",
+    "check_ship_notice",
+    "sweep",
+]
+
+_ACCEPTED, _BACKORDERED, _REJECTED = "IA", "IB", "IR"
+
+
+def _ids(product_ids: Iterable) -> list[tuple[str, str]]:
+    return [(p.qualifier, p.value) for p in product_ids]
+
+
+def _eaches(quantity: int, unit: str, line: OrderLine) -> int:
+    if unit == "CA":
+        return quantity * (line.case_pack_qty or line.catalogue_case_pack or 1)
+    return quantity
+
+
+def _price_each(price: Decimal, basis: str | None, unit: str, line: OrderLine) -> Decimal:
+    if basis in (None, "PE") or unit != "CA":
+        return price
+    return price / (line.case_pack_qty or line.catalogue_case_pack or 1)
+
+
+def _line_by_product(po: PurchaseOrderRecord, ids: list[tuple[str, str]]) -> OrderLine | None:
+    wanted = set(ids)
+    return next((line for line in po.lines if wanted & {tuple(p) for p in line.product_ids}), None)
+
+
+def _fmt_ids(ids: Iterable[tuple[str, str]]) -> str:
+    return ", ".join(f"{q} {v}" for q, v in ids)
+
+
+# --- 855 ---------------------------------------------------------------------------------
+
+
+def check_acknowledgement(
+    state: AmazonState,
+    books: Books,
+    ack: PurchaseOrderAcknowledgement,
+    *,
+    at: dt.datetime,
+    file_name: str | None = None,
+) -> list[Finding]:
+    """Amazon's 855 rules; a refused 855 (a line without price) leaves the PO unconfirmed."""
+    rules = books.rulebook.rules.purchase_order
+    number = ack.purchase_order_number
+    document = f"855 for PO {number}"
+    found: list[Finding] = []
+
+    def finding(rule_id: str, detail: str, **kw) -> None:
+        found.append(
+            books.finding(
+                rule_id,
+                at=at,
+                document=document,
+                detail=detail,
+                file_name=file_name,
+                purchase_order=number,
+                **kw,
+            )
+        )
+
+    po = state.purchase_orders.get(number)
+    if po is None:
+        finding("poa_unknown_po", f"PO {number} was never sent by Amazon")
+        return found
+
+    matched: dict[str, list] = defaultdict(list)
+    for position, line in enumerate(ack.lines, start=1):
+        ids = _ids(line.product_ids)
+        po_line = po.line(line.line_number) if line.line_number else None
+        if po_line is None:
+            po_line = _line_by_product(po, ids)
+            if po_line is None:
+                finding(
+                    "poa_line_not_ordered",
+                    f"855 line {line.line_number or position} ({_fmt_ids(ids)}) matches no line of the PO",
+                )
+                continue
+        if ids != [tuple(p) for p in po_line.product_ids]:
+            finding(
+                "poa_product_id_not_echoed",
+                f"line {po_line.line_number}: ordered as {_fmt_ids(po_line.product_ids)}, "
+                f"acknowledged as {_fmt_ids(ids)}",
+            )
+        matched[po_line.line_number].append(line)
+
+    for po_line in po.lines:
+        if po_line.line_number not in matched:
+            finding(
+                "poa_line_missing",
+                f"line {po_line.line_number} ({_fmt_ids(po_line.product_ids)}) is not in the 855",
+            )
+
+    refused = False
+    for line_number, ack_lines in matched.items():
+        for ack_line in ack_lines:
+            if ack_line.unit_price is None:
+                refused = True
+                finding(
+                    "poa_line_without_price",
+                    f"line {line_number} has no price (PO104); the whole 855 is refused",
+                )
+
+    # What the 855 says per PO line, in eaches.
+    proposed: dict[str, dict[str, int]] = {}
+    for line_number, ack_lines in matched.items():
+        po_line = po.line(line_number)
+        totals = {_ACCEPTED: 0, _BACKORDERED: 0, _REJECTED: 0}
+        for ack_line in ack_lines:
+            for loop in ack_line.acknowledgements:
+                totals[str(loop.status)] += _eaches(loop.quantity, loop.unit, po_line)
+        proposed[line_number] = totals
+        acknowledged = sum(totals.values())
+        if acknowledged != po_line.ordered_eaches:
+            finding(
+                "poa_quantity_mismatch",
+                f"line {line_number}: ordered {po_line.quantity} {po_line.unit} "
+                f"({po_line.ordered_eaches} EA), acknowledged {acknowledged} EA "
+                f"(IA {totals[_ACCEPTED]}, IB {totals[_BACKORDERED]}, IR {totals[_REJECTED]})",
+            )
+        if po_line.ever_rejected and (totals[_ACCEPTED] or totals[_BACKORDERED]):
+            finding(
+                "poa_rejected_line_reinstated",
+                f"line {line_number} was rejected in an earlier 855 and is now "
+                f"accepted {totals[_ACCEPTED]} / backordered {totals[_BACKORDERED]} EA; it stays rejected",
+            )
+
+    first = po.first_acknowledged_at is None
+    if first:
+        deadline = po.sent_at + dt.timedelta(hours=rules.acknowledgement_window_hours)
+        if at > deadline:
+            late_by = at - deadline
+            finding(
+                "poa_late",
+                f"PO sent {po.sent_at:%Y-%m-%d %H:%M}, 855 received {at:%Y-%m-%d %H:%M} "
+                f"({_hours(late_by)} after the {rules.acknowledgement_window_hours} h window)",
+                cogs=po.cogs({line.line_number: line.ordered_eaches for line in po.lines}),
+                charge=not po.unconfirmed_flagged,
+            )
+            po.unconfirmed_flagged = True
+    if refused:
+        return found
+
+    change_deadline = po.sent_at + dt.timedelta(hours=rules.change_window_hours)
+    changes_frozen = not first and at > change_deadline
+    if changes_frozen:
+        changed = [n for n, totals in proposed.items() if _current(po.line(n)) != totals]
+        if changed:
+            finding(
+                "poa_change_after_window",
+                f"line(s) {', '.join(changed)} changed more than {rules.change_window_hours} h after "
+                f"the PO was sent ({po.sent_at:%Y-%m-%d %H:%M}); the change is ignored",
+            )
+
+    for line_number, totals in proposed.items():
+        po_line = po.line(line_number)
+        ack_line = matched[line_number][0]
+        po_line.confirmed_price = _price_each(
+            ack_line.unit_price, ack_line.price_basis, ack_line.unit, po_line
+        )
+        if changes_frozen:
+            continue
+        if po_line.ever_rejected:
+            po_line.accepted, po_line.backordered, po_line.rejected = 0, 0, po_line.ordered_eaches
+        else:
+            po_line.accepted = totals[_ACCEPTED]
+            po_line.backordered = totals[_BACKORDERED]
+            po_line.rejected = totals[_REJECTED]
+            if totals[_REJECTED] and not totals[_ACCEPTED] and not totals[_BACKORDERED]:
+                po_line.ever_rejected = True
+        po_line.acknowledged = True
+    po.first_acknowledged_at = po.first_acknowledged_at or at
+    if file_name:
+        po.acknowledgement_files.append(file_name)
+    return found
+
+
+def _current(line: OrderLine) -> dict[str, int]:
+    return {_ACCEPTED: line.accepted, _BACKORDERED: line.backordered, _REJECTED: line.rejected}
+
+
+def _hours(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+# --- 856 ---------------------------------------------------------------------------------
+
+_DATE_PATTERNS = {
+    6: ("%y%m%d",),
+    8: ("%Y%m%d", "%m%d%Y", "%d%m%Y"),
+    10: ("%y%m%d%H%M",),
+    12: ("%Y%m%d%H%M", "%m%d%Y%H%M"),
+    14: ("%Y%m%d%H%M%S",),
+}
+_SEPARATED_PATTERNS = ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+
+
+def _strip_vendor_code(value: str, vendor_code: str) -> str:
+    if vendor_code and value.upper().startswith(vendor_code.upper()):
+        return value[len(vendor_code) :]
+    return value
+
+
+def bol_looks_like_date(bol: str, vendor_code: str = "") -> bool:
+    """True when the bill of lading (vendor-code prefix aside) reads as a date or date-time."""
+    rest = _strip_vendor_code(bol.strip(), vendor_code)
+    candidates = [rest]
+    if rest.isdigit():
+        for pattern in _DATE_PATTERNS.get(len(rest), ()):
+            try:
+                parsed = dt.datetime.strptime(rest, pattern)
+            except ValueError:
+                continue
+            if 2000 <= parsed.year <= 2099:
+                return True
+        return False
+    for pattern in _SEPARATED_PATTERNS:
+        for text in candidates:
+            try:
+                dt.datetime.strptime(text, pattern)
+                return True
+            except ValueError:
+                continue
+    return False
+
+
+def _items_eaches(item: ShipmentItem, po_line: OrderLine | None) -> int:
+    if po_line is None:
+        return item.shipped_quantity
+    return _eaches(item.shipped_quantity, item.unit, po_line)
+
+
+def check_ship_notice(
+    state: AmazonState,
+    books: Books,
+    notice: ShipNotice,
+    *,
+    at: dt.datetime,
+    file_name: str | None = None,
+    vendor_code: str = "",
+    catalogue: ItemCatalogue | None = None,
+) -> list[Finding]:
+    """Amazon's 856 rules: timing, carrier, SSCC, BOL, scope; records the cartons for receiving."""
+    rules = books.rulebook.rules.ship_notice
+    shipment_id = notice.shipment_id
+    document = f"856 {shipment_id}"
+    found: list[Finding] = []
+
+    def finding(rule_id: str, detail: str, **kw) -> Finding:
+        kw.setdefault("purchase_order", ", ".join(o.purchase_order_number for o in notice.orders))
+        result = books.finding(
+            rule_id,
+            at=at,
+            document=document,
+            detail=detail,
+            file_name=file_name,
+            shipment_id=shipment_id,
+            **kw,
+        )
+        found.append(result)
+        return result
+
+    existing = state.ship_notices.get(shipment_id)
+    replacing = False
+    if existing is not None:
+        if str(notice.purpose) == "05":
+            if (
+                existing.received
+                or at >= existing.arrival_at
+                or at > existing.received_at + dt.timedelta(days=rules.replace_window_days)
+            ):
+                finding(
+                    "asn_replace_too_late",
+                    f"replacement received {at:%Y-%m-%d %H:%M}; original {existing.received_at:%Y-%m-%d %H:%M}, "
+                    f"arrival {existing.arrival_at:%Y-%m-%d %H:%M}",
+                )
+                return found
+            replacing = True
+        elif existing.received_at > at - dt.timedelta(days=rules.shipment_id_unique_days):
+            finding(
+                "asn_duplicate_shipment_id",
+                f"shipment id {shipment_id} was already used by {existing.file_name} "
+                f"on {existing.received_at:%Y-%m-%d}; this 856 is ignored",
+            )
+            return found
+
+    # Cartons, mapped onto PO lines.
+    cartons: list[Carton] = []
+    shipped: dict[tuple[str, str], int] = defaultdict(int)  # (PO, line) -> eaches in this ASN
+    for order in notice.orders:
+        po = state.purchase_orders.get(order.purchase_order_number)
+        if po is None:
+            finding(
+                "asn_unknown_po",
+                f"PO {order.purchase_order_number} was never sent by Amazon",
+                purchase_order=order.purchase_order_number,
+            )
+        containers: list[tuple[str | None, list[ShipmentItem]]] = []
+        for tare in order.tares:
+            containers.extend((pack.sscc, pack.items) for pack in tare.packs)
+            if tare.items:
+                containers.append((tare.sscc, tare.items))
+        containers.extend((pack.sscc, pack.items) for pack in order.packs)
+        if order.items:
+            containers.append((None, order.items))
+        for sscc, items in containers:
+            carton_items = []
+            for item in items:
+                ids = _ids(item.product_ids)
+                po_line = _line_by_product(po, ids) if po else None
+                if po is not None and po_line is None:
+                    finding(
+                        "asn_item_not_ordered",
+                        f"PO {po.number}: {_fmt_ids(ids)} ({item.shipped_quantity} {item.unit}) is not on the PO",
+                        purchase_order=po.number,
+                    )
+                eaches = _items_eaches(item, po_line)
+                if po_line is not None:
+                    shipped[(po.number, po_line.line_number)] += eaches
+                carton_items.append(
+                    CartonItem(
+                        purchase_order=order.purchase_order_number,
+                        line_number=po_line.line_number if po_line else None,
+                        product_id=ids[0],
+                        eaches=eaches,
+                    )
+                )
+            cartons.append(Carton(sscc=sscc, items=carton_items))
+
+    if replacing:
+        previous: dict[tuple[str, str], int] = defaultdict(int)
+        for carton in existing.cartons:
+            for item in carton.items:
+                if item.line_number:
+                    previous[(item.purchase_order, item.line_number)] += item.eaches
+        raised = [
+            f"PO {po} line {line}: {previous.get((po, line), 0)} -> {qty} EA"
+            for (po, line), qty in shipped.items()
+            if qty > previous.get((po, line), 0)
+        ]
+        if raised:
+            finding("asn_replace_quantity_up", "; ".join(raised))
+            return found
+        for (po_number, line_number), eaches in previous.items():
+            line = state.purchase_orders[po_number].line(line_number)
+            line.shipped -= eaches
+
+    shipped_at = dt.datetime.combine(
+        notice.shipped_date or notice.shipment_date,
+        notice.shipped_time or notice.shipment_time or dt.time(0, 0),
+    )
+    cogs = Decimal(0)
+    for (po_number, line_number), eaches in shipped.items():
+        cogs += state.purchase_orders[po_number].line(line_number).unit_price * eaches
+    purchase_orders = [o.purchase_order_number for o in notice.orders]
+
+    # Timing.
+    deadline = shipped_at + dt.timedelta(minutes=rules.departure_window_minutes)
+    if at > deadline:
+        finding(
+            "asn_late",
+            f"departed {shipped_at:%Y-%m-%d %H:%M}, 856 received {at:%Y-%m-%d %H:%M} "
+            f"({_hours(at - shipped_at)} after departure; limit "
+            f"{rules.departure_window_minutes} min)",
+            cogs=cogs,
+        )
+    if not (
+        at.date() - dt.timedelta(days=rules.ship_date_past_days)
+        <= shipped_at.date()
+        <= at.date() + dt.timedelta(days=rules.ship_date_future_days)
+    ):
+        finding(
+            "asn_ship_date_out_of_range",
+            f"ship date {shipped_at:%Y-%m-%d}, received {at:%Y-%m-%d}: allowed "
+            f"{rules.ship_date_past_days} days back to {rules.ship_date_future_days} days ahead",
+        )
+    estimated = notice.estimated_delivery_date or (
+        shipped_at.date() + dt.timedelta(days=rules.default_transit_days)
+    )
+    arrival_at = dt.datetime.combine(estimated, dt.time(rules.arrival_hour))
+    if arrival_at <= shipped_at:
+        arrival_at = shipped_at + dt.timedelta(hours=4)
+    arrived = [d for d in state.pending_deliveries if d.purchase_order in purchase_orders and d.at <= at]
+    if arrived:
+        arrival_at = min(d.at for d in arrived)
+    if arrival_at <= at:
+        finding(
+            "asn_after_arrival",
+            f"goods arrived {arrival_at:%Y-%m-%d %H:%M}, 856 received {at:%Y-%m-%d %H:%M}",
+            cogs=cogs,
+        )
+
+    # Carrier.
+    scac = notice.carrier.scac if notice.carrier else None
+    if scac not in rules.approved_scacs:
+        finding(
+            "asn_unapproved_scac",
+            f"carrier {scac!r} is not approved" if scac else "no carrier SCAC (TD503) given",
+        )
+
+    # Carton labels.
+    unlabelled = sum(1 for carton in cartons if carton.sscc is None)
+    if unlabelled:
+        finding("asn_carton_without_sscc", f"{unlabelled} carton(s) without an SSCC", cartons=unlabelled)
+    horizon = at - dt.timedelta(days=rules.sscc_unique_days)
+    duplicates, in_this = [], set()
+    for carton in cartons:
+        if carton.sscc is None:
+            continue
+        earlier = state.sscc_seen.get(carton.sscc)
+        if carton.sscc in in_this or (
+            earlier is not None and earlier[0] != shipment_id and earlier[1] >= horizon
+        ):
+            where = (
+                f"used by shipment {earlier[0]} on {earlier[1]:%Y-%m-%d}"
+                if earlier and earlier[0] != shipment_id
+                else "used twice in this 856"
+            )
+            duplicates.append(f"{carton.sscc} ({where})")
+        in_this.add(carton.sscc)
+    if duplicates:
+        finding("asn_duplicate_sscc", "SSCC " + "; ".join(duplicates), cartons=len(duplicates))
+
+    # Bill of lading.
+    bol = notice.bill_of_lading
+    if bol:
+        other = state.bols_seen.get(bol)
+        if other is not None and other != shipment_id:
+            finding("asn_bol_not_unique", f"BOL {bol} was already used by shipment {other}")
+        if bol_looks_like_date(bol, vendor_code):
+            finding("asn_bol_looks_like_date", f"BOL {bol} reads as a date/time")
+        rest = _strip_vendor_code(bol, vendor_code)
+        digits = sum(ch.isdigit() for ch in rest)
+        if digits < rules.bol_min_digits:
+            prefix = "after the vendor code " if rest != bol else "and no vendor-code prefix "
+            finding(
+                "asn_bol_too_short",
+                f"BOL {bol} has {digits} digit(s) {prefix}(at least {rules.bol_min_digits})",
+            )
+
+    # Scope: the FC of each PO.
+    ship_to = notice.ship_to
+    if ship_to is not None and ship_to.id_code and catalogue is not None:
+        centre = catalogue.centre(ship_to.id_qualifier, ship_to.id_code)
+        for po_number in purchase_orders:
+            po = state.purchase_orders.get(po_number)
+            if po is not None and (centre is None or centre.code != po.fc_code):
+                finding(
+                    "asn_wrong_ship_to",
+                    f"856 ships to {ship_to.id_qualifier} {ship_to.id_code}; "
+                    f"PO {po_number} is for {po.fc_code}",
+                    purchase_order=po_number,
+                )
+
+    # Overage against the 855.
+    for (po_number, line_number), eaches in shipped.items():
+        po = state.purchase_orders[po_number]
+        line = po.line(line_number)
+        over = line.shipped + eaches - line.confirmed_eaches
+        if over > 0:
+            finding(
+                "asn_overage",
+                f"PO {po_number} line {line_number}: confirmed {line.confirmed_eaches} EA, "
+                f"shipped {line.shipped + eaches} EA in total",
+                purchase_order=po_number,
+                cogs=line.unit_price * min(over, eaches),
+            )
+
+    for (po_number, line_number), eaches in shipped.items():
+        state.purchase_orders[po_number].line(line_number).shipped += eaches
+    for carton in cartons:
+        if carton.sscc and carton.sscc not in state.sscc_seen:
+            state.sscc_seen[carton.sscc] = (shipment_id, at)
+    if bol and bol not in state.bols_seen:
+        state.bols_seen[bol] = shipment_id
+    record = ShipNoticeRecord(
+        shipment_id=shipment_id,
+        file_name=file_name or "",
+        received_at=existing.received_at if replacing else at,
+        purpose=str(notice.purpose),
+        shipped_at=shipped_at,
+        arrival_at=arrival_at,
+        scac=scac,
+        bill_of_lading=bol,
+        ship_to=(ship_to.id_qualifier, ship_to.id_code) if ship_to and ship_to.id_code else None,
+        purchase_orders=purchase_orders,
+        cartons=cartons,
+        replaced_at=at if replacing else None,
+    )
+    state.ship_notices[shipment_id] = record
+    return found
+
+
+# --- 810 ---------------------------------------------------------------------------------
+
+
+def check_invoice(
+    state: AmazonState,
+    books: Books,
+    invoice: Invoice,
+    *,
+    at: dt.datetime,
+    file_name: str | None = None,
+) -> list[Finding]:
+    """Amazon's 810 rules; an accepted invoice becomes payable at its due date."""
+    number = invoice.invoice_number
+    document = f"810 {number}"
+    found: list[Finding] = []
+
+    def finding(rule_id: str, detail: str, **kw) -> None:
+        found.append(
+            books.finding(
+                rule_id,
+                at=at,
+                document=document,
+                detail=detail,
+                file_name=file_name,
+                invoice_number=number,
+                purchase_order=invoice.purchase_order_number,
+                **kw,
+            )
+        )
+
+    if number in state.invoices:
+        earlier = state.invoices[number]
+        finding(
+            "invoice_number_reused",
+            f"invoice {number} was already received in {earlier.file_name} "
+            f"on {earlier.received_at:%Y-%m-%d}; this 810 is refused",
+        )
+        return found
+    if books.rulebook.rules.invoice.reject_zero_total and invoice.total_amount == 0:
+        finding("invoice_zero_total", "TDS01 is zero; the 810 is refused")
+        return found
+    expected = cents(invoice.expected_total())
+    if invoice.total_amount != expected:
+        finding(
+            "invoice_total_mismatch",
+            f"TDS01 says {invoice.total_amount}, lines/charges/tax add up to {expected}; the 810 is refused",
+        )
+        return found
+
+    po = state.purchase_orders.get(invoice.purchase_order_number or "")
+    status = "open"
+    if po is None:
+        finding(
+            "invoice_unknown_po",
+            f"PO {invoice.purchase_order_number!r} was never sent by Amazon; the invoice is held",
+        )
+        status = "held"
+    terms = books.rulebook.remittance.payment_terms
+    if (
+        invoice.terms is not None
+        and invoice.terms.net_days is not None
+        and invoice.terms.net_days != terms.net_days
+    ):
+        finding(
+            "invoice_terms_mismatch",
+            f"ITD says net {invoice.terms.net_days} days; agreed net {terms.net_days}",
+        )
+
+    lines: list[InvoiceLineRecord] = []
+    invoiced: dict[str, int] = defaultdict(int)
+    for position, line in enumerate(invoice.lines, start=1):
+        ids = _ids(line.product_ids)
+        po_line = None
+        if po is not None:
+            po_line = _line_by_product(po, ids) or (po.line(line.line_number) if line.line_number else None)
+            if po_line is None:
+                finding(
+                    "invoice_item_not_on_po",
+                    f"line {line.line_number or position} ({_fmt_ids(ids)}) is not on PO {po.number}",
+                )
+        if po_line is None:
+            eaches, price = line.quantity, line.unit_price
+        else:
+            eaches = _eaches(line.quantity, line.unit, po_line)
+            price = _price_each(line.unit_price, line.price_basis, line.unit, po_line)
+            confirmed = po_line.confirmed_price if po_line.confirmed_price is not None else po_line.unit_price
+            if price != confirmed:
+                source = "855" if po_line.confirmed_price is not None else "PO (no 855)"
+                finding(
+                    "invoice_cost_mismatch",
+                    f"line {po_line.line_number}: invoiced {price} per each, {source} cost {confirmed}",
+                )
+            invoiced[po_line.line_number] += eaches
+        lines.append(
+            InvoiceLineRecord(
+                line_number=po_line.line_number if po_line else None,
+                product_id=ids[0],
+                eaches=eaches,
+                unit_price=price,
+                amount=cents(line.extended_amount),
+            )
+        )
+    over = []
+    for line_number, eaches in invoiced.items():
+        po_line = po.line(line_number)
+        if po_line.invoiced + eaches > po_line.shipped:
+            over.append(
+                f"line {line_number}: invoiced {po_line.invoiced + eaches} EA in total, "
+                f"shipped {po_line.shipped} EA on 856s"
+            )
+        po_line.invoiced += eaches
+    if over:
+        finding("invoice_quantity_exceeds_shipped", "; ".join(over))
+    state.invoices[number] = InvoiceRecord(
+        invoice_number=number,
+        file_name=file_name or "",
+        received_at=at,
+        invoice_date=invoice.invoice_date,
+        purchase_order=invoice.purchase_order_number,
+        total_amount=invoice.total_amount,
+        lines=lines,
+        due_date=invoice.invoice_date + dt.timedelta(days=terms.net_days),
+        status=status,
+    )
+    return found
+
+
+# --- 846 ---------------------------------------------------------------------------------
+
+
+def apply_inventory_advice(state: AmazonState, advice: InventoryAdvice) -> int:
+    """Remember the available quantity (QTY*33) per product id; returns the items updated."""
+    updated = 0
+    for item in advice.items:
+        available = item.available_quantity
+        if available is None:
+            continue
+        state.inventory[f"{item.product_id_qualifier} {item.product_id}"] = available
+        updated += 1
+    return updated
+
+
+# --- the clock ---------------------------------------------------------------------------
+
+
+def sweep(state: AmazonState, books: Books, *, at: dt.datetime) -> list[Finding]:
+    """Rules that fire on time alone: no 855 after 24 h; units unshipped when the window closed."""
+    rules = books.rulebook.rules.purchase_order
+    found: list[Finding] = []
+    broken = {d.purchase_order for d in state.defects if d.kind == "invalid_file"}
+    for po in state.purchase_orders.values():
+        if (
+            po.first_acknowledged_at is None
+            and not po.unconfirmed_flagged
+            and po.number not in broken
+            and at > po.sent_at + dt.timedelta(hours=rules.acknowledgement_window_hours)
+        ):
+            found.append(
+                books.finding(
+                    "poa_missing",
+                    at=at,
+                    document=f"850 {po.number}",
+                    purchase_order=po.number,
+                    detail=f"PO sent {po.sent_at:%Y-%m-%d %H:%M}; no accepted 855 after "
+                    f"{rules.acknowledgement_window_hours} h",
+                    cogs=po.cogs({line.line_number: line.ordered_eaches for line in po.lines}),
+                )
+            )
+            po.unconfirmed_flagged = True
+        closes = po.window_end + dt.timedelta(days=rules.not_filled_grace_days + 1)
+        if not po.not_filled_checked and at.date() >= closes:
+            po.not_filled_checked = True
+            unfilled = {line.line_number: max(0, line.confirmed_eaches - line.shipped) for line in po.lines}
+            if any(unfilled.values()):
+                found.append(
+                    books.finding(
+                        "po_not_filled",
+                        at=at,
+                        document=f"850 {po.number}",
+                        purchase_order=po.number,
+                        detail="confirmed but not shipped when the window closed on "
+                        f"{po.window_end:%Y-%m-%d}: "
+                        + ", ".join(f"line {n} {q} EA" for n, q in unfilled.items() if q),
+                        cogs=po.cogs(unfilled),
+                    )
+                )
+    return found
