@@ -168,7 +168,7 @@ def acknowledgements():
         line_number=opt(DIGITS),
         quantity=QUANTITY,
         unit=UNIT,
-        unit_price=PRICE,
+        unit_price=opt(PRICE),
         price_basis=opt(st.sampled_from(["PE", "RE"])),
         product_ids=product_ids(),
         description=opt(TEXT),

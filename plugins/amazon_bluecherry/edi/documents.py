@@ -495,7 +495,9 @@ class AcknowledgementLine(_ProductLine):
     line_number: Text | None = None  # PO101
     quantity: PositiveInt  # PO102 as ordered
     unit: Code  # PO103
-    unit_price: Decimal = Field(ge=0)  # PO104: the cost that will be invoiced (Amazon rejects an 855 without)
+    # PO104: the cost that will be invoiced. Amazon rejects an 855 without it, but that is
+    # the guide's verdict (and the simulator's), so a priceless line still parses.
+    unit_price: Decimal | None = Field(default=None, ge=0)
     price_basis: Code | None = None  # PO105
     product_ids: list[ProductId] = Field(min_length=1)  # exactly as sent in the 850
     description: Text | None = None  # PID05
