@@ -65,8 +65,9 @@ def received_purchase_orders(store: Store, *, statuses=("received",), transactio
                                       Transaction.status.in_(statuses))
     if transaction_ids is not None:
         query = query.where(Transaction.id.in_(list(transaction_ids)))
-    if received_before is not None:
-        query = query.where(Transaction.created_at < received_before)
+    if received_before is not None:  # when the file arrived, not when we got round to it
+        query = query.join(RawDocument, RawDocument.id == Transaction.raw_document_id).where(
+            RawDocument.received_at < received_before)
     return list(session.scalars(query.order_by(Transaction.id)))
 
 
@@ -100,7 +101,9 @@ def translate_received(
 
         orders, transactions = [], []
         for transaction in newest.values():
-            store.set_deadline(transaction.id, "poa_due", transaction.created_at + timedelta(hours=window_hours),
+            # Amazon's clock starts when the PO reached us, not when we translated it.
+            received_at = db.get(RawDocument, transaction.raw_document_id).received_at
+            store.set_deadline(transaction.id, "poa_due", received_at + timedelta(hours=window_hours),
                                business_key=transaction.business_key, session=db)
             purchase_order = load_purchase_order(store, transaction, session=db)
             orders.append(translate_purchase_order(purchase_order, mappings, policy))

@@ -35,7 +35,7 @@ from amazon_bluecherry.flows.so_to_poa import (
 )
 from amazon_bluecherry.settings import Settings
 from amazon_bluecherry.store import Store
-from amazon_bluecherry.store.models import Deadline, OutboundDocument, QualityResult, Transaction
+from amazon_bluecherry.store.models import Deadline, OutboundDocument, QualityResult, RawDocument, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,8 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
         for transaction in received_purchase_orders(store, statuses=ACKNOWLEDGEABLE,
                                                     transaction_ids=transaction_ids, session=db):
             purchase_order = load_purchase_order(store, transaction, session=db)
-            candidates.append((transaction.id, transaction.created_at, dict(transaction.data or {}), purchase_order))
+            received_at = db.get(RawDocument, transaction.raw_document_id).received_at
+            candidates.append((transaction.id, received_at, dict(transaction.data or {}), purchase_order))
 
     drafts = []
     for transaction_id, received_at, data, purchase_order in candidates:
