@@ -359,7 +359,9 @@ def test_with_20_percent_faults_every_order_lands_exactly_once(emulator, items_w
     try:
         for draft in drafts[:15]:
             rest.gateway.upsert_sales_order(draft, idempotency_key="faulty-" + draft.customer_po)
-        faults = {kind: count for kind, count in emulator.injector.stats().items() if kind != "requests" and count}
+        faults = {
+            kind: count for kind, count in emulator.injector.stats().items() if kind != "requests" and count
+        }
     finally:
         emulator.clear_faults()
     # Faults happened, of several kinds, some after the order was already applied.
