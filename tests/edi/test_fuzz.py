@@ -54,3 +54,40 @@ def test_every_damaged_file_gets_a_verdict(data):
     assert report.interchanges, "an X12 file always yields at least one interchange verdict"
     report.to_dict()
     build_997(report, control_numbers=InMemoryControlNumbers())
+
+
+def _both_paths(data: bytes):
+    from amazon_bluecherry.edi import validator
+
+    fast = validate_file(data).to_dict()
+    validator.WHOLE_SET_REGEX = False
+    try:
+        walked = validate_file(data).to_dict()
+    finally:
+        validator.WHOLE_SET_REGEX = True
+    return fast, walked
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged())
+def test_whole_set_regex_and_segment_walk_agree(data):
+    try:
+        fast, walked = _both_paths(data)
+    except NotX12Error:
+        return
+    assert fast == walked
+
+
+def test_whole_set_regex_accepts_every_good_sample():
+    from amazon_bluecherry.edi.envelope import Delimiters
+    from amazon_bluecherry.edi.guide import default_registry, set_regex
+
+    delimiters = Delimiters("*", ">", "~")
+    for set_id, (_, version, body) in GOOD_BODIES.items():
+        guide = default_registry().find("amazon", version, set_id)
+        pattern = set_regex(guide, delimiters)
+        if set_id == "856":
+            assert pattern is None  # the HL hierarchy needs the walk
+            continue
+        assert pattern.fullmatch("".join(s + "~" for s in body)), set_id
+        assert not pattern.fullmatch("".join(s + "~" for s in body[1:])), set_id  # first segment missing

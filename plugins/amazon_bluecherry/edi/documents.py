@@ -52,6 +52,7 @@ __all__ = [
     "CarrierDetails",
     "ChargeAllowance",
     "ChargeIndicator",
+    "DateQualifier",
     "DateReference",
     "DOCUMENT_TYPES",
     "Document",
@@ -63,6 +64,7 @@ __all__ = [
     "InventoryAdvice",
     "InventoryItem",
     "InventoryQuantity",
+    "InventoryQuantityQualifier",
     "Invoice",
     "InvoiceLine",
     "LineAcknowledgement",
@@ -70,6 +72,7 @@ __all__ = [
     "Mark",
     "PartyIdentification",
     "PaymentTerms",
+    "PriceBasis",
     "ProductId",
     "ProductIdQualifier",
     "PurchaseOrder",
@@ -77,6 +80,7 @@ __all__ = [
     "PurchaseOrderLine",
     "PurchaseOrderType",
     "Reference",
+    "ReferenceQualifier",
     "RemittanceAdvice",
     "RemittanceEntry",
     "RemittanceItem",
@@ -240,8 +244,9 @@ class _Model(BaseModel):
     @classmethod
     def _drop_computed_fields(cls, data: Any) -> Any:
         # model_dump() includes computed fields; accept such dumps back as input.
-        if isinstance(data, dict) and cls.model_computed_fields:
-            return {k: v for k, v in data.items() if k not in cls.model_computed_fields}
+        computed = cls.__pydantic_computed_fields__
+        if computed and isinstance(data, dict) and not computed.keys().isdisjoint(data):
+            return {k: v for k, v in data.items() if k not in computed}
         return data
 
 

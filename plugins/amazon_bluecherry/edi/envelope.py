@@ -23,10 +23,10 @@ class Delimiters:
 
 @dataclass
 class TransactionSet:
-    set_id: str                      # ST01, e.g. "850"
-    control_number: str              # ST02
-    segments: list[Segment]          # ST ... SE inclusive
-    start_position: int = 0          # position of ST within the interchange (1-based)
+    set_id: str  # ST01, e.g. "850"
+    control_number: str  # ST02
+    segments: list[Segment]  # ST ... SE inclusive
+    start_position: int = 0  # position of ST within the interchange (1-based)
 
 
 @dataclass

@@ -439,124 +439,246 @@ def _value_pattern(e: ElementDef, chars: str, nonspace: str) -> str:
     return plain
 
 
-def _sequence(elements: tuple[ElementDef, ...], sep: str, value, groups: set[int] | None = None) -> str:
-    """Nested optional groups so trailing elements may be omitted but required ones not.
-
-    Elements whose position is in ``groups`` capture into a group named ``e<position>``
-    (syntax rules test them at the end of the pattern).
-    """
-    required_from = [False] * (len(elements) + 1)
-    for i in range(len(elements) - 1, -1, -1):
-        required_from[i] = required_from[i + 1] or elements[i].usage == "R"
-    tail = ""
-    for i in range(len(elements) - 1, -1, -1):
-        e = elements[i]
-        v = value(e)
-        if groups and e.position in groups:
-            v = f"(?P<e{e.position}>{v})"
-        if e.usage == "N":
-            part = sep + tail
-        elif e.usage == "R":
-            part = f"{sep}{v}{tail}"
-        else:
-            part = f"{sep}(?:{v})?{tail}"
-        tail = part if required_from[i] else f"(?:{part})?"
-    return tail
-
-
 def _rule_elements(rule: str) -> list[int]:
     return [int(rule[i : i + 2]) for i in range(1, len(rule), 2)]
 
 
-def _syntax_conditions(rules: Iterable[str]) -> str:
-    """Syntax rules as conditional-group tests on captured elements (O(1) each)."""
-    fail = "(?!)"
-
-    def all_set(names: list[str], then: str, otherwise: str) -> str:
-        out = then
-        for n in reversed(names):
-            out = f"(?({n}){out}|{otherwise})"
-        return out
-
-    def none_set(names: list[str]) -> str:
-        out = ""
-        for n in reversed(names):
-            out = f"(?({n}){fail}|{out})"
-        return out
-
-    def any_set(names: list[str], then: str, otherwise: str) -> str:
-        out = otherwise
-        for n in reversed(names):
-            out = f"(?({n}){then}|{out})"
-        return out
-
-    out = []
-    for rule in rules:
-        names = [f"e{k}" for k in _rule_elements(rule)]
-        kind = rule[0]
-        if kind == "P":  # all or none
-            out.append(f"(?({names[0]}){all_set(names[1:], '', fail)}|{none_set(names[1:])})")
-        elif kind == "R":  # at least one
-            out.append(any_set(names, "", fail))
-        elif kind == "E":  # not more than one
-            for i, a in enumerate(names):
-                out.extend(f"(?({a})(?({b}){fail}|)|)" for b in names[i + 1 :])
-        elif kind == "C":  # if the first, then all the others
-            out.append(f"(?({names[0]}){all_set(names[1:], '', fail)}|)")
-        elif kind == "L":  # if the first, then at least one of the others
-            out.append(f"(?({names[0]}){any_set(names[1:], '', fail)}|)")
-    return "".join(out)
-
-
 def usable_syntax(seg: SegmentDef) -> list[str]:
-    """The segment's syntax rules restricted to the elements the guide defines."""
+    """The segment's syntax rules restricted to the elements the guide defines, without
+    the ones its required elements already satisfy."""
     defined = {e.position for e in seg.elements if e.usage != "N"}
+    required = {e.position for e in seg.elements if e.usage == "R"}
     out = []
     for rule in seg.syntax:
         kept = [k for k in _rule_elements(rule) if k in defined]
-        if len(kept) >= (1 if rule[0] == "R" else 2) and (
-            rule[0] not in "CL" or kept[0] == _rule_elements(rule)[0]
+        if len(kept) < (1 if rule[0] == "R" else 2) or (
+            rule[0] in "CL" and kept[0] != _rule_elements(rule)[0]
         ):
-            out.append(rule[0] + "".join(f"{k:02d}" for k in kept))
+            continue
+        kind = rule[0]
+        if (
+            (kind == "P" and all(k in required for k in kept))
+            or (kind == "R" and any(k in required for k in kept))
+            or (kind == "C" and all(k in required for k in kept[1:]))
+            or (kind == "L" and any(k in required for k in kept[1:]))
+        ):
+            continue
+        out.append(kind + "".join(f"{k:02d}" for k in kept))
     return out
 
 
-def segment_regex(seg: SegmentDef, delimiters: Delimiters) -> re.Pattern[str]:
-    """One regular expression that a valid occurrence of ``seg`` fully matches.
+def forbidden_characters(delimiters: Delimiters):
+    """A test for characters no segment may contain: control characters and the
+    repetition separator. Returns a truthy value when ``text`` has one.
 
-    Speed matters here (one call per segment): a leading lookahead rejects control
-    characters and misplaced separators in one possessive scan, so each text element is
-    just a run of "not the element separator" (a tight loop in the regex engine).
+    ``str.isprintable`` scans in C far faster than a regex character class; only text it
+    rejects (control characters, or rare non-printable Unicode) goes through the regex.
     """
-    has_composite = any(e.components is not None for e in seg.elements)
+    extra = delimiters.repetition if delimiters.repetition and len(delimiters.repetition) == 1 else ""
+    search = re.compile(f"[{_CONTROL_RANGES}{re.escape(extra)}]").search
+
+    def test(text: str):
+        if text.isprintable() and not (extra and extra in text):
+            return None
+        return search(text)
+
+    return test
+
+
+@dataclass
+class _Plan:
+    """How each syntax rule of a segment is enforced inside its regex (no capture groups,
+    so the pattern also works repeated inside a whole-set regex)."""
+
+    pairs: set[int] = field(default_factory=set)  # k: elements k, k+1 both or neither
+    next_required: set[int] = field(default_factory=set)  # k present -> k+1 present
+    previous_required: set[int] = field(default_factory=set)  # k present -> k-1 present
+    either: set[int] = field(default_factory=set)  # k or k+1 present (k may be empty)
+    lookaheads: list[str] = field(default_factory=list)  # the rest, tested from the start
+
+
+def _plan(seg: SegmentDef) -> _Plan:
+    plan = _Plan()
+    usage = {e.position: e.usage for e in seg.elements}
+    last = seg.elements[-1].position if seg.elements else 0
+    rules = usable_syntax(seg)
+    used: dict[int, int] = {}
+    for rule in rules:
+        for k in _rule_elements(rule):
+            used[k] = used.get(k, 0) + 1
+    for rule in rules:
+        kind, nums = rule[0], _rule_elements(rule)
+        if len(nums) == 2 and nums[1] == nums[0] + 1 and nums[1] <= last:
+            a, b = nums
+            if kind == "P" and usage[a] == usage[b] == "S" and used[a] == used[b] == 1:
+                plan.pairs.add(a)
+                continue
+            if kind in "CL":
+                plan.next_required.add(a)
+                continue
+            if kind == "R" and usage[a] == usage[b] == "S" and used[a] == 1:
+                plan.either.add(a)
+                continue
+        if len(nums) == 2 and nums[1] == nums[0] - 1 and kind in "CL":
+            plan.previous_required.add(nums[0])
+            continue
+        plan.lookaheads.append(rule)
+    return plan
+
+
+def _lookaheads(rules: Iterable[str], sid: str, sep: str, notsep: str) -> str:
+    def present(k: int) -> str:
+        return f"(?={re.escape(sid)}(?:{sep}{notsep}*+){{{k - 1}}}{sep}{notsep})"
+
+    out = []
+    for rule in rules:
+        kind, nums = rule[0], _rule_elements(rule)
+        p = [present(k) for k in nums]
+        if kind == "P":
+            out.append("(?:" + "".join(p) + "|" + "".join(f"(?!{x})" for x in p) + ")")
+        elif kind == "R":
+            out.append("(?:" + "|".join(p) + ")")
+        elif kind == "E":
+            out.extend(f"(?!{a}{b})" for i, a in enumerate(p) for b in p[i + 1 :])
+        elif kind == "C":
+            out.append(f"(?:(?!{p[0]})|" + "".join(p[1:]) + ")")
+        elif kind == "L":
+            out.append(f"(?:(?!{p[0]})|" + "|".join(p[1:]) + ")")
+    return "".join(out)
+
+
+def _sequence(elements: tuple[ElementDef, ...], sep: str, value, plan: _Plan | None, nonempty: str) -> str:
+    """Nested optional groups so trailing elements may be omitted but required ones not.
+
+    Optional parts are possessive: elements are delimited, so nothing needs to backtrack.
+    """
+    plan = plan or _Plan()
+    units: list[tuple[ElementDef, ...]] = []
+    i = 0
+    while i < len(elements):
+        if elements[i].position in plan.pairs and i + 1 < len(elements):
+            units.append((elements[i], elements[i + 1]))
+            i += 2
+        else:
+            units.append((elements[i],))
+            i += 1
+
+    def reach(unit: tuple[ElementDef, ...]) -> bool:  # the segment must get this far
+        return any(e.usage == "R" or e.position in plan.either for e in unit)
+
+    required_from = [False] * (len(units) + 1)
+    for k in range(len(units) - 1, -1, -1):
+        required_from[k] = required_from[k + 1] or reach(units[k])
+
+    def one(e: ElementDef) -> str:
+        v = value(e)
+        if e.position in plan.previous_required:
+            v = f"(?<!{sep}{sep}){v}"
+        if e.position in plan.next_required:
+            v = f"{v}(?={sep}{nonempty})"
+        return v
+
+    tail = ""
+    for k in range(len(units) - 1, -1, -1):
+        unit = units[k]
+        if len(unit) == 2:
+            a, b = unit
+            part = f"{sep}(?:{one(a)}{sep}{one(b)}|{sep}){tail}"
+        else:
+            e = unit[0]
+            if e.usage == "N":
+                part = sep + tail
+            elif e.usage == "R":
+                part = f"{sep}{one(e)}{tail}"
+            elif e.position in plan.either:
+                part = f"{sep}(?:{one(e)}|(?={sep}{nonempty})){tail}"
+            else:
+                part = f"{sep}(?:{one(e)})?+{tail}"
+        tail = part if required_from[k] else f"(?:{part})?+"
+    return tail
+
+
+def segment_pattern(seg: SegmentDef, delimiters: Delimiters, joiner: str = "") -> str:
+    """The regex source that a valid occurrence of ``seg`` matches (no anchors).
+
+    Speed matters here (one match per segment, or one per set for the set pattern).
+    Control characters and the repetition separator are not looked for here: the
+    validator searches each batch of segments for them at once
+    (:func:`forbidden_characters`). Text elements are runs of "no separator", a tight
+    loop in the engine. ``joiner`` is the character that ends segments when this pattern
+    is part of a whole-set pattern; it is excluded from element values.
+    """
     sep = re.escape(delimiters.element)
     comp = re.escape(delimiters.component)
-    forbidden = _CONTROL_RANGES
-    for extra in (delimiters.repetition, delimiters.segment, None if has_composite else delimiters.component):
-        if extra and len(extra) == 1 and extra != delimiters.element:
-            forbidden += re.escape(extra)
-    boundary = sep + (comp if has_composite else "")
+    boundary = sep + comp + (re.escape(joiner) if joiner else "")
     chars = f"[^{boundary}]"
     nonspace = f"[^ {boundary}]"
+    notsep = f"[^{sep}{re.escape(joiner) if joiner else ''}]"
 
     def value(e: ElementDef) -> str:
         if e.components is None:
             return _value_pattern(e, chars, nonspace)
-        inner = _sequence(e.components[1:], comp, value)
+        inner = _sequence(e.components[1:], comp, value, None, chars)
         first = e.components[0]
         head = value(first) if first.usage == "R" else f"(?:{value(first)})?"
         return f"(?:{head}{inner})"
 
-    rules = usable_syntax(seg)
-    groups = {k for rule in rules for k in _rule_elements(rule)}
-    pattern = (
-        f"(?=[^{forbidden}]*+\\Z)"
+    plan = _plan(seg)
+    return (
+        _lookaheads(plan.lookaheads, seg.sid, sep, notsep)
         + re.escape(seg.sid)
-        + _sequence(seg.elements, sep, value, groups)
+        + _sequence(seg.elements, sep, value, plan, chars)
         + f"(?<!{sep})"
-        + _syntax_conditions(rules)
     )
-    return re.compile(pattern, re.DOTALL)
+
+
+def segment_regex(seg: SegmentDef, delimiters: Delimiters) -> re.Pattern[str]:
+    """One regular expression that a valid occurrence of ``seg`` fully matches."""
+    return re.compile(segment_pattern(seg, delimiters), re.DOTALL)
+
+
+def set_regex(guide: Guide, delimiters: Delimiters) -> re.Pattern[str] | None:
+    """One regular expression for a whole valid set body (the segments between ST and SE,
+    each followed by the segment terminator), or None when the guide needs checks a
+    regex cannot do (the 856 HL hierarchy) or the terminator is not one character.
+
+    Repeats are possessive and loop iterations atomic: X12 parsing is deterministic
+    (earliest position wins), and a failing set must not backtrack exponentially. A
+    match proves the set valid; anything else goes to the segment-by-segment walk.
+    """
+    joiner = delimiters.segment
+    if (
+        guide.hierarchy is not None
+        or len(joiner) != 1
+        or joiner in (delimiters.element, delimiters.component)
+    ):
+        return None
+    term = re.escape(joiner)
+
+    def quantify(body: str, usage: str, most: int | None) -> str:
+        low = 1 if usage == "R" else 0
+        if most is None:
+            return f"(?:{body}){'+' if low else '*'}+"
+        if most == 1:
+            return f"(?:{body})" if low else f"(?:{body})?+"
+        return f"(?:{body}){{{low},{most}}}+"
+
+    def loop_body(loop: LoopDef) -> str:
+        parts = []
+        for child in loop.children:
+            if isinstance(child, SegmentDef):
+                if child.usage == "N":
+                    continue
+                parts.append(
+                    quantify(segment_pattern(child, delimiters, joiner) + term, child.usage, child.max_use)
+                )
+            else:
+                if child.usage == "N":
+                    continue
+                parts.append(quantify(f"(?>{loop_body(child)})", child.usage, child.repeat))
+        return "".join(parts)
+
+    return re.compile(loop_body(guide.root), re.DOTALL)
 
 
 class CompiledTables:
@@ -564,14 +686,17 @@ class CompiledTables:
 
     ``tables[state]`` maps a segment's first three characters (the id, plus the element
     separator for two-character ids) to ``(target, kind, fullmatch, transition, loop,
-    loop_repeat)``; the last two serve LOOP transitions.
+    loop_repeat)``; the last two serve LOOP transitions. ``set_fullmatch`` checks a whole
+    set body at once (None when the guide cannot be expressed as one regex).
     """
 
     def __init__(self, guide: Guide, delimiters: Delimiters):
         self.delimiters = delimiters
         self.fullmatch = [segment_regex(s, delimiters).fullmatch for s in guide.segments]
+        pattern = set_regex(guide, delimiters)
+        self.set_fullmatch = pattern.fullmatch if pattern is not None else None
         e = delimiters.element
-        self.tables: list[dict[str, tuple[int, int, Any, Transition]]] = []
+        self.tables: list[dict[str, tuple[int, int, Any, Transition, int, int]]] = []
         for table in guide.transitions:
             compiled = {}
             for sid, t in table.items():
@@ -644,7 +769,7 @@ def _check_value(
         out.append(issue("4", f"too short ({len(measured)} < {e.min_len})"))
     if len(measured) > e.max_len:
         out.append(issue("5", f"too long ({len(measured)} > {e.max_len})"))
-    bad = _CONTROL.search(value)
+    bad = _CONTROL.search(value) or (delimiters.repetition and delimiters.repetition in value)
     if bad or (delimiters.component in value and len(delimiters.component) == 1):
         return [*out, issue("6", "invalid character")]
     if t in ("AN", "ID") and value.endswith(" ") and len(value.rstrip()) >= e.min_len:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -244,7 +245,17 @@ def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
         batch = [isa]
         text = text[header.length :]
         restart = False
+        # Layout between segments (CR/LF, indentation) removed in one C-level pass per
+        # chunk, so splitting leaves clean segments with no per-segment Python work.
+        if strip_cr:
+            layout = re.compile("\r?\n[ \t\r\n\x0b\x0c]*")
+        else:
+            layout = re.compile(re.escape(term) + "[ \t\r\n\x0b\x0c]+")
+        replacement = term.replace("\\", "\\\\")  # re.sub reads backslashes as escapes
+        at_segment_start = True
         while True:
+            if at_segment_start:
+                text = text.lstrip(_WHITESPACE)
             if iea_marker in text:
                 parts = text.split(term)
                 raw_tail = parts.pop()
@@ -262,12 +273,15 @@ def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
                 if restart:
                     break
             else:
-                parts = text.split(term)
+                parts = layout.sub(replacement, text).split(term)
                 text = parts.pop()
-                if strip_cr:
-                    batch.extend([s for p in parts if (s := p.lstrip(_WHITESPACE).rstrip("\r"))])
+                if "" in parts:
+                    parts = [p for p in parts if p]
+                if batch:
+                    batch.extend(parts)
                 else:
-                    batch.extend([s for p in parts if (s := p.lstrip(_WHITESPACE))])
+                    batch = parts
+            at_segment_start = text == ""
             if batch:
                 yield batch, delims
                 batch = []

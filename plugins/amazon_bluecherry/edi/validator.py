@@ -33,6 +33,7 @@ from amazon_bluecherry.edi.guide import (
     SegmentDef,
     default_registry,
     diagnose_segment,
+    forbidden_characters,
 )
 from amazon_bluecherry.edi.reader import NotX12Error, Source, X12Error, iter_segment_batches
 
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 
 # A broken file must not grow the report without bound.
 MAX_ISSUES_PER_SET = 500
+# Check whole valid sets with one regex each (the walk still diagnoses every failure);
+# tests switch it off to prove both paths reach the same verdicts.
+WHOLE_SET_REGEX = True
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 _ISA_QUALIFIERS = frozenset(
     [
@@ -348,6 +352,7 @@ class _Validator:
         self.duplicates = duplicates
         self.report = report
         self.delimiters = Delimiters()
+        self.forbidden = forbidden_characters(self.delimiters)
         self.interchange: InterchangeVerdict | None = None
         self.group: GroupVerdict | None = None
         self.partner = registry.default_partner
@@ -364,6 +369,9 @@ class _Validator:
         self.count = 0
         self.loop_counts: list[int] = []
         self.hl_levels: dict[str, str] = {}
+        self.set_fullmatch: Any = None
+        self._guides: dict[tuple[str, str, str], Guide | None] = {}
+        self.body_ok = False  # the open set's body matched the set regex
         self.segments_seen = 0
 
     # ---- the hot loop ------------------------------------------------------------------
@@ -371,7 +379,70 @@ class _Validator:
     def run(self, batch: list[str], delimiters: Delimiters) -> None:
         if delimiters != self.delimiters:
             self.delimiters = delimiters
+            self.forbidden = forbidden_characters(delimiters)
             self._bind_tables()
+        # One search over the whole batch instead of one per segment: if a control
+        # character hides somewhere, every segment of this batch is checked for it.
+        text = delimiters.segment.join(batch)
+        bad = self.forbidden(text)
+        if bad is None and len(delimiters.segment) == 1 and WHOLE_SET_REGEX:
+            self._run_sets(batch, text)
+        else:
+            self._run_segments(batch, self.forbidden if bad else None)
+        self.segments_seen += len(batch)
+
+    def _run_sets(self, batch: list[str], text: str) -> None:
+        """Whole sets checked by one regex each where possible; the rest segment by segment.
+
+        ``text`` is the batch joined by the (one-character) terminator, so finding the
+        next ST or SE and counting segments are C-level string searches.
+        """
+        term = self.delimiters.segment
+        e = self.delimiters.element
+        st_start, st_marker, se_marker = "ST" + e, term + "ST" + e, term + "SE" + e
+        n = len(batch)
+        i = pos = 0  # batch index and its offset in text
+        while i < n:
+            raw = batch[i]
+            if self.ts is None and self.group is not None and raw.startswith(st_start):
+                q = text.find(se_marker, pos)
+                if q >= 0 and text.find(st_marker, pos, q) < 0:
+                    end = text.find(term, q + 1)
+                    end = len(text) if end < 0 else end
+                    consumed = self._whole_set(raw, text, pos, q, end)
+                    j = i + text.count(term, pos, end) + 1  # just past the SE
+                    if not consumed:  # diagnose this set segment by segment
+                        self._run_segments(batch[i + 1 : j], None)
+                    i, pos = j, end + 1
+                    continue
+            nxt = text.find(st_marker, pos)
+            if nxt < 0:
+                self._run_segments(batch[i:] if i else batch, None)
+                return
+            j = i + text.count(term, pos, nxt) + 1
+            if j == i:
+                j, nxt = i + 1, pos + len(raw)
+            self._run_segments(batch[i:j], None)
+            i, pos = j, nxt + 1
+
+    def _whole_set(self, st_raw: str, text: str, pos: int, q: int, end: int) -> bool:
+        """Open the set at ``pos`` and, if its body matches the set regex, close it.
+
+        Returns False (ST processed, set still open at state 0) when the set needs the
+        segment-by-segment walk.
+        """
+        self._slow(st_raw)
+        if self.ts is None or self.ts.errors or self.set_fullmatch is None:
+            return False
+        body = text[pos + len(st_raw) + 1 : q + 1]
+        if self.set_fullmatch(body) is None:
+            return False
+        self.count = body.count(self.delimiters.segment) + 1
+        self.body_ok = True
+        self._on_se(text[q + 1 : end].split(self.delimiters.element))
+        return True
+
+    def _run_segments(self, batch: list[str], bad) -> None:
         tables, max_use, loop_counts = self.tables, self.max_use, self.loop_counts
         table = tables[self.state] if tables is not None else None
         state, rep, count = self.state, self.rep, self.count
@@ -398,7 +469,7 @@ class _Validator:
                         rep = 1
                     state = t[0]
                     table = tables[state]
-                    if t[2](raw) is None:
+                    if t[2](raw) is None or (bad is not None and bad(raw)):
                         self._diagnose(state, raw, count)
                     continue
             # envelope segments, unknown segments, segments outside sets
@@ -408,14 +479,14 @@ class _Validator:
             state, rep, count = self.state, self.rep, self.count
             table = tables[state] if tables is not None else None
         self.state, self.rep, self.count = state, rep, count
-        self.segments_seen += len(batch)
 
     def _bind_tables(self) -> None:
         if self.guide is None:
-            self.tables, self.max_use, self.fullmatch = None, [], []
+            self.tables, self.max_use, self.fullmatch, self.set_fullmatch = None, [], [], None
             return
         compiled = self.guide.tables(self.delimiters)
         self.tables, self.max_use, self.fullmatch = compiled.tables, compiled.max_use, compiled.fullmatch
+        self.set_fullmatch = compiled.set_fullmatch
 
     # ---- recording ---------------------------------------------------------------------
 
@@ -564,7 +635,7 @@ class _Validator:
             if t.kind in (COMPLEX, LOOP):
                 self._complex(t, raw, self.count)
         self.state = t.target
-        if self.fullmatch[self.state](raw) is None:
+        if self.fullmatch[self.state](raw) is None or self.forbidden(raw):
             self._diagnose(self.state, raw, self.count)
 
     def _outside(self, sid: str) -> None:
@@ -748,8 +819,12 @@ class _Validator:
         self.count = 1
         self.state = 0
         self.rep = 1
+        self.body_ok = False
         self.hl_levels = {}
-        self.guide = self.registry.find(self.partner, self.group.version, set_id)
+        key = (self.partner, self.group.version, set_id)
+        if key not in self._guides:
+            self._guides[key] = self.registry.find(*key)
+        self.guide = self._guides[key]
         if self.guide is None:
             self._set_issue(
                 "1",
@@ -793,7 +868,7 @@ class _Validator:
         ts = self.ts
         count = values[1] if len(values) > 1 else ""
         number = values[2] if len(values) > 2 else ""
-        if self.guide is not None:
+        if self.guide is not None and not self.body_ok:
             for sid in self.guide.end_missing[self.state]:
                 self._segment_issue(sid, self.count, "3", "required before SE")
         if count != str(self.count):
