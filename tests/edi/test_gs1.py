@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from amazon_bluecherry.edi.gs1 import (
     gs1_check_digit,
     is_valid_gtin,
@@ -10,8 +13,6 @@ from amazon_bluecherry.edi.gs1 import (
     make_sscc,
     sscc_check_digit,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 # The SSCC example of the GS1 General Specifications: (00) 1 0614141 123456789 7.
 GS1_SPEC_SSCC = "106141411234567897"

@@ -7,6 +7,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from amazon_bluecherry.edi.documents import (
     AcknowledgementType,
     FunctionalAcknowledgement,
@@ -22,8 +25,6 @@ from amazon_bluecherry.edi.documents import (
 from amazon_bluecherry.edi.envelope import TransactionSet
 from amazon_bluecherry.edi.parse import DocumentError, parse_file, parse_transaction
 from amazon_bluecherry.edi.reader import NotX12Error, read_interchanges
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 
 def _one(corpus, name):
