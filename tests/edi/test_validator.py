@@ -9,7 +9,7 @@ import pytest
 from amazon_bluecherry.edi.guide import GUIDES_DIR, GuideRegistry
 from amazon_bluecherry.edi.validator import InMemoryDuplicates, NotX12Error, validate_file
 
-from .conftest import CORPUS
+from .conftest import CORPUS, REPO_ROOT
 from .samples import GOOD_BODIES, insert, replace, x12
 
 
@@ -410,3 +410,15 @@ def test_corpus_is_covered():
 def test_not_x12_raises():
     with pytest.raises(NotX12Error):
         validate_file(b"PDF-1.4 not an edi file")
+
+
+SAMPLES = REPO_ROOT / "include" / "edi_samples"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES.glob("*.*") if p.suffix in (".edi", ".txt")))
+def test_shipped_samples_verdicts(name):
+    """The permissively licensed corpus files ship with the repo, so these always run."""
+    report = validate_file(SAMPLES / name)
+    exit_code, sets, ta1 = CORPUS_VERDICTS[name]
+    assert [(t.set_id, t.status, t.ak5_codes) for _, _, t in report.sets()] == sets
+    assert report.exit_code == exit_code
