@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from amazon_bluecherry.edi.ack import build_997, parse_997, parse_ta1
+from amazon_bluecherry.edi.ack import build_997, match_acks, parse_997, parse_ta1
 from amazon_bluecherry.edi.reader import iter_segments, read_interchanges
 from amazon_bluecherry.edi.validator import validate_file
 from amazon_bluecherry.edi.writer import InMemoryControlNumbers
@@ -92,3 +92,22 @@ def test_parse_corpus_997(corpus):
     assert [(s.set_id, s.status, s.codes) for s in ack.sets] == [("810", "A", []), ("810", "R", ["5"])]
     assert ack.sets[1].segments[0].segment_id == "TXI"
     assert ack.sets[1].segments[0].elements == [("1", "963", "7", "C1")]
+
+
+def test_match_acks_to_what_we_sent():
+    ack = (
+        b"ISA*00*          *00*          *ZZ*AMAZON         *ZZ*VENDOR         *240306*0930*U*00401*000000077*0*P*>~"
+        b"GS*FA*AMAZON*VENDOR*20240306*0930*77*X*004010~ST*997*0001~AK1*PR*000012~AK2*855*0002~AK3*BAK*2**8~"
+        b"AK4*2*587*7*ZZ~AK5*R*5~AK9*P*3*3*2~SE*8*0001~"
+        b"ST*997*0002~AK1*SH*13~AK9*A*1*1*1~SE*4*0002~GE*2*77~IEA*1*000000077~"
+    )
+    matched = match_acks(
+        parse_997(ack),
+        [("PR", "12", "0001"), ("PR", "12", "0002"), ("SH", "13", "0001"), ("IN", "14", "0001")],
+    )
+    assert matched == {
+        ("PR", "12", "0001"): "A",
+        ("PR", "12", "0002"): "R",
+        ("SH", "13", "0001"): "A",
+        ("IN", "14", "0001"): None,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from amazon_bluecherry.edi.envelope import Delimiters
 from amazon_bluecherry.edi.reader import (
     NotX12Error,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyx12.x12file
+
 from amazon_bluecherry.edi.envelope import Delimiters
 from amazon_bluecherry.edi.reader import iter_segments, read_interchanges
 from amazon_bluecherry.edi.writer import (

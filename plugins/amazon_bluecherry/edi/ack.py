@@ -23,6 +23,7 @@ __all__ = [
     "InterchangeAck",
     "build_997",
     "build_997_segments",
+    "match_acks",
     "parse_997",
     "parse_ta1",
 ]
@@ -249,4 +250,30 @@ def parse_ta1(source: Source) -> list[InterchangeAck]:
         elif seg[0] == "TA1":
             v: Sequence[str] = seg + [""] * 6
             out.append(InterchangeAck(v[1], v[2], v[3], v[4], v[5], sender, receiver))
+    return out
+
+
+def match_acks(
+    acks: list[FunctionalAck], sent: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str | None]:
+    """The acknowledged status of each set we sent: ``(GS01, GS06, ST02) -> A/E/R`` or None.
+
+    A 997 may list only the sets it rejects (or none, when it accepts the whole group), so
+    a set it does not list takes its group's verdict: accepted in an A, E or P group,
+    rejected in an R group. None: no 997 for that group yet.
+    """
+    groups = {(a.functional_id, a.group_control_number.lstrip("0") or "0"): a for a in acks}
+    out: dict[tuple[str, str, str], str | None] = {}
+    for functional_id, group_number, set_number in sent:
+        ack = groups.get((functional_id, group_number.lstrip("0") or "0"))
+        if ack is None:
+            out[(functional_id, group_number, set_number)] = None
+            continue
+        listed = {s.control_number: s.status for s in ack.sets}
+        if set_number in listed:
+            out[(functional_id, group_number, set_number)] = listed[set_number]
+        else:
+            out[(functional_id, group_number, set_number)] = (
+                "R" if ack.status == "R" else ("E" if ack.status == "E" else "A")
+            )
     return out
