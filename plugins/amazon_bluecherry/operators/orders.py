@@ -3,15 +3,15 @@
 Each builds its hooks and reads its settings in ``execute`` (nothing happens at DAG-parse
 time) and passes ids, never payloads, through XCom: the store holds the data.
 
-Which documents a run works on: a normal run takes everything pending; a backfill run
-takes only what arrived before its data interval ended, so replaying the past never
-touches newer documents.
+Which documents a run works on: a current run takes everything pending; a run for a past
+interval (a backfill) takes only what had arrived by the interval's end, so replaying
+the past never touches newer documents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -20,10 +20,19 @@ from amazon_bluecherry.operators.amazon_sftp import _id_list
 
 
 def _cutoff(context: Any) -> datetime | None:
+    """Documents that arrived after this instant are left alone by this run.
+
+    A run whose data interval ended more than an hour ago replays the past (a backfill, a
+    re-run): it takes only what had arrived by its interval's end. A current run takes
+    everything pending. ``received_before`` in the run's conf sets the cutoff by hand.
+    """
     dag_run = context.get("dag_run") if context else None
-    run_type = str(getattr(dag_run, "run_type", "") or "").lower()
-    if "backfill" in run_type:
-        return context.get("data_interval_end")
+    conf = getattr(dag_run, "conf", None) or {}
+    if conf.get("received_before"):
+        return datetime.fromisoformat(str(conf["received_before"]))
+    end = context.get("data_interval_end") if context else None
+    if end is not None and end < datetime.now(UTC) - timedelta(hours=1):
+        return end
     return None
 
 

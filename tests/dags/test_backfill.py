@@ -1,0 +1,59 @@
+"""A backfill over two days processes each day's documents in that day's run, and only those."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.dags.conftest import catalogue_items, run_dag, task_states
+from tests.dags.test_order_path import order_file, transactions_of
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def daily_dagbag(airflow_db, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from amazon_bluecherry.settings import reset_settings_cache
+    from tests.conftest import REPO_ROOT
+
+    monkeypatch.setenv("AB_PO_SCHEDULE", "@daily")  # two days = two runs
+    reset_settings_cache()
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
+    assert not bag.import_errors
+    yield bag
+    reset_settings_cache()
+
+
+def test_backfill_over_two_days(daily_dagbag, parties, monkeypatch):
+    mailbox, emulator, store = parties
+    monkeypatch.setenv("AB_PO_SCHEDULE", "@daily")
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    day_one, day_two = today - timedelta(days=3), today - timedelta(days=2)
+    items = catalogue_items(2)
+    # Files that reached the store during an outage and were never processed.
+    for day, po_number, control in ((day_one, "BACKFILL1", "000000201"), (day_two, "BACKFILL2", "000000202")):
+        store.save_raw_document(order_file(po_number, items, control=control), partner="AMAZON", transport="sftp",
+                                remote_name=f"AMZN850.{control}", received_at=day + timedelta(hours=10))
+
+    # dag.test() makes manual runs, whose daily interval ends at the logical date; a
+    # backfill run of day one has the same interval [day one, day two).
+    first = run_dag(daily_dagbag, "po_to_so", logical_date=day_two)
+    assert set(task_states(first).values()) == {"success"}
+    assert (first.data_interval_start, first.data_interval_end) == (day_one, day_two)
+    assert [(t.business_key, t.status) for t in transactions_of(store, "850")] == [("BACKFILL1", "loaded")]
+    assert len(emulator.backend.list_sales_orders(customer_pos=["BACKFILL1", "BACKFILL2"])) == 1
+
+    second = run_dag(daily_dagbag, "po_to_so", logical_date=day_two + timedelta(days=1))
+    assert set(task_states(second).values()) == {"success"}
+    assert second.data_interval_start == day_two
+    assert {(t.business_key, t.status) for t in transactions_of(store, "850")} == {
+        ("BACKFILL1", "loaded"), ("BACKFILL2", "loaded")}
+
+    # Running day one again (a re-run of the backfill) changes nothing.
+    orders_before = emulator.backend.list_sales_orders(customer_pos=["BACKFILL1", "BACKFILL2"])
+    run_dag(daily_dagbag, "po_to_so", logical_date=day_two)
+    assert emulator.backend.list_sales_orders(customer_pos=["BACKFILL1", "BACKFILL2"]) == orders_before
+    assert len(transactions_of(store, "850")) == 2
