@@ -252,35 +252,34 @@ def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
         else:
             layout = re.compile(re.escape(term) + "[ \t\r\n\x0b\x0c]+")
         replacement = term.replace("\\", "\\\\")  # re.sub reads backslashes as escapes
+        # An IEA segment: at the start of the text or after a terminator and layout.
+        iea_at = re.compile(f"(?:^|{re.escape(term)})[ \t\r\n\x0b\x0c]*({re.escape(iea_marker)})")
         at_segment_start = True
         while True:
             if at_segment_start:
                 text = text.lstrip(_WHITESPACE)
-            if iea_marker in text:
-                parts = text.split(term)
-                raw_tail = parts.pop()
-                for i, raw in enumerate(parts):
-                    seg = _clean(raw, strip_cr)
-                    if seg:
-                        batch.append(seg)
-                    if seg.startswith(iea_marker):
-                        # Everything after IEA may be a new interchange with other separators.
-                        text = term.join(parts[i + 1 :] + [raw_tail]) if i + 1 < len(parts) else raw_tail
-                        restart = True
-                        break
-                else:
-                    text = raw_tail
-                if restart:
-                    break
-            else:
-                parts = layout.sub(replacement, text).split(term)
-                text = parts.pop()
+            iea = iea_at.search(text) if iea_marker in text else None
+            iea_end = text.find(term, iea.start(1)) if iea is not None else -1
+            if iea_end >= 0:
+                # Clean and split only up to the IEA: what follows may be an interchange
+                # with other separators (its ISA padding must not be taken for layout).
+                parts = layout.sub(replacement, text[:iea_end]).split(term)
+                if strip_cr:
+                    parts[-1] = parts[-1].rstrip("\r")
                 if "" in parts:
                     parts = [p for p in parts if p]
-                if batch:
-                    batch.extend(parts)
-                else:
-                    batch = parts
+                batch.extend(parts)
+                text = text[iea_end + len(term) :]
+                restart = True
+                break
+            parts = layout.sub(replacement, text).split(term)
+            text = parts.pop()
+            if "" in parts:
+                parts = [p for p in parts if p]
+            if batch:
+                batch.extend(parts)
+            else:
+                batch = parts
             at_segment_start = text == ""
             if batch:
                 yield batch, delims
