@@ -7,6 +7,7 @@ copied for every emulator (``seeded_database``).
 from __future__ import annotations
 
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -69,12 +70,19 @@ def module_emulator(tmp_path_factory, emulator_template) -> EmulatorHandle:
         yield handle
 
 
-@pytest.fixture(params=["rest", "flatfile"])
+@pytest.fixture(scope="module", params=["rest", "flatfile"])
 def harness(request, module_emulator) -> Harness:
     """The contract suite runs once per adapter, against the same running emulator."""
     built = make_harness(request.param, module_emulator)
     yield built
     built.gateway.close()
+
+
+@pytest.fixture
+def shared_emulator(module_emulator) -> EmulatorHandle:
+    """The module's emulator, with fault injection switched off again after each test."""
+    yield module_emulator
+    module_emulator.clear_faults()
 
 
 @pytest.fixture
@@ -101,11 +109,16 @@ def items_with():
     return _items_with
 
 
+_ITEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _items_with(emulator, *, count, min_available=None, max_available=None, warehouse="NJ01", active=True):
     """Items of distinct styles whose ATS is in a range (read from the emulator's state: setup only)."""
     ats = {row.sku: row for row in emulator.backend.get_ats(warehouse=warehouse).rows}
     chosen, styles = [], set()
-    for item in emulator.backend.list_items():
+    if emulator.backend not in _ITEMS:  # the item master never changes in the emulator
+        _ITEMS[emulator.backend] = emulator.backend.list_items()
+    for item in _ITEMS[emulator.backend]:
         row = ats[item.sku]
         if item.active != active or item.style in styles:
             continue

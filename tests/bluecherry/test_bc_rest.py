@@ -22,6 +22,12 @@ from amazon_bluecherry.bluecherry.models import CashReceipt, ReceiptApplication
 from amazon_bluecherry.bluecherry.rest import API_KEY_HEADER, IDEMPOTENCY_HEADER, RestGateway
 
 
+@pytest.fixture
+def emulator(shared_emulator):
+    """These tests share one emulator (distinct POs and keys); faults are reset after each."""
+    return shared_emulator
+
+
 def fast_gateway(emulator, **options) -> RestGateway:
     settings = {"timeout": 5, "max_retries": 3, "backoff": 0.01, "max_backoff": 0.05} | options
     return RestGateway(emulator.url, emulator.api_key, **settings)
