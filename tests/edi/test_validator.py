@@ -162,6 +162,8 @@ def test_times(value, ok):
     [
         ("PO1*1*8*EA*39.5*PE*UP*028877454078", True),
         ("PO1*1*-8*EA*.5*PE*UP*028877454078", True),
+        ("PO1*1*8*EA*39.1234567*PE*UP*028877454078", True),  # beyond the whole-set fast pattern: walked
+        ("PO1*1*8*EA*12345678901234567*PE*UP*028877454078", True),  # 17 digits: the maximum
         ("PO1*1*8*EA*39.*PE*UP*028877454078", False),  # no digit after the point
         ("PO1*1*8*EA*1234567890123456.78*PE*UP*028877454078", False),  # 18 digits > 17
         ("PO1*1*8*EA*39.5*PE*UP*028877454078*VN", False),  # P0809

@@ -411,14 +411,23 @@ def _trie(codes: list[str]) -> str:
     return build(tree)
 
 
-def _value_pattern(e: ElementDef, chars: str, nonspace: str) -> str:
-    """Pattern of a non-empty valid value of a simple element (never backtracks into it)."""
+def _value_pattern(e: ElementDef, chars: str, nonspace: str, fast: bool = False) -> str:
+    """Pattern of a non-empty valid value of a simple element (never backtracks into it).
+
+    ``fast`` (whole-set patterns) may be stricter than the element's definition, never
+    looser: a set it refuses is walked segment by segment with the exact patterns.
+    """
     t, lo, hi = e.data_type, max(e.min_len, 1), max(e.max_len, 1)
     if e.codes is not None and t in ("ID", "AN"):
         codes = sorted(c for c in e.codes if c and lo <= len(c) <= hi and c == c.rstrip())
         return f"(?>{_trie(codes)})" if codes else "(?!)"
     if t and t[0] == "N":
         return rf"-?\d{{{lo},{hi}}}+"
+    if t == "R" and fast and lo == 1 and hi >= 2:
+        # at most hi digits in all, without a lookahead: split the budget between the
+        # integer part and up to 6 decimals
+        frac = min(6, hi // 2)
+        return rf"-?+(?:\d{{1,{hi - frac}}}+(?:\.\d{{1,{frac}}}+)?+|\.\d{{1,{frac}}}+)"
     if t == "R":
         # digits (not the sign or the point) count towards the length, as in pyx12
         return rf"-?(?:\d{{{lo},{hi}}}+(?![\d.])|(?=[\d.]{{{lo + 1},{hi + 1}}}(?![\d.]))\d*+\.\d++)"
@@ -598,7 +607,9 @@ def _sequence(elements: tuple[ElementDef, ...], sep: str, value, plan: _Plan | N
     return tail
 
 
-def segment_pattern(seg: SegmentDef, delimiters: Delimiters, joiner: str = "") -> str:
+def segment_pattern(
+    seg: SegmentDef, delimiters: Delimiters, joiner: str = "", *, fast: bool = False, component: bool = True
+) -> str:
     """The regex source that a valid occurrence of ``seg`` matches (no anchors).
 
     Speed matters here (one match per segment, or one per set for the set pattern).
@@ -606,18 +617,21 @@ def segment_pattern(seg: SegmentDef, delimiters: Delimiters, joiner: str = "") -
     validator searches each batch of segments for them at once
     (:func:`forbidden_characters`). Text elements are runs of "no separator", a tight
     loop in the engine. ``joiner`` is the character that ends segments when this pattern
-    is part of a whole-set pattern; it is excluded from element values.
+    is part of a whole-set pattern; it is excluded from element values. ``fast`` patterns
+    may be stricter than the definition (see :func:`_value_pattern`); ``component=False``
+    leaves the component separator out of the value character classes (the caller makes
+    sure the text has none).
     """
     sep = re.escape(delimiters.element)
     comp = re.escape(delimiters.component)
-    boundary = sep + comp + (re.escape(joiner) if joiner else "")
+    boundary = sep + (comp if component else "") + (re.escape(joiner) if joiner else "")
     chars = f"[^{boundary}]"
     nonspace = f"[^ {boundary}]"
     notsep = f"[^{sep}{re.escape(joiner) if joiner else ''}]"
 
     def value(e: ElementDef) -> str:
         if e.components is None:
-            return _value_pattern(e, chars, nonspace)
+            return _value_pattern(e, chars, nonspace, fast)
         inner = _sequence(e.components[1:], comp, value, None, chars)
         first = e.components[0]
         head = value(first) if first.usage == "R" else f"(?:{value(first)})?"
@@ -637,10 +651,17 @@ def segment_regex(seg: SegmentDef, delimiters: Delimiters) -> re.Pattern[str]:
     return re.compile(segment_pattern(seg, delimiters), re.DOTALL)
 
 
+def guide_has_composites(guide: Guide) -> bool:
+    return any(e.components is not None for s in guide.segments for e in s.elements)
+
+
 def set_regex(guide: Guide, delimiters: Delimiters) -> re.Pattern[str] | None:
     """One regular expression for a whole valid set body (the segments between ST and SE,
     each followed by the segment terminator), or None when the guide needs checks a
     regex cannot do (the 856 HL hierarchy) or the terminator is not one character.
+
+    Without composite elements in the guide, the pattern does not look for the component
+    separator: the validator only offers it set bodies that do not contain one.
 
     Repeats are possessive and loop iterations atomic: X12 parsing is deterministic
     (earliest position wins), and a failing set must not backtrack exponentially. A
@@ -695,6 +716,8 @@ class CompiledTables:
         self.fullmatch = [segment_regex(s, delimiters).fullmatch for s in guide.segments]
         pattern = set_regex(guide, delimiters)
         self.set_fullmatch = pattern.fullmatch if pattern is not None else None
+        # a set body containing this must be walked (None: the set regex handles it)
+        self.set_refuses = None if guide_has_composites(guide) else delimiters.component
         e = delimiters.element
         self.tables: list[dict[str, tuple[int, int, Any, Transition, int, int]]] = []
         for table in guide.transitions:

@@ -370,6 +370,7 @@ class _Validator:
         self.loop_counts: list[int] = []
         self.hl_levels: dict[str, str] = {}
         self.set_fullmatch: Any = None
+        self.set_refuses: str | None = None
         self._guides: dict[tuple[str, str, str], Guide | None] = {}
         self.body_ok = False  # the open set's body matched the set regex
         self.segments_seen = 0
@@ -435,7 +436,7 @@ class _Validator:
         if self.ts is None or self.ts.errors or self.set_fullmatch is None:
             return False
         body = text[pos + len(st_raw) + 1 : q + 1]
-        if self.set_fullmatch(body) is None:
+        if (self.set_refuses and self.set_refuses in body) or self.set_fullmatch(body) is None:
             return False
         self.count = body.count(self.delimiters.segment) + 1
         self.body_ok = True
@@ -483,10 +484,12 @@ class _Validator:
     def _bind_tables(self) -> None:
         if self.guide is None:
             self.tables, self.max_use, self.fullmatch, self.set_fullmatch = None, [], [], None
+            self.set_refuses = None
             return
         compiled = self.guide.tables(self.delimiters)
         self.tables, self.max_use, self.fullmatch = compiled.tables, compiled.max_use, compiled.fullmatch
         self.set_fullmatch = compiled.set_fullmatch
+        self.set_refuses = compiled.set_refuses
 
     # ---- recording ---------------------------------------------------------------------
 
