@@ -371,6 +371,8 @@ class _Validator:
         self.hl_levels: dict[str, str] = {}
         self.set_fullmatch: Any = None
         self.set_refuses: str | None = None
+        self._compiled: dict[str, Any] = {}  # guide file -> its tables for self.delimiters
+        self._compiled_for: Delimiters | None = None
         self._guides: dict[tuple[str, str, str], Guide | None] = {}
         self.body_ok = False  # the open set's body matched the set regex
         self.segments_seen = 0
@@ -486,7 +488,11 @@ class _Validator:
             self.tables, self.max_use, self.fullmatch, self.set_fullmatch = None, [], [], None
             self.set_refuses = None
             return
-        compiled = self.guide.tables(self.delimiters)
+        if self._compiled_for is not self.delimiters:
+            self._compiled, self._compiled_for = {}, self.delimiters
+        compiled = self._compiled.get(self.guide.file)
+        if compiled is None:
+            compiled = self._compiled[self.guide.file] = self.guide.tables(self.delimiters)
         self.tables, self.max_use, self.fullmatch = compiled.tables, compiled.max_use, compiled.fullmatch
         self.set_fullmatch = compiled.set_fullmatch
         self.set_refuses = compiled.set_refuses
@@ -837,14 +843,15 @@ class _Validator:
         else:
             self.ts.guide = self.guide.file
             self.loop_counts = [0] * len(self.guide.loops)
+        self._bind_tables()
+        if self.guide is not None:
             st_raw = self.delimiters.element.join(values)
-            st_ok = self.guide.tables(self.delimiters).fullmatch[0](st_raw) is not None
+            st_ok = self.fullmatch[0](st_raw) is not None and not self.forbidden(st_raw)
             st_issues = [] if st_ok else diagnose_segment(self.guide.st, st_raw, self.delimiters)[0]
             for i in st_issues:
                 self._add(Issue("ST", 1, i.position, i.code, i.message, None, i.data_ele, i.bad_value))
-            if st_issues:
+            if not st_ok:
                 self._segment_issue("ST", 1, "8")
-        self._bind_tables()
         if not (4 <= len(number) <= 9):
             self._set_issue("7", f"ST02 control number {number!r} must be 4-9 characters", "ST")
         if number in self.group_set_numbers:
