@@ -22,7 +22,12 @@ from amazon_bluecherry.settings import REPO_ROOT
 PORT = int(os.environ.get("AB_AIRFLOW_PORT", "8080"))
 
 
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops Airflow's process group too
     from amazon_bluecherry.store import Store
     from sandbox.amazon.sftp_server import start_mailbox_server
     from sandbox.bluecherry.server import start_emulator
