@@ -1,0 +1,108 @@
+"""Amazon's 24-hour 855 window and overdue 997s, watched per document in the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from amazon_bluecherry.flows.so_to_poa_steps import monitor_windows
+from amazon_bluecherry.settings import Settings
+from amazon_bluecherry.store.models import OutboundDocument
+
+RECEIVED = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(home=tmp_path, poa_alert_lead_hours=4, ack_timeout_hours=4)
+
+
+def purchase_order(store, po_number: str) -> int:
+    transaction_id = store.add_transaction("850", direction="in", partner="AMAZON", business_key=po_number)
+    store.set_deadline(transaction_id, "poa_due", RECEIVED + timedelta(hours=24), business_key=po_number)
+    return transaction_id
+
+
+def send_855(store, po_transaction_id: int, sent_at: datetime, file_name: str = "VENDR855.000000001") -> int:
+    raw_id, _ = store.save_raw_document(file_name.encode(), partner="AMAZON", transport="sftp", direction="out")
+    ack_id = store.add_transaction("855", direction="out", partner="AMAZON", raw_document_id=raw_id, status="sent")
+    store.link(po_transaction_id, ack_id, "acknowledgement")
+    with store.session() as db:
+        outbound = OutboundDocument(partner="AMAZON", doc_type="855", raw_document_id=raw_id, isa13=file_name[-9:],
+                                    gs06="1", st02_list=["0001"], file_name=file_name, status="sent", sent_at=sent_at)
+        db.add(outbound)
+        db.flush()
+        return outbound.id
+
+
+def test_window_at_risk_alerts_once_then_missed(store, settings, caplog):
+    purchase_order(store, "PO-LATE")
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=10)).at_risk == []
+    early = monitor_windows(store, settings, now=RECEIVED + timedelta(hours=21))
+    assert early.at_risk == ["PO-LATE"]
+    (risk,) = store.list_exceptions(type="poa_window_at_risk")
+    assert risk.owner == "wholesale" and "closes at 2026-11-27 08:00 UTC (in 3.0 h)" in risk.message
+    assert "poa_window_at_risk" in caplog.text, "the alert went to the log channel"
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=22)).at_risk == [], "alerted once"
+    late = monitor_windows(store, settings, now=RECEIVED + timedelta(hours=25))
+    assert late.missed == ["PO-LATE"]
+    (missed,) = store.list_exceptions(type="poa_window_missed")
+    assert missed.severity == "critical" and "has not been sent" in missed.message
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=30)).missed == [], "recorded once"
+
+
+def test_855_sent_in_time_meets_the_window(store, settings):
+    transaction_id = purchase_order(store, "PO-OK")
+    send_855(store, transaction_id, RECEIVED + timedelta(hours=2))
+    result = monitor_windows(store, settings, now=RECEIVED + timedelta(hours=3))
+    assert result.met == ["PO-OK"] and not store.list_exceptions(type="poa_window_missed")
+
+
+def test_855_sent_after_the_window_is_recorded_as_missed(store, settings):
+    transaction_id = purchase_order(store, "PO-SLOW")
+    send_855(store, transaction_id, RECEIVED + timedelta(hours=26))
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=27)).missed == ["PO-SLOW"]
+    (missed,) = store.list_exceptions(type="poa_window_missed")
+    assert "went at 2026-11-27 10:00 UTC" in missed.message
+
+
+def test_sent_file_without_a_997_is_flagged_unacknowledged(store, settings):
+    transaction_id = purchase_order(store, "PO-ACK")
+    outbound_id = send_855(store, transaction_id, RECEIVED)
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=3)).unacknowledged == []
+    result = monitor_windows(store, settings, now=RECEIVED + timedelta(hours=5))
+    assert result.unacknowledged == ["VENDR855.000000001"]
+    (exception,) = store.list_exceptions(type="transmission_unacknowledged")
+    assert exception.owner == "integration"
+    with store.session() as db:
+        assert db.get(OutboundDocument, outbound_id).status == "unacknowledged"
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=6)).unacknowledged == []
+
+
+def test_alert_reaches_a_real_webhook(store, tmp_path):
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        settings = Settings(home=tmp_path, alert_webhook_url=f"http://127.0.0.1:{server.server_port}/hook")
+        purchase_order(store, "PO-HOOK")
+        monitor_windows(store, settings, now=RECEIVED + timedelta(hours=21))
+    finally:
+        server.shutdown()
+    (body,) = received
+    assert b"poa_window_at_risk" in body and b"PO-HOOK" in body
