@@ -96,7 +96,11 @@ def test_amazons_997_marks_our_855_file_accepted_or_rejected(store, settings):
     (po,) = parse_file(make_850("PO9"))
     from datetime import date
 
-    from amazon_bluecherry.edi.documents import AcknowledgementLine, LineAcknowledgement, PurchaseOrderAcknowledgement
+    from amazon_bluecherry.edi.documents import (
+        AcknowledgementLine,
+        LineAcknowledgement,
+        PurchaseOrderAcknowledgement,
+    )
 
     ack = PurchaseOrderAcknowledgement(
         acknowledgement_type="AD", purchase_order_number="PO9", purchase_order_date=date(2026, 11, 26),
