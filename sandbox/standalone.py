@@ -55,8 +55,9 @@ def main() -> int:
         "AIRFLOW__API__PORT": str(PORT),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
     }
-    process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, start_new_session=True,
-                               stdout=open(airflow_home / "standalone.log", "ab"), stderr=subprocess.STDOUT)
+    with (airflow_home / "standalone.log").open("ab") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env,
+                                   start_new_session=True, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(process)
         passwords = airflow_home / "simple_auth_manager_passwords.json.generated"
