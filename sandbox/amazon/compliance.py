@@ -39,6 +39,7 @@ from sandbox.amazon.state import (
 
 __all__ = [
     "apply_inventory_advice",
+    "check_unpriced_acknowledgement",
     "bol_looks_like_date",
     "check_acknowledgement",
     "check_invoice",
@@ -85,7 +86,12 @@ def check_acknowledgement(
     at: dt.datetime,
     file_name: str | None = None,
 ) -> list[Finding]:
-    """Amazon's 855 rules; a refused 855 (a line without price) leaves the PO unconfirmed."""
+    """Amazon's 855 rules on an 855 that passed EDI validation (so every line has a price).
+
+    An 855 with an unpriced line never gets here: the guide makes PO104 mandatory, the
+    validator rejects the set (997 R) and :func:`check_unpriced_acknowledgement` names
+    the lines.
+    """
     rules = books.rulebook.rules.purchase_order
     number = ack.purchase_order_number
     document = f"855 for PO {number}"
@@ -136,16 +142,6 @@ def check_acknowledgement(
                 f"line {po_line.line_number} ({_fmt_ids(po_line.product_ids)}) is not in the 855",
             )
 
-    refused = False
-    for line_number, ack_lines in matched.items():
-        for ack_line in ack_lines:
-            if ack_line.unit_price is None:
-                refused = True
-                finding(
-                    "poa_line_without_price",
-                    f"line {line_number} has no price (PO104); the whole 855 is refused",
-                )
-
     # What the 855 says per PO line, in eaches.
     proposed: dict[str, dict[str, int]] = {}
     for line_number, ack_lines in matched.items():
@@ -183,9 +179,6 @@ def check_acknowledgement(
                 charge=not po.unconfirmed_flagged,
             )
             po.unconfirmed_flagged = True
-    if refused:
-        return found
-
     change_deadline = po.sent_at + dt.timedelta(hours=rules.change_window_hours)
     changes_frozen = not first and at > change_deadline
     if changes_frozen:
@@ -218,6 +211,40 @@ def check_acknowledgement(
     if file_name:
         po.acknowledgement_files.append(file_name)
     return found
+
+
+def check_unpriced_acknowledgement(
+    state: AmazonState,
+    books: Books,
+    segments: list[list[str]],
+    *,
+    at: dt.datetime,
+    file_name: str | None = None,
+) -> list[Finding]:
+    """An 855 rejected by validation: if PO1 lines lack a price (PO104), say which ones.
+
+    Amazon refuses such an acknowledgement within the EDI system (§1 855 [OFF]); the PO
+    stays unconfirmed. ``segments`` are the raw ST..SE segments of the set.
+    """
+    number = next((seg[3] for seg in segments if seg[0] == "BAK" and len(seg) > 3 and seg[3]), None)
+    unpriced = [
+        seg[1] if len(seg) > 1 and seg[1] else f"at position {position}"
+        for position, seg in enumerate(segments, start=1)
+        if seg[0] == "PO1" and (len(seg) < 5 or not seg[4].strip())
+    ]
+    if not unpriced:
+        return []
+    known = number in state.purchase_orders if number else False
+    return [
+        books.finding(
+            "poa_line_without_price",
+            at=at,
+            document=f"855 for PO {number}" if number else "855",
+            file_name=file_name,
+            purchase_order=number if known else None,
+            detail=f"line(s) {', '.join(unpriced)} without a price (PO104); the whole 855 is refused",
+        )
+    ]
 
 
 def _current(line: OrderLine) -> dict[str, int]:

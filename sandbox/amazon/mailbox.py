@@ -18,7 +18,14 @@ import uuid
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from sandbox.amazon.sftp_server import is_in_progress, mailbox_folders
+
+def _layout():
+    # The server module's layout and in-progress rule, imported late: it pulls in asyncssh,
+    # which the simulator's folder work does not need at import time.
+    from sandbox.amazon import sftp_server
+
+    return sftp_server
+
 
 __all__ = ["AmazonMailbox", "FolderMailbox", "vendor_pick_up", "vendor_upload"]
 
@@ -46,7 +53,7 @@ class FolderMailbox:
         upload_user: str = "edi-upload",
     ):
         self.root_dir = Path(root_dir).resolve()
-        self.download_dir, self.upload_dir = mailbox_folders(
+        self.download_dir, self.upload_dir = _layout().mailbox_folders(
             self.root_dir, download_user=download_user, upload_user=upload_user
         )
         self._staging = self.root_dir / "staging"
@@ -68,7 +75,8 @@ class FolderMailbox:
 
     def received(self) -> dict[str, bytes]:
         """Completed uploads, oldest first (names still being written are left alone)."""
-        entries = [e for e in os.scandir(self.upload_dir) if e.is_file() and not is_in_progress(e.name)]
+        in_progress = _layout().is_in_progress
+        entries = [e for e in os.scandir(self.upload_dir) if e.is_file() and not in_progress(e.name)]
         entries.sort(key=lambda e: (e.stat().st_mtime_ns, e.name))
         return {e.name: Path(e.path).read_bytes() for e in entries}
 
@@ -85,7 +93,8 @@ class FolderMailbox:
 def vendor_pick_up(download_dir: str | os.PathLike) -> dict[str, bytes]:
     """The vendor's pickup on the folder: every whole file, oldest first, deleted once read."""
     folder = Path(download_dir)
-    entries = [e for e in os.scandir(folder) if e.is_file() and not is_in_progress(e.name)]
+    in_progress = _layout().is_in_progress
+    entries = [e for e in os.scandir(folder) if e.is_file() and not in_progress(e.name)]
     entries.sort(key=lambda e: (e.stat().st_mtime_ns, e.name))
     out = {}
     for entry in entries:

@@ -311,19 +311,19 @@ def plan_orders(
     vendor_code: str,
     order_date: dt.date,
     next_number,
-    defects_rate: float = 0.0,
+    defect_count: int = 0,
     defect_kinds: Sequence[str] | None = None,
     resendable: Sequence[tuple[PurchaseOrder, list[OrderLine], str]] = (),
 ) -> list[PlannedOrder]:
-    """``n`` purchase orders; exactly ``round(n * defects_rate)`` of them carry one defect each.
+    """``n`` purchase orders; ``defect_count`` of them (chosen at random) carry one defect each.
 
     :param next_number: ``next_number(kind) -> int``, the simulator's persistent counters.
     :param resendable: earlier (document, line records, FC code) a ``resent_po`` defect may
         send again; POs planned earlier in this batch are added to it as they are made.
     :param defect_kinds: which defects to use (default: the weights in ``traffic.yaml``).
     """
-    if not 0 <= defects_rate <= 1:
-        raise ValueError(f"defects rate must be between 0 and 1, got {defects_rate}")
+    if not 0 <= defect_count <= n:
+        raise ValueError(f"defect count must be between 0 and {n}, got {defect_count}")
     weights = dict(traffic.defects.kinds)
     if defect_kinds is not None:
         unknown = set(defect_kinds) - set(DEFECT_KINDS)
@@ -333,7 +333,7 @@ def plan_orders(
     planner = _Planner(
         catalogue, traffic, rng, vendor_code=vendor_code, order_date=order_date, next_number=next_number
     )
-    defective = set(rng.sample(range(n), round(n * defects_rate))) if n else set()
+    defective = set(rng.sample(range(n), defect_count))
     candidates = list(resendable)
     planned: list[PlannedOrder] = []
     for index in range(n):

@@ -172,7 +172,8 @@ class AmazonSimulator:
     """Amazon's side, moto-style: state in ``state_dir``, files through ``mailbox``.
 
     :param state_dir: folder of ``state.json`` and ``archive/`` (every file sent/received).
-    :param mailbox: a running ``MailboxServer``, a ``FolderMailbox``, or a mailbox root folder.
+    :param mailbox: a running ``MailboxServer``, a ``FolderMailbox``, a mailbox root folder, or
+        None (receiving and the books need no mailbox; sending and reading do).
     :param clock: default: the saved simulated clock of this state, else the wall clock.
     :param catalogue: default: the BlueCherry emulator's seeded catalogue.
     :param identity: envelope ids; default from the integration's settings.
@@ -182,7 +183,7 @@ class AmazonSimulator:
     def __init__(
         self,
         state_dir: str | os.PathLike,
-        mailbox: AmazonMailbox | str | os.PathLike,
+        mailbox: AmazonMailbox | str | os.PathLike | None,
         clock: Clock | None = None,
         catalogue: ItemCatalogue | None = None,
         *,
@@ -193,9 +194,7 @@ class AmazonSimulator:
     ):
         self.store = StateStore(state_dir)
         self.state = self.store.load()
-        self.mailbox: AmazonMailbox = (
-            mailbox if not isinstance(mailbox, str | os.PathLike) else FolderMailbox(mailbox)
-        )
+        self._mailbox = FolderMailbox(mailbox) if isinstance(mailbox, str | os.PathLike) else mailbox
         if clock is None:
             clock = SimulatedClock(self.state.clock) if self.state.clock else WallClock()
         self.clock = clock
@@ -209,6 +208,12 @@ class AmazonSimulator:
         self.books = Books(self.state, self.rulebook)
 
     # --- housekeeping ------------------------------------------------------------------
+    @property
+    def mailbox(self) -> AmazonMailbox:
+        if self._mailbox is None:
+            raise RuntimeError("this simulator has no mailbox: give one to exchange files")
+        return self._mailbox
+
     def _changed(self) -> None:
         if self.autosave:
             self.save()
@@ -245,7 +250,7 @@ class AmazonSimulator:
                 group_control_numbers=[g.control_number for i in interchanges for g in i.groups],
             )
         )
-        log.info("sent %s (%s, %d bytes)", name, set_id, len(content))
+        log.debug("sent %s (%s, %d bytes)", name, set_id, len(content))
         return name
 
     def _write(self, documents: list, at: dt.datetime) -> bytes:
@@ -269,9 +274,16 @@ class AmazonSimulator:
     ) -> list[SentPurchaseOrder]:
         """Send ``n`` 850s, one file each, into the vendor's download folder.
 
-        Exactly ``round(n * defects_rate)`` of them carry one deliberate defect, recorded in
-        ``state.defects`` (and on each returned item) with what a correct PO would say.
+        ``defects_rate`` of them carry one deliberate defect, recorded in ``state.defects`` (and
+        on each returned item) with what a correct PO would say. The count is exact and
+        carried over between calls: a call makes ``floor(carry + n * rate)`` defective POs and
+        keeps the fraction, so 2 POs a day at 0.2 give one defect every two and a half days.
         """
+        if not 0 <= defects_rate <= 1:
+            raise ValueError(f"defects rate must be between 0 and 1, got {defects_rate}")
+        owed = self.state.defect_carry + n * defects_rate if defects_rate else 0.0
+        defect_count = min(n, int(owed + 1e-9))
+        self.state.defect_carry = owed - defect_count if defect_count < n else 0.0
         rng = random.Random(seed) if seed is not None else self.rng
         now = self.clock.now()
         resendable = [
@@ -289,7 +301,7 @@ class AmazonSimulator:
             vendor_code=self.identity.vendor_code,
             order_date=now.date(),
             next_number=self.state.next_number,
-            defects_rate=defects_rate,
+            defect_count=defect_count,
             defect_kinds=defect_kinds,
             resendable=resendable,
         )
@@ -390,6 +402,10 @@ class AmazonSimulator:
                         detail=f"rejected by validation: {errors or 'envelope error'}",
                     )
                 )
+                if set_id == "855":
+                    result.findings += compliance.check_unpriced_acknowledgement(
+                        self.state, self.books, transaction.segments, at=at, file_name=name
+                    )
                 continue
             try:
                 document = parse_transaction(transaction, interchange, group)

@@ -126,10 +126,6 @@ class PurchaseOrderRecord(_Record):
     def line(self, line_number: str) -> OrderLine | None:
         return next((line for line in self.lines if line.line_number == line_number), None)
 
-    def line_for_product(self, qualifier: str, value: str) -> OrderLine | None:
-        key = (qualifier, value)
-        return next((line for line in self.lines if key in [tuple(p) for p in line.product_ids]), None)
-
     def to_document(self) -> PurchaseOrder:
         """The 850 as last sent (to send it again)."""
         return PurchaseOrder(
@@ -332,6 +328,7 @@ class AmazonState(_Record):
     version: int = STATE_VERSION
     clock: dt.datetime | None = None  # the simulated clock's now, when simulated
     counters: dict[str, int] = Field(default_factory=dict)
+    defect_carry: float = 0.0  # fraction of a defective PO owed to the next batch
     files: list[ExchangedFile] = Field(default_factory=list)
     purchase_orders: dict[str, PurchaseOrderRecord] = Field(default_factory=dict)
     defects: list[Defect] = Field(default_factory=list)
