@@ -9,7 +9,7 @@ import pytest
 
 from amazon_bluecherry.edi.ack import parse_997
 from amazon_bluecherry.edi.build import build_segments
-from amazon_bluecherry.edi.documents import AcknowledgementLine, LineAcknowledgement, ProductId
+from amazon_bluecherry.edi.documents import AcknowledgementLine, LineAcknowledgement, ProductId, ShipmentPack
 from amazon_bluecherry.edi.writer import OutboundSet, Party, write_interchange
 from sandbox.amazon.compliance import bol_looks_like_date
 from sandbox.amazon.rulebook import load_rulebook
@@ -458,3 +458,136 @@ def test_every_rule_id_used_exists_in_the_data():
         "invoice_cost_mismatch",
         "invoice_number_reused",
     } <= set(rules)
+
+
+# --- 846 ---------------------------------------------------------------------------------
+
+
+def test_846_inventory_is_remembered(simulator, vendor):
+    from amazon_bluecherry.edi.documents import InventoryAdvice, InventoryItem, InventoryQuantity
+
+    advice = InventoryAdvice(
+        report_type="DD",
+        report_number="INV-2026-03-02",
+        report_date=dt.date(2026, 3, 2),
+        items=[
+            InventoryItem(
+                product_ids=[ProductId(qualifier="UP", value="614141100019")],
+                quantities=[InventoryQuantity(qualifier="33", quantity=120, unit="EA")],
+            ),
+            InventoryItem(
+                product_ids=[ProductId(qualifier="UP", value="614141100026")],
+                quantities=[InventoryQuantity(qualifier="33", quantity=0, unit="EA")],
+            ),
+        ],
+    )
+    vendor.upload(advice)
+    result = simulator.process_uploads()
+    assert result.documents["846"] == 1 and acks_returned(simulator, result) == ["A"]
+    assert simulator.state.inventory == {"UP 614141100019": 120, "UP 614141100026": 0}
+
+
+# --- more 856 and 810 rules --------------------------------------------------------------
+
+
+def _fewer(notice, delta: int):
+    """``notice`` as a replacement (BSN01 05) with the first carton's first item changed by ``delta``."""
+    order = notice.orders[0]
+    pack = order.packs[0]
+    item = pack.items[0].model_copy(update={"shipped_quantity": pack.items[0].shipped_quantity + delta})
+    packs = [pack.model_copy(update={"items": [item, *pack.items[1:]]}), *order.packs[1:]]
+    return notice.model_copy(update={"purpose": "05", "orders": [order.model_copy(update={"packs": packs})]})
+
+
+def test_a_replacement_856_before_arrival_may_lower_quantities(simulator, clock, vendor, confirmed_po):
+    notice = vendor.ship_notice(confirmed_po)
+    vendor.upload(notice)
+    simulator.process_uploads()
+    clock.advance(minutes=20)
+    vendor.upload(_fewer(notice, -1))
+    assert simulator.process_uploads().findings == []
+    po = simulator.purchase_order(confirmed_po)
+    assert sum(line.shipped for line in po.lines) == sum(line.ordered_eaches for line in po.lines) - 1
+    assert simulator.state.ship_notices[notice.shipment_id].replaced_at == clock.now()
+
+
+def test_a_replacement_856_may_not_raise_quantities_or_come_after_arrival(
+    simulator, clock, vendor, confirmed_po
+):
+    notice = vendor.ship_notice(confirmed_po)
+    vendor.upload(notice)
+    simulator.process_uploads()
+    vendor.upload(_fewer(notice, +1))
+    assert rules_of(simulator.process_uploads().findings) == ["asn_replace_quantity_up"]
+    clock.advance(days=2)  # the truck has arrived
+    vendor.upload(_fewer(notice, -1))
+    assert rules_of(simulator.process_uploads().findings) == ["asn_replace_too_late"]
+    po = simulator.purchase_order(confirmed_po)
+    assert all(line.shipped == line.ordered_eaches for line in po.lines)
+
+
+def test_856_ship_date_too_far_back(simulator, clock, vendor, confirmed_po):
+    vendor.upload(
+        vendor.ship_notice(
+            confirmed_po,
+            shipped_at=clock.now() - dt.timedelta(days=9),
+            estimated_delivery=clock.today() + dt.timedelta(days=1),
+        )
+    )
+    assert rules_of(simulator.process_uploads().findings) == ["asn_late", "asn_ship_date_out_of_range"]
+
+
+def test_856_to_another_fulfilment_centre(simulator, catalogue, vendor, confirmed_po):
+    po = simulator.purchase_order(confirmed_po)
+    other = next(c for c in catalogue.centres if c.code != po.fc_code)
+    notice = vendor.ship_notice(confirmed_po)
+    parties = [p.model_copy(update={"id_qualifier": "92", "id_code": other.code}) for p in notice.parties]
+    vendor.upload(notice.model_copy(update={"parties": parties}))
+    findings = simulator.process_uploads().findings
+    assert rules_of(findings) == ["asn_wrong_ship_to"] and other.code in findings[0].detail
+
+
+def test_856_items_and_orders_amazon_does_not_know(simulator, vendor, confirmed_po):
+    notice = vendor.ship_notice(confirmed_po)
+    order = notice.orders[0]
+    stranger = (
+        order.packs[0]
+        .items[0]
+        .model_copy(update={"product_ids": [ProductId(qualifier="UP", value="099999000019")]})
+    )
+    packs = [order.packs[0].model_copy(update={"items": [stranger]}), *order.packs[1:]]
+    unknown = order.model_copy(
+        update={
+            "purchase_order_number": "NOSUCHPO",
+            "packs": [ShipmentPack(sscc=vendor.next_sscc(), items=[stranger])],
+        }
+    )
+    vendor.upload(notice.model_copy(update={"orders": [order.model_copy(update={"packs": packs}), unknown]}))
+    assert rules_of(simulator.process_uploads().findings) == ["asn_item_not_ordered", "asn_unknown_po"]
+
+
+def test_invoices_amazon_cannot_match(simulator, vendor, shipped_po):
+    invoice = vendor.invoice(shipped_po)
+    vendor.upload(invoice.model_copy(update={"invoice_number": "X1", "purchase_order_number": "NOSUCHPO"}))
+    stranger = invoice.lines[0].model_copy(
+        update={"product_ids": [ProductId(qualifier="UP", value="099999000019")], "line_number": "77"}
+    )
+    vendor.upload(
+        invoice.model_copy(
+            update={"invoice_number": "X2", "lines": [stranger], "total_amount": stranger.extended_amount}
+        )
+    )
+    findings = simulator.process_uploads().findings
+    assert [(f.rule, f.invoice_number) for f in findings] == [
+        ("invoice_unknown_po", "X1"),
+        ("invoice_item_not_on_po", "X2"),
+    ]
+    assert simulator.state.invoices["X1"].status == "held"
+
+
+def test_a_zero_invoice_is_refused(simulator, vendor, shipped_po):
+    invoice = vendor.invoice(shipped_po)
+    lines = [line.model_copy(update={"unit_price": Decimal(0)}) for line in invoice.lines]
+    vendor.upload(invoice.model_copy(update={"lines": lines, "total_amount": Decimal(0)}))
+    assert rules_of(simulator.process_uploads().findings) == ["invoice_zero_total"]
+    assert simulator.state.invoices == {}
