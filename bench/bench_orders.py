@@ -1,0 +1,110 @@
+"""Benchmark: N purchase orders x L lines through po_to_so and so_to_poa, for real.
+
+The loopback SFTP mailbox, the BlueCherry emulator over HTTP, the SQLite store and
+Airflow's dag.test(); nothing is mocked. Prints the time of each DAG run and the
+throughput; the last line is machine-readable:
+
+    orders_seconds=N po_to_so_seconds=N so_to_poa_seconds=N pos=N lines=N
+
+Usage: python bench/bench_orders.py [--pos 1000] [--lines 50] [--pos-per-file 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing bench/
+
+
+def purchase_orders(count: int, lines: int, today: date):
+    from amazon_bluecherry.edi.documents import (
+        PartyIdentification,
+        ProductId,
+        PurchaseOrder,
+        PurchaseOrderLine,
+    )
+    from amazon_bluecherry.settings import REPO_ROOT
+
+    with (REPO_ROOT / "include" / "mappings" / "items.csv").open() as handle:
+        items = [row for row in csv.DictReader(handle) if row["product_id_qualifier"] == "UP"]
+    with (REPO_ROOT / "include" / "mappings" / "ship_to.csv").open() as handle:
+        ship_tos = list(csv.DictReader(handle))
+    if len(items) < lines:
+        raise SystemExit(f"items.csv has {len(items)} UPC rows, fewer than --lines {lines}")
+    for number in range(count):
+        ship_to = ship_tos[number % len(ship_tos)]
+        chosen = [items[(number * 7 + offset) % len(items)] for offset in range(lines)]
+        yield PurchaseOrder(
+            order_type="NE", purchase_order_number=f"BENCH{number:06d}", order_date=today, vendor_code="VENDR",
+            backorder_allowed=True, delivery_window_start=today + timedelta(days=7),
+            delivery_window_end=today + timedelta(days=14),
+            parties=[PartyIdentification(role="ST", id_qualifier=ship_to["id_qualifier"], id_code=ship_to["id_code"])],
+            lines=[
+                PurchaseOrderLine(line_number=str(position), quantity=1 + position % 3,
+                                  unit="CA" if position % 2 else "EA", unit_price=Decimal(item["unit_cost"]),
+                                  price_basis="PE", product_ids=[ProductId(qualifier="UP", value=item["product_id"])],
+                                  case_pack_qty=int(item["case_pack_qty"]) if position % 2 else None)
+                for position, item in enumerate(chosen, start=1)
+            ],
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pos", type=int, default=1000)
+    parser.add_argument("--lines", type=int, default=50)
+    parser.add_argument("--pos-per-file", type=int, default=10)
+    args = parser.parse_args()
+
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
+    from sandbox.harness import Sandbox
+
+    with tempfile.TemporaryDirectory(prefix="ab-bench-") as folder, Sandbox(Path(folder)) as sandbox:
+        from amazon_bluecherry.edi.build import write_documents
+        from amazon_bluecherry.edi.writer import InMemoryControlNumbers
+
+        numbers = InMemoryControlNumbers()
+        batch: list = []
+        files = 0
+        started = time.perf_counter()
+        for purchase_order in purchase_orders(args.pos, args.lines, datetime.now(UTC).date()):
+            batch.append(purchase_order)
+            if len(batch) == args.pos_per_file:
+                files += 1
+                sandbox.mailbox.drop(f"AMZN850.{files:09d}",
+                                     write_documents(batch, sender="AMAZON", receiver="VENDOR", control_numbers=numbers))
+                batch = []
+        if batch:
+            files += 1
+            sandbox.mailbox.drop(f"AMZN850.{files:09d}",
+                                 write_documents(batch, sender="AMAZON", receiver="VENDOR", control_numbers=numbers))
+        generated = time.perf_counter() - started
+        print(f"generated {args.pos} POs x {args.lines} lines in {files} files ({generated:.1f} s)", flush=True)
+
+        sandbox.run_dag("po_to_so")
+        loaded = len(sandbox.emulator.backend.list_sales_orders())
+        sandbox.run_dag("so_to_poa")
+        acknowledgements = [name for name in sandbox.mailbox.received() if "855" in name]
+        po_seconds, poa_seconds = sandbox.timings["po_to_so"], sandbox.timings["so_to_poa"]
+        total = po_seconds + poa_seconds
+        print(f"po_to_so:  {po_seconds:7.1f} s  ({loaded} sales orders in BlueCherry)")
+        print(f"so_to_poa: {poa_seconds:7.1f} s  ({len(acknowledgements)} 855 file(s) uploaded)")
+        print(f"total:     {total:7.1f} s  = {args.pos * args.lines / total:,.0f} PO lines/s, "
+              f"{args.pos / total * 3600:,.0f} POs/hour")
+        if loaded != args.pos:
+            raise SystemExit(f"expected {args.pos} sales orders, BlueCherry has {loaded}")
+        print(f"orders_seconds={total:.1f} po_to_so_seconds={po_seconds:.1f} so_to_poa_seconds={poa_seconds:.1f} "
+              f"pos={args.pos} lines={args.lines}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
