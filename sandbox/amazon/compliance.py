@@ -275,25 +275,20 @@ def _strip_vendor_code(value: str, vendor_code: str) -> str:
 
 
 def bol_looks_like_date(bol: str, vendor_code: str = "") -> bool:
-    """True when the bill of lading (vendor-code prefix aside) reads as a date or date-time."""
+    """True when the bill of lading (vendor-code prefix aside) reads as a date or date-time.
+
+    All digits: read with the patterns of its length, and only a year 2000-2099 counts (so
+    a counter such as 12345678 is not a date). With separators: ISO, US and EU forms.
+    """
     rest = _strip_vendor_code(bol.strip(), vendor_code)
-    candidates = [rest]
-    if rest.isdigit():
-        for pattern in _DATE_PATTERNS.get(len(rest), ()):
-            try:
-                parsed = dt.datetime.strptime(rest, pattern)
-            except ValueError:
-                continue
-            if 2000 <= parsed.year <= 2099:
-                return True
-        return False
-    for pattern in _SEPARATED_PATTERNS:
-        for text in candidates:
-            try:
-                dt.datetime.strptime(text, pattern)
-                return True
-            except ValueError:
-                continue
+    patterns = _DATE_PATTERNS.get(len(rest), ()) if rest.isdigit() else _SEPARATED_PATTERNS
+    for pattern in patterns:
+        try:
+            parsed = dt.datetime.strptime(rest, pattern)
+        except ValueError:
+            continue
+        if 2000 <= parsed.year <= 2099:
+            return True
     return False
 
 

@@ -36,6 +36,7 @@ from amazon_bluecherry.edi.documents import (
     Invoice,
     PurchaseOrder,
     PurchaseOrderAcknowledgement,
+    RemittanceAdvice,
     ShipNotice,
 )
 from amazon_bluecherry.edi.parse import DocumentError, parse_transaction
@@ -136,7 +137,7 @@ class RemittanceResult:
     trace_number: str
     file_name: str
     payment_amount: Decimal
-    document: object  # RemittanceAdvice
+    document: RemittanceAdvice
     invoices: list[str]
     entries: list[LedgerEntry]
     held: list[str]
