@@ -60,7 +60,12 @@ def _claims(state: AmazonState, books: Books, invoice: InvoiceRecord, at: dt.dat
     price_parts, price_amount = [], Decimal(0)
     for line in invoice.lines:
         po_line = po.line(line.line_number) if line.line_number else None
-        if po_line is None:
+        if po_line is None:  # not on the PO: nothing of it can have been received against it
+            short_amount += line.eaches * line.unit_price
+            short_parts.append(
+                f"{line.product_id[0]} {line.product_id[1]} (not on the PO): invoiced "
+                f"{line.eaches} EA, received 0, {line.eaches} x {line.unit_price}"
+            )
             continue
         available = max(0, po_line.received - po_line.matched)
         matched = min(line.eaches, available)

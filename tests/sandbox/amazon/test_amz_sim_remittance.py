@@ -221,3 +221,21 @@ def test_a_delivery_before_the_window_is_not_on_time(simulator, clock, vendor, o
     clock.advance(days=1, hours=6)
     findings = simulator.run_receiving().findings
     assert [f.rule for f in findings] == ["delivery_not_on_time"]
+
+
+def test_an_invoiced_item_not_on_the_po_is_claimed_short(simulator, clock, vendor):
+    from amazon_bluecherry.edi.documents import ProductId
+
+    numbers = deliver(simulator, clock, vendor, 1)
+    invoice = vendor.invoice(numbers[0], invoice_number="EXTRA1")
+    stranger = invoice.lines[0].model_copy(
+        update={"product_ids": [ProductId(qualifier="UP", value="099999000019")], "line_number": "77"}
+    )
+    vendor.upload(invoice.model_copy(update={"lines": [stranger], "total_amount": stranger.extended_amount}))
+    assert [f.rule for f in simulator.process_uploads().findings] == ["invoice_item_not_on_po"]
+    simulator.run_receiving(shortage_rate=0.0)
+    clock.advance(days=61)
+    simulator.issue_remittance(dt.date(2026, 3, 1), clock.today())
+    claim = simulator.state.ledger_entry("EXTRA1SC")
+    assert claim.amount == -stranger.extended_amount and "not on the PO" in claim.basis
+    assert simulator.state.ledger_entry(f"IN{numbers[0]}SC") is None
