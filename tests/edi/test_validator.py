@@ -424,3 +424,12 @@ def test_shipped_samples_verdicts(name):
     exit_code, sets, ta1 = CORPUS_VERDICTS[name]
     assert [(t.set_id, t.status, t.ak5_codes) for _, _, t in report.sets()] == sets
     assert report.exit_code == exit_code
+
+
+def test_855_needs_lines_and_an_ack_per_line():
+    no_ack = [s for s in GOOD_BODIES["855"][2] if not s.startswith("ACK")]
+    _, _, ts = only_set(validate_file(x12(set_id="855", body=no_ack)))
+    assert ("ACK", "3") in codes(ts, "segment")
+    no_lines = ["BAK*00*AC*L8266355*20240306", "CTT*0"]
+    _, _, ts = only_set(validate_file(x12(set_id="855", body=no_lines)))
+    assert ("PO1", "3") in codes(ts, "segment")
