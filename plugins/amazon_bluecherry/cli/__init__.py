@@ -18,6 +18,7 @@ _GROUPS = [
     "amazon_bluecherry.cli.db",
     "amazon_bluecherry.cli.edi",
     "amazon_bluecherry.cli.orders",
+    "amazon_bluecherry.cli.ops",
 ]
 
 

@@ -18,6 +18,11 @@ def register(subparsers) -> None:
     translate.add_argument("--mappings", type=Path, required=True, help="folder with items.csv and ship_to.csv")
     translate.add_argument("--json", action="store_true", help="print the JSON report")
     translate.set_defaults(handler=_translate)
+    retranslate = commands.add_parser(
+        "retranslate", help="send a held PO through translation again on the next po_to_so run (after a mapping fix)"
+    )
+    retranslate.add_argument("po_number")
+    retranslate.set_defaults(handler=_retranslate)
 
 
 def _translate(args) -> int:
@@ -60,3 +65,30 @@ def _print_human(report: dict) -> None:
         where = f" line {issue['line_number']}" if issue["line_number"] is not None else ""
         print(f"EXCEPTION {issue['type']} (owner {issue['owner']}) PO {issue['po']}{where}: {issue['message']}")
     print(f"{len(report['sales_orders'])} sales order(s), {len(report['exceptions'])} exception(s)")
+
+
+RETRANSLATABLE = ("held", "load_failed", "acknowledge_only")
+
+
+def _retranslate(args) -> int:
+    from sqlalchemy import select
+
+    from amazon_bluecherry.store import get_store
+    from amazon_bluecherry.store.models import Transaction
+
+    store = get_store()
+    with store.session() as db:
+        newest = db.scalar(select(Transaction).where(
+            Transaction.doc_type == "850", Transaction.direction == "in",
+            Transaction.business_key == args.po_number).order_by(Transaction.id.desc()).limit(1))
+        if newest is None:
+            raise CommandError(f"no 850 for PO {args.po_number}", exit_code=1)
+        if newest.status not in RETRANSLATABLE:
+            raise CommandError(f"PO {args.po_number} is {newest.status}; only {', '.join(RETRANSLATABLE)} POs "
+                               "can be translated again", exit_code=1)
+        was = newest.status
+        store.set_transaction_status(newest.id, "received", session=db)
+        store.record_event("purchase_order.retranslate", entity_type="850", entity_id=newest.id,
+                           payload={"po": args.po_number, "was": was}, session=db)
+    print(f"PO {args.po_number} (transaction {newest.id}) will be translated again by the next po_to_so run")
+    return 0
