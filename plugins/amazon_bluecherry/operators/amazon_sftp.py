@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator
 
-
-def _optional_int(value: Any) -> int | None:
-    return None if value in (None, "") else int(value)
-
-
-def _id_list(value: Any) -> list[int]:
-    # A templated list arrives as its string form unless the DAG renders native objects.
-    if isinstance(value, str):
-        value = ast.literal_eval(value) if value.strip() else []
-    if isinstance(value, int):
-        value = [value]
-    return [int(item) for item in value or []]
+from amazon_bluecherry.operators.xcom import id_list, optional_int
 
 
 class MailboxPickupOperator(BaseOperator):
@@ -59,8 +47,8 @@ class MailboxPickupOperator(BaseOperator):
         from amazon_bluecherry.store import get_store
 
         hook = AmazonMailboxHook(download_conn_id=self.download_conn_id, download_dir=self.download_dir)
-        report = hook.pickup(get_store(self.database_url), max_files=_optional_int(self.max_files),
-                             max_file_bytes=_optional_int(self.max_file_bytes))
+        report = hook.pickup(get_store(self.database_url), max_files=optional_int(self.max_files),
+                             max_file_bytes=optional_int(self.max_file_bytes))
         self.log.info("pickup: %s", report.summary())
         if report.remaining:
             self.log.info("%s files left for the next run", report.remaining)
@@ -97,7 +85,7 @@ class MailboxUploadOperator(BaseOperator):
         from amazon_bluecherry.hooks.amazon_sftp import AmazonMailboxHook
         from amazon_bluecherry.store import get_store
 
-        ids = _id_list(self.outbound_document_ids)
+        ids = id_list(self.outbound_document_ids)
         if not ids:
             self.log.info("nothing to upload")
             return []

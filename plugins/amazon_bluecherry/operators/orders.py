@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from amazon_bluecherry.operators.amazon_sftp import _id_list
+from amazon_bluecherry.operators.xcom import id_list
 
 
 def _cutoff(context: Any) -> datetime | None:
@@ -65,7 +65,7 @@ class ProcessInboundOperator(BaseOperator):
         from amazon_bluecherry.store import get_store
 
         store, settings = get_store(self.database_url), get_settings()
-        ids = set(_id_list(self.raw_document_ids)) | set(pending_raw_documents(store, received_before=_cutoff(context)))
+        ids = set(id_list(self.raw_document_ids)) | set(pending_raw_documents(store, received_before=_cutoff(context)))
         purchase_orders: list[int] = []
         for raw_document_id in sorted(ids):
             result = process_inbound(store, raw_document_id, settings)
@@ -127,12 +127,12 @@ class LoadSalesOrdersOperator(BaseOperator):
     """Create or update BlueCherry sales orders for translated 850s (idempotent).
 
     :param transaction_ids: the translate task's ids; ``None`` loads every translated 850
-    :param bluecherry_conn_id: the BlueCherry connection
+    :param bluecherry_conn_id: the BlueCherry connection (default ``AB_BLUECHERRY_CONN_ID``)
     """
 
     template_fields: Sequence[str] = ("transaction_ids", "bluecherry_conn_id")
 
-    def __init__(self, *, transaction_ids: Any = None, bluecherry_conn_id: str = "bluecherry_default",
+    def __init__(self, *, transaction_ids: Any = None, bluecherry_conn_id: str | None = None,
                  database_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.transaction_ids = transaction_ids
@@ -142,9 +142,10 @@ class LoadSalesOrdersOperator(BaseOperator):
     def execute(self, context: Any) -> dict:
         from amazon_bluecherry.flows.po_to_so_steps import load_translated
         from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
+        from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
-        hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id)
+        hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)
         try:
             result = load_translated(get_store(self.database_url), hook.get_conn())
         finally:
@@ -156,12 +157,12 @@ class LoadSalesOrdersOperator(BaseOperator):
 class AcknowledgeOrdersOperator(BaseOperator):
     """Build, check (GX) and stage 855s from BlueCherry's allocations; returns outbound ids to send.
 
-    :param bluecherry_conn_id: the BlueCherry connection
+    :param bluecherry_conn_id: the BlueCherry connection (default ``AB_BLUECHERRY_CONN_ID``)
     """
 
     template_fields: Sequence[str] = ("bluecherry_conn_id",)
 
-    def __init__(self, *, bluecherry_conn_id: str = "bluecherry_default", database_url: str | None = None,
+    def __init__(self, *, bluecherry_conn_id: str | None = None, database_url: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.bluecherry_conn_id = bluecherry_conn_id
@@ -175,7 +176,7 @@ class AcknowledgeOrdersOperator(BaseOperator):
         from amazon_bluecherry.store import get_store
 
         store = get_store(self.database_url)
-        hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id)
+        hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)
         try:
             result = acknowledge_orders(store, hook.get_conn(), get_settings(), now=datetime.now(UTC),
                                         run_key=_run_key(context))
