@@ -375,7 +375,7 @@ CORPUS_VERDICTS = {
         [],
     ),
     "generic_180__X12Parser__FromLowes.txt": (1, [("180", "R", ["1"])], []),
-    "generic_810_4010__edifabric_X12.NET__Invoice.txt": (1, [("810", "A", [])], ["007"]),
+    "generic_810_4010__edifabric_X12.NET__Invoice.txt": (1, [("810", "R", ["5"])], ["007"]),  # ITD01 05
     "generic_810_4010_retail__X12Parser__Example5_Walmart.txt": (1, [("810", "R", ["5"])], ["017"]),
     "generic_810_caret_separator__python-edi__test_edi.txt": (1, [("810", "R", ["5"])], []),
     "generic_820_BPR_ENT_RMR__X12Parser__Example6.txt": (1, [("820", "R", ["1", "3"])], ["014", "017"]),
@@ -384,7 +384,11 @@ CORPUS_VERDICTS = {
     "generic_846__X12Parser__Example1.txt": (1, [("846", "R", ["5"])], ["016"]),
     "generic_850_4010VICS__node-x12__850.edi": (1, [("850", "R", ["5"])], []),
     "generic_855_4010__node-x12__855.edi": (1, [("855", "R", ["5"])], []),
-    "generic_856_4010VICS_SOPI_MANGM_apparel__X12Parser__FromGregarican.txt": (0, [("856", "A", [])], []),
+    "generic_856_4010VICS_SOPI_MANGM_apparel__X12Parser__FromGregarican.txt": (
+        1,
+        [("856", "R", ["5"])],
+        [],
+    ),  # DTM*067
     "generic_856_4010_SOPI_MANGM__edifabric_X12.NET__ShipNotice.txt": (1, [("856", "R", ["5"])], []),
     "generic_856_SOI__X12Parser__edi1Source.txt": (1, [("856", "R", ["1"])], []),
     "generic_856_unicode_terminator__X12Parser__Example3.txt": (1, [("856", "R", ["5"])], []),
