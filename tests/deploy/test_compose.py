@@ -337,3 +337,16 @@ def test_the_image_runs_the_package_installed_not_the_plugins_copy():
     assert re.search(r"pip install[^\n]*--no-deps[^\n]*-e \.", text)
     assert '"apache-airflow==${AIRFLOW_VERSION}"' in text, "pip must not move Airflow away from the base image"
     assert Path(REPO_ROOT / "plugins" / "amazon_bluecherry" / "__init__.py").is_file()
+
+
+def test_deploy_guide_only_names_commands_the_cli_has():
+    guide = (REPO_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    inline = re.findall(r"`(amazon-bluecherry [^`]+)`", guide)
+    blocks = [line.strip() for line in guide.splitlines()
+              if line.startswith("    ") and "amazon-bluecherry " in line and "python -c" not in line]
+    parser = build_parser()
+    for command in inline + blocks:
+        marker = "amazon-simulator" if "amazon-simulator" in command else "amazon-bluecherry"
+        words = shlex.split(re.sub(r"<[^>]*>", "x", command.split(marker, 1)[1]))  # <placeholder>: one word
+        parser.parse_args(words)  # exits (fails the test) on a command the CLI does not have
+    assert len(inline + blocks) >= 3
