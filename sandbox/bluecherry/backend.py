@@ -421,6 +421,7 @@ class Backend:
         self, session: Session, draft: m.SalesOrderDraft, key: str, fingerprint: str
     ) -> m.WriteResult:
         self._check_ship_to(session, draft)
+        self._preload(session, [line.sku for line in draft.lines if line.sku], draft.bc_warehouse)
         order = session.scalar(
             select(t.SalesOrderRow).where(
                 t.SalesOrderRow.bc_customer == draft.bc_customer,
@@ -536,6 +537,18 @@ class Backend:
             self._allocate_line(session, order, line)
 
     @staticmethod
+    def _preload(session: Session, skus: list[str], warehouse: str) -> None:
+        """Load a document's SKUs and stock rows in two queries; later ``session.get`` calls hit the identity map."""
+        if not skus:
+            return
+        loaded: list = list(session.scalars(select(t.Sku).where(t.Sku.sku.in_(skus))))
+        loaded += session.scalars(
+            select(t.StockRow).where(t.StockRow.sku.in_(skus), t.StockRow.warehouse == warehouse)
+        ).all()
+        # The identity map holds objects weakly; the session keeps them for the transaction.
+        session.info.setdefault("preloaded", []).extend(loaded)
+
+    @staticmethod
     def _resolve_sku(session: Session, draft: m.SalesOrderLineDraft) -> t.Sku | None:
         if draft.sku:
             return session.get(t.Sku, draft.sku)
@@ -607,18 +620,27 @@ class Backend:
         updated_since: datetime | None = None,
         order_numbers: Sequence[str] | None = None,
     ) -> list[m.SalesOrder]:
+        orders_table, lines_table = t.SalesOrderRow.__table__, t.SalesOrderLineRow.__table__
         with self._read() as session:
-            query = select(t.SalesOrderRow).order_by(t.SalesOrderRow.order_number)
+            # Core rows, not ORM objects: the export of every order runs each cycle.
+            query = select(orders_table).order_by(orders_table.c.order_number)
             if customer_pos is not None:
-                query = query.where(t.SalesOrderRow.customer_po.in_(list(customer_pos)))
+                query = query.where(orders_table.c.customer_po.in_(list(customer_pos)))
             if order_numbers is not None:
-                query = query.where(t.SalesOrderRow.order_number.in_(list(order_numbers)))
+                query = query.where(orders_table.c.order_number.in_(list(order_numbers)))
             if bc_customer is not None:
-                query = query.where(t.SalesOrderRow.bc_customer == bc_customer)
-            rows = session.scalars(query).all()
-        if updated_since is not None:
-            rows = [row for row in rows if row.updated_at >= updated_since]
-        return [_sales_order(row) for row in rows]
+                query = query.where(orders_table.c.bc_customer == bc_customer)
+            headers = [row._mapping for row in session.execute(query)]
+            if updated_since is not None:
+                headers = [row for row in headers if row["updated_at"] >= updated_since]
+            lines: dict[str, list] = {row["order_number"]: [] for row in headers}
+            line_query = select(lines_table).order_by(lines_table.c.order_number, lines_table.c.line_number)
+            if customer_pos is not None or order_numbers is not None or bc_customer is not None:
+                line_query = line_query.where(lines_table.c.order_number.in_(list(lines)))
+            for row in session.execute(line_query):
+                if row.order_number in lines:
+                    lines[row.order_number].append(m.SalesOrderLine(**row._mapping))
+        return [m.SalesOrder(**header, lines=lines[header["order_number"]]) for header in headers]
 
     def get_sales_order_by_number(self, order_number: str) -> m.SalesOrder:
         found = self.list_sales_orders(order_numbers=[order_number])
@@ -706,6 +728,7 @@ class Backend:
             order = session.get(t.SalesOrderRow, order_number)
             if order is None:
                 raise NotFound(f"no sales order {order_number!r}")
+            self._preload(session, [line.sku for line in order.lines if line.sku], order.bc_warehouse)
             to_pick = [(line, line.qty_allocated - line.qty_picked) for line in order.lines]
             to_pick = [(line, qty) for line, qty in to_pick if qty > 0]
             if not to_pick:
@@ -1434,46 +1457,6 @@ def _pack_loose(
     if current:
         cartons.append(current)
     return cartons
-
-
-def _sales_order(row: t.SalesOrderRow) -> m.SalesOrder:
-    return m.SalesOrder(
-        order_number=row.order_number,
-        customer_po=row.customer_po,
-        bc_customer=row.bc_customer,
-        bc_store=row.bc_store,
-        bc_warehouse=row.bc_warehouse,
-        order_type=row.order_type,
-        ship_window_start=row.ship_window_start,
-        ship_window_end=row.ship_window_end,
-        backorder_allowed=row.backorder_allowed,
-        currency=row.currency,
-        status=row.status,
-        revision=row.revision,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        lines=[
-            m.SalesOrderLine(
-                line_number=line.line_number,
-                sku=line.sku,
-                style=line.style,
-                color=line.color,
-                size=line.size,
-                product_id=line.product_id,
-                product_id_qualifier=line.product_id_qualifier,
-                unit_price=line.unit_price,
-                qty_ordered=line.qty_ordered,
-                qty_allocated=line.qty_allocated,
-                qty_backordered=line.qty_backordered,
-                backorder_date=line.backorder_date,
-                qty_cancelled=line.qty_cancelled,
-                cancel_reason=line.cancel_reason,
-                qty_picked=line.qty_picked,
-                qty_shipped=line.qty_shipped,
-            )
-            for line in row.lines
-        ],
-    )
 
 
 def _shipment(session: Session, row: t.ShipmentRow) -> m.Shipment:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -143,12 +144,14 @@ class Layout:
         if value is None:
             return ""
         kind = column.type
+        if kind == "str":
+            return value if isinstance(value, str) else str(value)
         if kind == "date":
-            return value.strftime(self.date_format)
+            return _format_date(value, self.date_format)
         if kind == "datetime":
             if value.tzinfo is None:
                 raise ValueError(f"naive datetime {value!r}")
-            return value.astimezone(UTC).strftime(self.datetime_format)
+            return _format_date(value.astimezone(UTC), self.datetime_format)
         if kind == "bool":
             return "Y" if value else "N"
         if kind == "decimal":
@@ -171,10 +174,12 @@ class Layout:
         if cell == "":
             return None
         kind = column.type
+        if kind == "str":
+            return cell
         if kind == "date":
-            return datetime.strptime(cell, self.date_format).date()
+            return _parse_datetime(cell, self.date_format).date()
         if kind == "datetime":
-            return datetime.strptime(cell, self.datetime_format).replace(tzinfo=UTC)
+            return _parse_datetime(cell, self.datetime_format).replace(tzinfo=UTC)
         if kind == "bool":
             if cell.upper() not in ("Y", "N"):
                 raise ValueError("expected Y or N")
@@ -189,6 +194,17 @@ class Layout:
                 raise ValueError("expected key=value;key=value")
             return {key: item for key, item in pairs}
         return cell
+
+
+# Exports repeat the same few dates on thousands of rows; strptime/strftime are the slow part.
+@lru_cache(maxsize=4096)
+def _parse_datetime(cell: str, fmt: str) -> datetime:
+    return datetime.strptime(cell, fmt)
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value, fmt: str) -> str:
+    return value.strftime(fmt)
 
 
 @dataclass(frozen=True)
