@@ -42,6 +42,9 @@ class _QuietDrops(logging.Filter):
         return "ASGI callable returned without completing response" not in record.getMessage()
 
 
+_QUIET_DROPS = _QuietDrops()
+
+
 @dataclass
 class EmulatorHandle:
     url: str
@@ -132,7 +135,7 @@ def start_emulator(
     server = uvicorn.Server(
         uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", timeout_keep_alive=30)
     )
-    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)  # adding the same filter twice is a no-op
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"bluecherry-emulator-{bound_port}", daemon=True
     )
@@ -141,6 +144,7 @@ def start_emulator(
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
+            sock.close()
             backend.dispose()
             raise RuntimeError(f"BlueCherry emulator did not start on {host}:{bound_port}")
         time.sleep(0.01)
