@@ -347,6 +347,6 @@ def test_deploy_guide_only_names_commands_the_cli_has():
     parser = build_parser()
     for command in inline + blocks:
         marker = "amazon-simulator" if "amazon-simulator" in command else "amazon-bluecherry"
-        words = shlex.split(re.sub(r"<[^>]*>", "x", command.split(marker, 1)[1]))  # <placeholder>: one word
+        words = shlex.split(re.sub(r"<[^>]*>", "1", command.split(marker, 1)[1]))  # <placeholder>: one word
         parser.parse_args(words)  # exits (fails the test) on a command the CLI does not have
     assert len(inline + blocks) >= 3

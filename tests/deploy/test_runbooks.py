@@ -70,10 +70,14 @@ def test_runbooks_the_code_links_to_exist():
 
 
 def _quoted_commands():
-    """Every `amazon-bluecherry ...` command written in a runbook (inside backticks)."""
+    """Every `amazon-bluecherry ...` command written in a runbook: inline, or in a code block."""
     for path in sorted(RUNBOOKS.glob("*.md")):
-        for command in re.findall(r"`(amazon-bluecherry [^`]+)`", path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8")
+        for command in re.findall(r"`(amazon-bluecherry [^`]+)`", text):
             yield path.name, command
+        for line in text.splitlines():
+            if line.startswith("    amazon-bluecherry "):
+                yield path.name, line.split("  #", 1)[0].strip()
 
 
 def test_runbooks_only_name_commands_the_cli_has():
@@ -82,7 +86,7 @@ def test_runbooks_only_name_commands_the_cli_has():
     assert len(commands) > 10
     for name, command in commands:
         # Placeholders such as <file> or … stand for one argument.
-        words = shlex.split(re.sub(r"<[^>]*>|…", "x", command))[1:]
+        words = shlex.split(re.sub(r"<[^>]*>|…", "1", command))[1:]
         try:
             parser.parse_args(words)
         except SystemExit as exc:
