@@ -101,3 +101,38 @@ def test_orders_flow_from_850_files_to_855s(dagbag, parties):
 def transactions_of(store, doc_type: str) -> list[Transaction]:
     with store.session() as db:
         return list(db.scalars(select(Transaction).where(Transaction.doc_type == doc_type)))
+
+
+def test_resent_po_updates_the_order_and_an_identical_resend_changes_nothing(dagbag, parties):
+    mailbox, emulator, store = parties
+    items = catalogue_items(2)
+    mailbox.drop("AMZN850.000000301", order_file("RESEND1", items, control="000000301"))
+    for dag_id in ("po_to_so", "so_to_poa"):
+        run_dag(dagbag, dag_id)
+    (first,) = emulator.backend.list_sales_orders(customer_pos=["RESEND1"])
+
+    # Amazon changes the PO by re-sending it: line 2 goes from 5 to 7 eaches.
+    changed = order_file("RESEND1", items, control="000000302").replace(b"PO1*2*5*EA", b"PO1*2*7*EA")
+    assert changed.count(b"PO1*2*7*EA") == 1
+    mailbox.drop("AMZN850.000000302", changed)
+    for dag_id in ("po_to_so", "so_to_poa"):
+        run_dag(dagbag, dag_id)
+    (updated,) = emulator.backend.list_sales_orders(customer_pos=["RESEND1"])
+    assert updated.order_number == first.order_number and updated.revision == first.revision + 1
+    assert updated.lines[1].qty_ordered == 7
+    statuses = [t.status for t in transactions_of(store, "850")]
+    assert statuses == ["superseded", "acknowledged"]
+    assert len([name for name in mailbox.received() if "855" in name]) == 2, "the change is acknowledged"
+
+    # The same content again (a new interchange number): nothing changes, the last 855 stands.
+    mailbox.drop("AMZN850.000000303", order_file("RESEND1", items, control="000000303").replace(
+        b"PO1*2*5*EA", b"PO1*2*7*EA"))
+    for dag_id in ("po_to_so", "so_to_poa"):
+        run_dag(dagbag, dag_id)
+    (again,) = emulator.backend.list_sales_orders(customer_pos=["RESEND1"])
+    assert again.revision == updated.revision
+    assert len([name for name in mailbox.received() if "855" in name]) == 2
+    assert [t.status for t in transactions_of(store, "850")] == ["superseded", "superseded", "acknowledged"]
+    assert not store.list_exceptions(type="poa_window_missed")
+    newest = transactions_of(store, "850")[-1]
+    assert "855" in {row["doc_type"] for row in store.data_path(newest.id)}

@@ -12,7 +12,7 @@ from amazon_bluecherry.edi.writer import InMemoryControlNumbers
 from amazon_bluecherry.flows.so_to_poa import (
     acknowledgement_frame,
     build_acknowledgement,
-    rejected_line_numbers,
+    rejected_quantities,
     summarize_acknowledgement,
 )
 from amazon_bluecherry.quality.checkpoint import run_checkpoint
@@ -49,7 +49,7 @@ def loops(acknowledgement):
 def test_fully_allocated_cases_are_accepted_in_cases():
     po = purchase_order(["PO1*1*3*CA*6.5*PE*UP*028877454078"])
     ack = build_acknowledgement(po, sales_order=sales_order(so_line(1, 36, allocated=36)), rejected_lines={},
-                                case_packs={1: 12}, previously_rejected=set(), acknowledged_on=TODAY)
+                                case_packs={1: 12}, previously_rejected={}, acknowledged_on=TODAY)
     assert str(ack.acknowledgement_type) == "AD" and ack.seller_order_number == "SO1001"
     assert loops(ack) == [[("IA", 3, None, None)]]
     assert ack.lines[0].unit_price == Decimal("6.5") and ack.lines[0].price_basis == "PE"
@@ -58,7 +58,7 @@ def test_fully_allocated_cases_are_accepted_in_cases():
 def test_partial_line_is_one_accepted_and_one_backordered_loop():
     po = purchase_order(["PO1*1*10*EA*6.5*PE*UP*028877454078"])
     order = sales_order(so_line(1, 10, allocated=6, backordered=4, backorder_date=date(2026, 12, 20)))
-    ack = build_acknowledgement(po, sales_order=order, rejected_lines={}, case_packs={}, previously_rejected=set(),
+    ack = build_acknowledgement(po, sales_order=order, rejected_lines={}, case_packs={}, previously_rejected={},
                                 acknowledged_on=TODAY)
     assert str(ack.acknowledgement_type) == "AC"
     assert loops(ack) == [[("IA", 6, None, None), ("IB", 4, date(2026, 12, 20), None)]]
@@ -69,34 +69,43 @@ def test_cancelled_and_translation_rejected_lines_are_rejected_with_a_reason():
     po = purchase_order(["PO1*1*5*EA*6.5*PE*UP*028877454078", "PO1*2*4*EA*9*PE*UP*999999999993"])
     order = sales_order(so_line(1, 5, allocated=2, cancelled=3, reason="out_of_stock"))
     ack = build_acknowledgement(po, sales_order=order, rejected_lines={2: "unknown_item"}, case_packs={},
-                                previously_rejected=set(), acknowledged_on=TODAY)
+                                previously_rejected={}, acknowledged_on=TODAY)
     assert loops(ack) == [[("IA", 2, None, None), ("IR", 3, None, "TemporarilyUnavailable")],
                           [("IR", 4, None, "InvalidProductIdentifier")]]
     assert ack.lines[1].unit_price == Decimal("9"), "a price on every line, rejected ones too"
-    assert rejected_line_numbers(ack) == {1, 2}
+    assert rejected_quantities(ack) == {1: 3, 2: 4}
 
 
 def test_a_line_rejected_before_stays_rejected():
     po = purchase_order(["PO1*1*5*EA*6.5*PE*UP*028877454078"])
     order = sales_order(so_line(1, 5, allocated=5))
-    ack = build_acknowledgement(po, sales_order=order, rejected_lines={}, case_packs={}, previously_rejected={1},
+    ack = build_acknowledgement(po, sales_order=order, rejected_lines={}, case_packs={}, previously_rejected={1: 5},
                                 acknowledged_on=TODAY)
     assert [status for status, *_ in loops(ack)[0]] == ["IR"]
 
 
+def test_a_partly_rejected_line_keeps_its_accepted_part_and_its_rejected_part():
+    po = purchase_order(["PO1*1*5*EA*6.5*PE*UP*028877454078"])
+    # First 855: 2 accepted, 3 rejected. BlueCherry later finds stock for all 5.
+    order = sales_order(so_line(1, 5, allocated=5))
+    ack = build_acknowledgement(po, sales_order=order, rejected_lines={}, case_packs={}, previously_rejected={1: 3},
+                                acknowledged_on=TODAY)
+    assert loops(ack) == [[("IA", 2, None, None), ("IR", 3, None, "TemporarilyUnavailable")]]
+
+
 def test_nothing_to_acknowledge_without_a_sales_order():
     po = purchase_order(["PO1*1*5*EA*6.5*PE*UP*028877454078"])
-    assert build_acknowledgement(po, sales_order=None, rejected_lines={}, case_packs={}, previously_rejected=set(),
+    assert build_acknowledgement(po, sales_order=None, rejected_lines={}, case_packs={}, previously_rejected={},
                                  acknowledged_on=TODAY) is None
 
 
-def _checkpoint(po, ack, previously_rejected=frozenset()):
+def _checkpoint(po, ack, previously_rejected=None):
     # The checkpoint looks at the 855 as it will leave: written to X12 and parsed back.
     if ack is not None:
         raw = write_documents([ack], sender="VENDOR", receiver="AMAZON",
                               control_numbers=InMemoryControlNumbers())
         (ack,) = parse_file(raw)
-    summaries = summarize_acknowledgement(po, ack, set(previously_rejected))
+    summaries = summarize_acknowledgement(po, ack, previously_rejected or {})
     return run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
                           acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
 
@@ -105,7 +114,7 @@ def test_checkpoint_passes_a_complete_acknowledgement():
     po = purchase_order(["PO1*1*10*EA*6.5*PE*UP*028877454078", "PO1*2*4*EA*9*PE*UP*999999999993"])
     order = sales_order(so_line(1, 10, allocated=6, backordered=4, backorder_date=date(2026, 12, 20)))
     ack = build_acknowledgement(po, sales_order=order, rejected_lines={2: "unknown_item"}, case_packs={},
-                                previously_rejected=set(), acknowledged_on=TODAY)
+                                previously_rejected={}, acknowledged_on=TODAY)
     outcome = _checkpoint(po, ack)
     assert outcome.success, outcome.to_dict()
 
@@ -113,10 +122,10 @@ def test_checkpoint_passes_a_complete_acknowledgement():
 def test_checkpoint_blocks_a_missing_line_a_wrong_total_and_a_reversed_rejection():
     po = purchase_order(["PO1*1*10*EA*6.5*PE*UP*028877454078", "PO1*2*4*EA*6.5*PE*UP*028877454085"])
     order = sales_order(so_line(1, 10, allocated=10))  # line 2 missing in BlueCherry
-    ack = build_acknowledgement(po, sales_order=order, rejected_lines={}, case_packs={}, previously_rejected=set(),
+    ack = build_acknowledgement(po, sales_order=order, rejected_lines={}, case_packs={}, previously_rejected={},
                                 acknowledged_on=TODAY)
     ack.lines[0].acknowledgements[0].quantity = 9      # a bug that under-acknowledges line 1
-    outcome = _checkpoint(po, ack, previously_rejected={1})
+    outcome = _checkpoint(po, ack, previously_rejected={1: 10})
     failed = {failure.description: {key["line_number"] for key in failure.keys} for failure in outcome.failures}
     assert failed["every PO line acknowledged"] == {2}
     assert failed["acknowledged quantities add up to the ordered quantity"] == {1, 2}

@@ -87,17 +87,20 @@ def translate_received(
         pending = received_purchase_orders(store, transaction_ids=transaction_ids, session=db)
         if not pending:
             return result
-        # A PO re-sent within the batch: only the newest copy goes on (Amazon changes a PO by
-        # re-sending it); the older copies are kept and marked superseded.
+        # Amazon changes a PO by re-sending it: only the newest copy goes on. Older copies
+        # (in this batch or from earlier runs) are kept, marked superseded, and hand over
+        # what Amazon was already told, so that a rejected line stays rejected.
         newest: dict[str, Transaction] = {}
         for transaction in pending:
-            older = newest.get(transaction.business_key)
-            if older is not None:
-                older.status = "superseded"
-                result.superseded.append(older.id)
-                store.record_event("purchase_order.superseded", entity_type="850", entity_id=older.id,
-                                   payload={"by": transaction.id, "po": transaction.business_key}, session=db)
             newest[transaction.business_key] = transaction
+        for po_number, transaction in newest.items():
+            older_copies = db.scalars(select(Transaction).where(
+                Transaction.doc_type == "850", Transaction.direction == "in",
+                Transaction.business_key == po_number, Transaction.id < transaction.id,
+                Transaction.status.not_in(("rejected", "superseded"))).order_by(Transaction.id))
+            for older in older_copies:
+                _supersede(store, older, transaction, session=db)
+                result.superseded.append(older.id)
 
         orders, transactions = [], []
         for transaction in newest.values():
@@ -137,6 +140,23 @@ def translate_received(
     log.info("translated %s, held %s, acknowledge only %s, superseded %s", len(result.translated),
              len(result.held), len(result.acknowledge_only), len(result.superseded))
     return result
+
+
+def _supersede(store: Store, older: Transaction, newer: Transaction, *, session) -> None:
+    from amazon_bluecherry.store.models import Deadline
+
+    if (older.data or {}).get("acknowledgement"):
+        data = dict(newer.data or {})
+        data["acknowledgement"] = older.data["acknowledgement"]
+        newer.data = data
+    # Its 24-hour window closes with it: the newer copy carries its own.
+    for deadline in session.scalars(select(Deadline).where(Deadline.transaction_id == older.id,
+                                                           Deadline.kind == "poa_due", Deadline.met_at.is_(None))):
+        deadline.kind = "poa_due:superseded"
+    store.link(older.id, newer.id, "superseded_by", session=session)
+    store.set_transaction_status(older.id, "superseded", session=session)
+    store.record_event("purchase_order.superseded", entity_type="850", entity_id=older.id,
+                       payload={"by": newer.id, "po": newer.business_key}, session=session)
 
 
 def load_translated(store: Store, gateway, *, transaction_ids=None) -> LoadResult:

@@ -37,7 +37,8 @@ class LineSummary:
     statuses: tuple[str, ...]
     has_price: bool
     product_ids_echoed: bool
-    rejected_before: bool
+    rejected_before: int          # quantity rejected in earlier 855s
+    rejected_now: int
 
 
 def build_acknowledgement(
@@ -46,7 +47,7 @@ def build_acknowledgement(
     sales_order,                      # bluecherry.models.SalesOrder, or None when nothing was loaded
     rejected_lines: dict[int, str],   # line number -> cause, from translation
     case_packs: dict[int, int],       # line number -> eaches per PO unit, from translation
-    previously_rejected: set[int],
+    previously_rejected: dict[int, int],  # line number -> quantity rejected in earlier 855s
     acknowledged_on: date,
 ) -> PurchaseOrderAcknowledgement | None:
     """The 855 for ``purchase_order``; None when no line can be acknowledged yet."""
@@ -71,13 +72,13 @@ def build_acknowledgement(
         so_line = so_lines.get(number)
         if number in rejected_lines:
             loop("IR", po_line.quantity, reason=reject_reason(rejected_lines[number]))
-        elif number in previously_rejected:
-            loop("IR", po_line.quantity, reason=reject_reason(so_line.cancel_reason if so_line else None))
         elif so_line is not None:
             price_per_each = so_line.unit_price   # the cost we will invoice
-            accepted = (so_line.qty_allocated + so_line.qty_shipped) // pack
-            backordered = min(so_line.qty_backordered // pack, po_line.quantity - accepted)
-            # Cancelled quantity and part cases cannot be promised: rejected.
+            # What Amazon was told is rejected stays rejected: only the rest can be promised.
+            promisable = po_line.quantity - min(previously_rejected.get(number, 0), po_line.quantity)
+            accepted = min((so_line.qty_allocated + so_line.qty_shipped) // pack, promisable)
+            backordered = min(so_line.qty_backordered // pack, promisable - accepted)
+            # Cancelled quantity and part cases cannot be promised either: rejected.
             rest = po_line.quantity - accepted - backordered
             loop("IA", accepted)
             loop("IB", backordered,
@@ -113,7 +114,7 @@ def _price_per_each(price: Decimal | None, price_basis: str | None, pack: int) -
 def summarize_acknowledgement(
     purchase_order: PurchaseOrder,
     acknowledgement: PurchaseOrderAcknowledgement | None,
-    previously_rejected: set[int],
+    previously_rejected: dict[int, int],
 ) -> list[LineSummary]:
     """Compare an 855 (as parsed back from the bytes about to be sent) with its 850."""
     sent: dict[int, list] = {}
@@ -137,7 +138,8 @@ def summarize_acknowledgement(
                 == [(p.qualifier, p.value) for p in po_line.product_ids]
                 for line in acked
             ),
-            rejected_before=number in previously_rejected,
+            rejected_before=previously_rejected.get(number, 0),
+            rejected_now=sum(loop.quantity for loop in loops if str(loop.status) == "IR"),
         ))
     return summaries
 
@@ -155,7 +157,7 @@ def acknowledgement_frame(summaries: list[LineSummary]):
             "ordered_qty": summary.ordered_qty,
             "missing_price_count": 0 if summary.has_price else 1,
             "product_id_echoed": summary.product_ids_echoed,
-            "reverses_rejection": summary.rejected_before and "IR" not in summary.statuses,
+            "reverses_rejection": summary.rejected_now < summary.rejected_before,
         }
         for summary in summaries
     ]
@@ -164,10 +166,11 @@ def acknowledgement_frame(summaries: list[LineSummary]):
                                        "reverses_rejection"])
 
 
-def rejected_line_numbers(acknowledgement: PurchaseOrderAcknowledgement) -> set[int]:
-    """Lines with an IR loop in a sent 855: they may never be accepted later."""
-    numbers = set()
+def rejected_quantities(acknowledgement: PurchaseOrderAcknowledgement) -> dict[int, int]:
+    """Quantity per line in IR loops of a sent 855: never to be accepted later."""
+    rejected: dict[int, int] = {}
     for position, line in enumerate(acknowledgement.lines, start=1):
-        if any(str(item.status) == "IR" for item in line.acknowledgements):
-            numbers.add(line_number_of(line, position))
-    return numbers
+        quantity = sum(item.quantity for item in line.acknowledgements if str(item.status) == "IR")
+        if quantity:
+            rejected[line_number_of(line, position)] = quantity
+    return rejected

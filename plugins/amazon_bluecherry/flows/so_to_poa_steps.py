@@ -30,7 +30,7 @@ from amazon_bluecherry.flows.po_to_so_steps import load_purchase_order, received
 from amazon_bluecherry.flows.so_to_poa import (
     acknowledgement_frame,
     build_acknowledgement,
-    rejected_line_numbers,
+    rejected_quantities,
     summarize_acknowledgement,
 )
 from amazon_bluecherry.settings import Settings
@@ -101,13 +101,15 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
             purchase_order, sales_order=sales_order,
             rejected_lines={line["line_number"]: line["reason"] for line in translation.get("rejected_lines", [])},
             case_packs={line["line_number"]: line["case_pack_qty"] for line in translation.get("lines", [])},
-            previously_rejected=set(previous.get("rejected_lines", [])), acknowledged_on=now.date(),
+            previously_rejected=_rejected_before(previous), acknowledged_on=now.date(),
         )
         if acknowledgement is None:
             result.waiting.append(po_number)
             continue
         fingerprint = _fingerprint(acknowledgement)
         if previous.get("fingerprint") == fingerprint:
+            if data.get("acknowledgement_of") != transaction_id:  # an identical re-send: the 855 sent stands
+                _adopt_acknowledgement(store, transaction_id, previous)
             result.unchanged.append(po_number)
             continue
         if previous and now - _aware(received_at) > timedelta(hours=rules["change_window_hours"]):
@@ -127,7 +129,7 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
                                           control_numbers=InMemoryControlNumbers()))
     summaries = []
     for (_, purchase_order, _, _, previous), parsed in zip(drafts, rendered, strict=True):
-        summaries += summarize_acknowledgement(purchase_order, parsed, set(previous.get("rejected_lines", [])))
+        summaries += summarize_acknowledgement(purchase_order, parsed, _rejected_before(previous))
     outcome = run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
                              acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
     blocked = outcome.failed_keys("purchase_order")
@@ -163,9 +165,11 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
             store.link(transaction_id, staged_set.transaction_id, "acknowledgement", session=db)
             transaction = db.get(Transaction, transaction_id)
             data = dict(transaction.data or {})
+            data["acknowledgement_of"] = transaction_id
             data["acknowledgement"] = {
                 "fingerprint": fingerprint, "transaction_id": staged_set.transaction_id,
-                "rejected_lines": sorted(rejected_line_numbers(acknowledgement)),
+                # JSON keys are strings; _rejected_before turns them back into line numbers.
+                "rejected_quantities": {str(k): v for k, v in rejected_quantities(acknowledgement).items()},
                 "statuses": {line.line_number or str(position): [str(a.status) for a in line.acknowledgements]
                              for position, line in enumerate(acknowledgement.lines, start=1)},
             }
@@ -174,6 +178,20 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
     log.info("855s staged %s, unchanged %s, blocked %s, waiting %s", len(result.staged), len(result.unchanged),
              len(result.blocked), len(result.waiting))
     return result
+
+
+def _adopt_acknowledgement(store: Store, transaction_id: int, previous: dict) -> None:
+    """A re-sent, unchanged PO is answered by the 855 already sent for its older copy."""
+    with store.session() as db:
+        store.link(transaction_id, previous["transaction_id"], "acknowledgement", session=db)
+        transaction = db.get(Transaction, transaction_id)
+        data = dict(transaction.data or {})
+        data["acknowledgement_of"] = transaction_id
+        store.set_transaction_status(transaction_id, "acknowledged", data=data, session=db)
+
+
+def _rejected_before(previous: dict) -> dict[int, int]:
+    return {int(line): quantity for line, quantity in previous.get("rejected_quantities", {}).items()}
 
 
 def monitor_windows(store: Store, settings: Settings, *, now: datetime) -> MonitorResult:

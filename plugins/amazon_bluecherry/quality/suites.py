@@ -39,7 +39,7 @@ def order_lines_suite(*, price_tolerance: Decimal, enforce_price: bool) -> list:
 def acknowledgement_suite() -> list:
     """so_to_poa, before 855s leave. One row per PO line. Columns: purchase_order,
     line_number, ack_count, acknowledged_qty, ordered_qty, missing_price_count,
-    product_id_echoed, reverses_rejection (rejected in an earlier 855 but not now)."""
+    product_id_echoed, reverses_rejection (less is rejected now than an earlier 855 rejected)."""
     import great_expectations.expectations as gxe
 
     return [
