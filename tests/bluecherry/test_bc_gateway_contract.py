@@ -137,7 +137,8 @@ def test_resent_po_updates_the_order_and_an_identical_resend_changes_nothing(har
     updated = harness.gateway.get_sales_order(draft.customer_po)
     lines = {line.line_number: line for line in updated.lines}
     assert updated.order_number == first.order_number
-    assert updated.revision == first.revision + 1 and updated.updated_at > first.updated_at
+    # Exports carry whole seconds: a quick change may share its second with the first write.
+    assert updated.revision == first.revision + 1 and updated.updated_at >= first.updated_at
     assert (lines[1].qty_ordered, lines[1].qty_allocated) == (48, 48)
     assert (lines[2].qty_ordered, lines[2].qty_cancelled, lines[2].cancel_reason) == (
         24,
