@@ -136,3 +136,33 @@ def test_resent_po_updates_the_order_and_an_identical_resend_changes_nothing(dag
     assert not store.list_exceptions(type="poa_window_missed")
     newest = transactions_of(store, "850")[-1]
     assert "855" in {row["doc_type"] for row in store.data_path(newest.id)}
+
+
+def test_simulated_amazon_accepts_our_997s_and_855s(dagbag, parties, tmp_path):
+    from amazon_bluecherry.settings import REPO_ROOT
+    from sandbox.amazon.catalogue import ItemCatalogue
+    from sandbox.amazon.clock import WallClock
+    from sandbox.amazon.partner import AmazonSimulator
+
+    mailbox, emulator, store = parties
+    amazon = AmazonSimulator(tmp_path / "amazon", mailbox, clock=WallClock(), seed=1,
+                             catalogue=ItemCatalogue.from_mappings(REPO_ROOT / "include" / "mappings"))
+    sent = amazon.send_purchase_orders(10, defects_rate=0.3, seed=1, defect_kinds=["unknown_upc", "wrong_case_pack"])
+    defects = {defect.kind: order.purchase_order for order in sent for defect in order.defects}
+    assert set(defects) == {"unknown_upc", "wrong_case_pack"}
+
+    for dag_id in ("po_to_so", "so_to_poa"):
+        assert set(task_states(run_dag(dagbag, dag_id)).values()) == {"success"}
+    review = amazon.process_uploads()
+    assert review.rejected_sets == [] and review.findings == [], [f.detail for f in review.findings]
+    assert review.documents["855"] == len([t for t in transactions_of(store, "850") if t.status == "acknowledged"])
+
+    exception_types = {(e.type, e.business_key) for e in store.list_exceptions()}
+    assert ("unknown_item", defects["unknown_upc"]) in exception_types
+    assert ("case_pack_mismatch", defects["wrong_case_pack"]) in exception_types
+
+    # Amazon's 997s for our 855s come back through the same mailbox and close the loop.
+    run_dag(dagbag, "po_to_so")
+    with store.session() as db:
+        statuses = {o.status for o in db.scalars(select(OutboundDocument).where(OutboundDocument.doc_type == "855"))}
+    assert statuses == {"accepted"}
