@@ -24,7 +24,7 @@ from amazon_bluecherry.edi.build import write_documents
 from amazon_bluecherry.edi.documents import PurchaseOrderAcknowledgement
 from amazon_bluecherry.edi.parse import parse_file
 from amazon_bluecherry.edi.writer import InMemoryControlNumbers
-from amazon_bluecherry.flows.exceptions import open_exception
+from amazon_bluecherry.flows.exceptions import alert_for, open_exception
 from amazon_bluecherry.flows.outbound import stage_documents
 from amazon_bluecherry.flows.po_to_so_steps import load_purchase_order, received_purchase_orders
 from amazon_bluecherry.flows.so_to_poa import (
@@ -200,6 +200,14 @@ def monitor_windows(store: Store, settings: Settings, *, now: datetime) -> Monit
     lead = timedelta(hours=settings.poa_alert_lead_hours)
     alerts: list[Alert] = []
     with store.session() as db:
+
+        def escalate(kind: str, message: str, *, dedupe_key: str, business_key: str, **links) -> None:
+            exception_id = open_exception(store, kind, message, business_key=business_key, dedupe_key=dedupe_key,
+                                          session=db, **links)
+            if exception_id not in result.exception_ids:
+                result.exception_ids.append(exception_id)
+            alerts.append(alert_for(kind, message, business_key=business_key))
+
         for deadline in db.scalars(select(Deadline).where(Deadline.kind == "poa_due", Deadline.met_at.is_(None),
                                                           Deadline.missed_at.is_(None))):
             sent_at = _first_sent_acknowledgement(db, deadline.transaction_id)
@@ -208,47 +216,35 @@ def monitor_windows(store: Store, settings: Settings, *, now: datetime) -> Monit
             if sent_at is not None and _aware(sent_at) <= due:
                 deadline.met_at = sent_at
                 result.met.append(po_number)
-                continue
-            if sent_at is not None or now >= due:
+            elif sent_at is not None or now >= due:
                 deadline.missed_at = _aware(sent_at) if sent_at is not None else now
                 result.missed.append(po_number)
-                message = (f"PO {po_number}: the 855 was due {due:%Y-%m-%d %H:%M} UTC and "
-                           + (f"went at {_aware(sent_at):%Y-%m-%d %H:%M} UTC" if sent_at else "has not been sent"))
-                result.exception_ids.append(open_exception(
-                    store, "poa_window_missed", message, business_key=po_number,
-                    transaction_id=deadline.transaction_id, dedupe_key=f"poa_window_missed:{deadline.id}",
-                    session=db))
-                alerts.append(Alert("poa_window_missed", message, owner="wholesale", severity="critical",
-                                    business_key=po_number, runbook="docs/runbooks/poa_window_missed.md"))
+                escalate("poa_window_missed",
+                         f"PO {po_number}: the 855 was due {due:%Y-%m-%d %H:%M} UTC and "
+                         + (f"went at {_aware(sent_at):%Y-%m-%d %H:%M} UTC" if sent_at else "has not been sent"),
+                         business_key=po_number, transaction_id=deadline.transaction_id,
+                         dedupe_key=f"poa_window_missed:{deadline.id}")
             elif now >= due - lead and deadline.alerted_at is None:
                 deadline.alerted_at = now
                 result.at_risk.append(po_number)
-                left = due - now
-                message = (f"PO {po_number}: no 855 yet and Amazon's window closes at {due:%Y-%m-%d %H:%M} UTC "
-                           f"(in {left.total_seconds() / 3600:.1f} h). See why it is held.")
-                result.exception_ids.append(open_exception(
-                    store, "poa_window_at_risk", message, business_key=po_number,
-                    transaction_id=deadline.transaction_id, dedupe_key=f"poa_window_at_risk:{deadline.id}",
-                    session=db))
-                alerts.append(Alert("poa_window_at_risk", message, owner="wholesale", severity="error",
-                                    business_key=po_number, runbook="docs/runbooks/poa_window_at_risk.md"))
+                hours_left = (due - now).total_seconds() / 3600
+                escalate("poa_window_at_risk",
+                         f"PO {po_number}: no 855 yet and Amazon's window closes at {due:%Y-%m-%d %H:%M} UTC "
+                         f"(in {hours_left:.1f} h). See why it is held.",
+                         business_key=po_number, transaction_id=deadline.transaction_id,
+                         dedupe_key=f"poa_window_at_risk:{deadline.id}")
 
         overdue_before = now - timedelta(hours=settings.ack_timeout_hours)
         for outbound in db.scalars(select(OutboundDocument).where(
                 OutboundDocument.status == "sent", OutboundDocument.doc_type != "997",
                 OutboundDocument.sent_at < overdue_before)):
             result.unacknowledged.append(outbound.file_name)
-            message = (f"{outbound.file_name} ({outbound.doc_type}) was sent {outbound.sent_at:%Y-%m-%d %H:%M} UTC "
-                       f"and Amazon has not returned a 997 within {settings.ack_timeout_hours:g} h")
-            exception_id = open_exception(store, "transmission_unacknowledged", message,
-                                          business_key=outbound.file_name, raw_document_id=outbound.raw_document_id,
-                                          dedupe_key=f"transmission_unacknowledged:{outbound.id}", session=db)
-            if exception_id not in result.exception_ids:
-                result.exception_ids.append(exception_id)
             outbound.status = "unacknowledged"
-            alerts.append(Alert("transmission_unacknowledged", message, owner="integration", severity="error",
-                                business_key=outbound.file_name,
-                                runbook="docs/runbooks/transmission_unacknowledged.md"))
+            escalate("transmission_unacknowledged",
+                     f"{outbound.file_name} ({outbound.doc_type}) was sent {outbound.sent_at:%Y-%m-%d %H:%M} UTC "
+                     f"and Amazon has not returned a 997 within {settings.ack_timeout_hours:g} h",
+                     business_key=outbound.file_name, raw_document_id=outbound.raw_document_id,
+                     dedupe_key=f"transmission_unacknowledged:{outbound.id}")
     for alert in alerts:  # after commit: an alert never announces something the store does not hold
         dispatch(alert, settings)
     return result
