@@ -105,3 +105,20 @@ def test_alert_reaches_a_real_webhook(store, tmp_path):
         server.shutdown()
     (body,) = received
     assert b"poa_window_at_risk" in body and b"PO-HOOK" in body
+
+
+def test_an_855_amazon_rejected_does_not_meet_the_window(store, settings):
+    from amazon_bluecherry.flows.intake import _reopen_windows
+    from amazon_bluecherry.store.models import Transaction
+
+    transaction_id = purchase_order(store, "PO-REJ")
+    outbound_id = send_855(store, transaction_id, RECEIVED + timedelta(hours=1))
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=2)).met == ["PO-REJ"]
+    # Amazon's 997 rejects the 855: the window is open again and runs out.
+    with store.session() as db:
+        db.get(OutboundDocument, outbound_id).status = "rejected"
+        (ack,) = [t for t in db.query(Transaction).filter(Transaction.doc_type == "855")]
+        ack.status = "rejected_by_partner"
+        _reopen_windows(db, ack.id)
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=21)).at_risk == ["PO-REJ"]
+    assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=25)).missed == ["PO-REJ"]

@@ -174,6 +174,8 @@ def _match_functional_acknowledgement(store: Store, raw: RawDocument, settings: 
                 Transaction.raw_document_id == outbound.raw_document_id, Transaction.direction == "out")):
             transaction.status = "rejected_by_partner" if (
                 transaction.st02 in rejected_sets or ack.status == "R") else "acknowledged"
+            if transaction.status == "rejected_by_partner":
+                _reopen_windows(session, transaction.id)
         if outbound.status == "rejected" or rejected_sets:
             exception_ids.append(open_exception(
                 store, "transmission_rejected",
@@ -182,3 +184,14 @@ def _match_functional_acknowledgement(store: Store, raw: RawDocument, settings: 
                 business_key=outbound.file_name, raw_document_id=outbound.raw_document_id,
                 dedupe_key=f"transmission_rejected:{outbound.id}:{ack.ack_control_number}", session=session))
     return exception_ids
+
+
+def _reopen_windows(session, rejected_transaction_id: int) -> None:
+    """A document Amazon rejected does not count: the window of what it answered is open again."""
+    from amazon_bluecherry.store.models import Deadline, DocumentLink
+
+    parents = session.scalars(select(DocumentLink.parent_id).where(DocumentLink.child_id == rejected_transaction_id))
+    for deadline in session.scalars(select(Deadline).where(Deadline.transaction_id.in_(list(parents)),
+                                                           Deadline.kind == "poa_due")):
+        deadline.met_at = None
+        deadline.missed_at = None

@@ -258,7 +258,8 @@ def _first_sent_acknowledgement(session, purchase_order_transaction_id: int):
         .join(Transaction, Transaction.raw_document_id == OutboundDocument.raw_document_id)
         .join(DocumentLink, DocumentLink.child_id == Transaction.id)
         .where(DocumentLink.parent_id == purchase_order_transaction_id, DocumentLink.relation == "acknowledgement",
-               OutboundDocument.sent_at.is_not(None))
+               OutboundDocument.sent_at.is_not(None), OutboundDocument.status != "rejected",
+               Transaction.status != "rejected_by_partner")
         .order_by(OutboundDocument.sent_at)
         .limit(1))
 
