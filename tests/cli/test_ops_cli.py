@@ -56,7 +56,7 @@ def test_retranslate_puts_a_held_po_back(cli_store, capsys):
     po = cli_store.add_transaction("850", direction="in", partner="AMAZON", business_key="PO8", status="held")
     assert main(["orders", "retranslate", "PO8"]) == 0
     (event,) = cli_store.events(kind="purchase_order.retranslate")
-    assert event.payload == {"po": "PO8", "was": "held"}
+    assert event.payload == {"po": "PO8", "was": "held", "note": None}
     from amazon_bluecherry.store.models import Transaction
 
     with cli_store.session() as db:
@@ -91,3 +91,19 @@ def test_orders_translate_refuses_unreadable_input(mappings_dir, tmp_path):
     completed = subprocess.run([sys.executable, "-m", "amazon_bluecherry", "orders", "translate", str(junk),
                                 "--mappings", str(bad_mappings)], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 2 and "items.csv line 1: columns must be exactly" in completed.stderr
+
+
+def test_accept_price_requeues_the_po_with_the_decision_and_resolves_the_exception(cli_store, capsys):
+    from amazon_bluecherry.store.models import Transaction
+
+    po = cli_store.add_transaction("850", direction="in", partner="AMAZON", business_key="PO9", status="held",
+                                   data={"translation": {}})
+    exception_id = cli_store.open_exception("price_mismatch", owner="wholesale", message="6.4 vs 6.5",
+                                            transaction_id=po, business_key="PO9")
+    assert main(["orders", "accept-price", "PO9", "--note", "agreed with the vendor manager, promo cost"]) == 0
+    with cli_store.session() as db:
+        transaction = db.get(Transaction, po)
+        assert transaction.status == "received" and transaction.data["accept_amazon_price"] is True
+    (record,) = cli_store.list_exceptions(type="price_mismatch")
+    assert record.id == exception_id and record.status == "resolved"
+    assert "agreed with the vendor manager" in record.resolution_note

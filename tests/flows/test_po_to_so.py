@@ -149,3 +149,25 @@ def test_dry_run_report_has_the_contract_shape(mappings_dir, tmp_path):
                                "unit_price": "6.5"}]
     assert report["exceptions"] == [{"po": "L8266355", "line_number": 2, "type": "unknown_item", "owner": "wholesale",
                                      "message": "PO L8266355 line 2: UP 000000000000 not in items.csv"}]
+
+
+def test_wholesale_can_accept_amazons_price_for_one_po(mappings_dir):
+    mappings = load_mappings(mappings_dir)
+    (po,) = parse_file(make_850("PRICE1", lines=["PO1*1*8*EA*6.4*PE*UP*028877454078"]))
+    (other,) = parse_file(make_850("PRICE2", lines=["PO1*1*8*EA*6.4*PE*UP*028877454078"]))
+    accepted = translate_purchase_order(po, mappings, EXACT, accept_amazon_price=True)
+    held = translate_purchase_order(other, mappings, EXACT)
+    assert accepted.loadable and not accepted.issues and accepted.lines[0].unit_price == Decimal("6.4")
+    assert held.held and issue_types(held) == [("price_mismatch", 1)]
+    # The checkpoint still checks prices, except on the PO wholesale accepted.
+    outcome = quality_gate([accepted, held], date(2026, 11, 26), EXACT)
+    assert accepted.loadable and outcome.failed_keys("customer_po") == set()
+
+
+def test_quality_gate_checks_prices_the_translator_let_through(mappings_dir):
+    mappings = load_mappings(mappings_dir)
+    (po,) = parse_file(make_850("PRICE3", lines=["PO1*1*8*EA*6.4*PE*UP*028877454078"]))
+    order = translate_purchase_order(po, mappings, TranslationPolicy(hold_on_price_mismatch=False))
+    order.issues.clear()  # as if a translator bug had not flagged it
+    outcome = quality_gate([order], date(2026, 11, 26), EXACT)
+    assert outcome.failed_keys("customer_po") == {"PRICE3"} and order.held

@@ -23,6 +23,12 @@ def register(subparsers) -> None:
     )
     retranslate.add_argument("po_number")
     retranslate.set_defaults(handler=_retranslate)
+    accept = commands.add_parser(
+        "accept-price", help="wholesale's decision: load a PO held for price_mismatch at Amazon's prices"
+    )
+    accept.add_argument("po_number")
+    accept.add_argument("--note", required=True, help="who decided and why (kept with the exception and events)")
+    accept.set_defaults(handler=_accept_price)
 
 
 def _translate(args) -> int:
@@ -71,6 +77,26 @@ RETRANSLATABLE = ("held", "load_failed", "acknowledge_only")
 
 
 def _retranslate(args) -> int:
+    _requeue(args.po_number, event="purchase_order.retranslate")
+    print(f"PO {args.po_number} will be translated again by the next po_to_so run")
+    return 0
+
+
+def _accept_price(args) -> int:
+    from amazon_bluecherry.store import get_store
+
+    store = get_store()
+    transaction_id = _requeue(args.po_number, event="purchase_order.price_accepted", note=args.note,
+                              data={"accept_amazon_price": True})
+    for record in store.list_exceptions(status="open", type="price_mismatch"):
+        if record.transaction_id == transaction_id:
+            store.update_exception(record.id, status="resolved", note=f"Amazon's price accepted: {args.note}")
+    print(f"PO {args.po_number} will be loaded at Amazon's prices by the next po_to_so run")
+    return 0
+
+
+def _requeue(po_number: str, *, event: str, note: str | None = None, data: dict | None = None) -> int:
+    """Put the newest copy of a held PO back to ``received`` (optionally with a decision)."""
     from sqlalchemy import select
 
     from amazon_bluecherry.store import get_store
@@ -80,15 +106,15 @@ def _retranslate(args) -> int:
     with store.session() as db:
         newest = db.scalar(select(Transaction).where(
             Transaction.doc_type == "850", Transaction.direction == "in",
-            Transaction.business_key == args.po_number).order_by(Transaction.id.desc()).limit(1))
+            Transaction.business_key == po_number).order_by(Transaction.id.desc()).limit(1))
         if newest is None:
-            raise CommandError(f"no 850 for PO {args.po_number}", exit_code=1)
+            raise CommandError(f"no 850 for PO {po_number}", exit_code=1)
         if newest.status not in RETRANSLATABLE:
-            raise CommandError(f"PO {args.po_number} is {newest.status}; only {', '.join(RETRANSLATABLE)} POs "
+            raise CommandError(f"PO {po_number} is {newest.status}; only {', '.join(RETRANSLATABLE)} POs "
                                "can be translated again", exit_code=1)
         was = newest.status
-        store.set_transaction_status(newest.id, "received", session=db)
-        store.record_event("purchase_order.retranslate", entity_type="850", entity_id=newest.id,
-                           payload={"po": args.po_number, "was": was}, session=db)
-    print(f"PO {args.po_number} (transaction {newest.id}) will be translated again by the next po_to_so run")
-    return 0
+        store.set_transaction_status(newest.id, "received", data={**(newest.data or {}), **(data or {})},
+                                     session=db)
+        store.record_event(event, entity_type="850", entity_id=newest.id,
+                           payload={"po": po_number, "was": was, "note": note}, session=db)
+        return newest.id

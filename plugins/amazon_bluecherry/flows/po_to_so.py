@@ -87,6 +87,7 @@ class TranslatedOrder:
     rejected_lines: list[RejectedLine] = field(default_factory=list)
     issues: list[TranslationIssue] = field(default_factory=list)
     held: bool = False           # True: nothing is loaded until someone resolves the issues
+    amazon_price_accepted: bool = False  # wholesale decided to load this PO at Amazon's prices
 
     @property
     def loadable(self) -> bool:
@@ -98,10 +99,13 @@ class TranslatedOrder:
 
 
 def translate_purchase_order(
-    purchase_order: PurchaseOrder, mappings: Mappings, policy: TranslationPolicy
+    purchase_order: PurchaseOrder, mappings: Mappings, policy: TranslationPolicy, *,
+    accept_amazon_price: bool = False,
 ) -> TranslatedOrder:
+    """``accept_amazon_price``: wholesale's decision for this PO (``orders accept-price``)."""
     po_number = purchase_order.purchase_order_number
     order = TranslatedOrder(
+        amazon_price_accepted=accept_amazon_price,
         customer_po=po_number,
         order_type=str(purchase_order.order_type),
         # CSH absent: Amazon's default for retail POs is to allow backorders.
@@ -175,7 +179,7 @@ def _translate_line(order: TranslatedOrder, po_line: PurchaseOrderLine, line_num
     price_per_each = _price_per_each(po_line, eaches_per_unit)
     if price_per_each is None:
         price_per_each = item.unit_cost
-    elif abs(price_per_each - item.unit_cost) > policy.price_tolerance:
+    elif abs(price_per_each - item.unit_cost) > policy.price_tolerance and not order.amazon_price_accepted:
         action = "PO held" if policy.hold_on_price_mismatch else "loaded at Amazon's price"
         order.issues.append(TranslationIssue(
             po_number, line_number, "price_mismatch",
@@ -227,7 +231,7 @@ def sales_order_draft(order: TranslatedOrder):
     )
 
 
-def order_lines_frame(orders: list[TranslatedOrder], received_on: date):
+def order_lines_frame(orders: list[TranslatedOrder], received_on: date, policy: TranslationPolicy):
     """One row per line to be loaded, for the data-quality checkpoint."""
     import pandas as pd
 
@@ -240,6 +244,8 @@ def order_lines_frame(orders: list[TranslatedOrder], received_on: date):
             # Recomputed here from quantity, unit and pack, not copied from the translator.
             "expected_eaches": line.amazon_qty * (line.case_pack_qty if line.amazon_uom in CASE_UNITS else 1),
             "price_delta": float(abs(line.unit_price - line.bc_unit_cost)),
+            # Checked unless the policy loads at Amazon's price or wholesale accepted it for this PO.
+            "price_checked": policy.hold_on_price_mismatch and not order.amazon_price_accepted,
             "window_start": pd.Timestamp(order.ship_window_start) if order.ship_window_start else pd.NaT,
             "window_end": pd.Timestamp(order.ship_window_end) if order.ship_window_end else pd.NaT,
             "received_on": pd.Timestamp(received_on),
@@ -248,7 +254,7 @@ def order_lines_frame(orders: list[TranslatedOrder], received_on: date):
         if not order.held
         for line in order.lines
     ]
-    columns = ["customer_po", "line_number", "sku", "qty_eaches", "expected_eaches", "price_delta",
+    columns = ["customer_po", "line_number", "sku", "qty_eaches", "expected_eaches", "price_delta", "price_checked",
                "window_start", "window_end", "received_on"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -261,10 +267,10 @@ def quality_gate(orders: list[TranslatedOrder], received_on: date, policy: Trans
     from amazon_bluecherry.quality.checkpoint import run_checkpoint
     from amazon_bluecherry.quality.suites import order_lines_suite
 
-    frame = order_lines_frame(orders, received_on)
+    frame = order_lines_frame(orders, received_on, policy)
     outcome = run_checkpoint(
         "po_to_so_order_lines", frame,
-        order_lines_suite(price_tolerance=policy.price_tolerance, enforce_price=policy.hold_on_price_mismatch),
+        order_lines_suite(price_tolerance=policy.price_tolerance),
         key_columns=["customer_po", "line_number"],
     )
     by_po: dict[str, list[TranslatedOrder]] = {}

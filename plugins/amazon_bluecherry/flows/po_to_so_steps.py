@@ -109,7 +109,9 @@ def translate_received(
             store.set_deadline(transaction.id, "poa_due", received_at + timedelta(hours=window_hours),
                                business_key=transaction.business_key, session=db)
             purchase_order = load_purchase_order(store, transaction, session=db)
-            orders.append(translate_purchase_order(purchase_order, mappings, policy))
+            orders.append(translate_purchase_order(
+                purchase_order, mappings, policy,
+                accept_amazon_price=bool((transaction.data or {}).get("accept_amazon_price"))))
             transactions.append(transaction)
 
         outcome = quality_gate(orders, now.date(), policy)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 
-def order_lines_suite(*, price_tolerance: Decimal, enforce_price: bool) -> list:
+def order_lines_suite(*, price_tolerance: Decimal) -> list:
     """po_to_so, before sales orders are created. Columns: customer_po, line_number, sku,
-    qty_eaches, expected_eaches, price_delta, window_start, window_end, received_on."""
+    qty_eaches, expected_eaches, price_delta, price_checked, window_start, window_end, received_on."""
     import great_expectations.expectations as gxe
 
-    suite = [
+    return [
         gxe.ExpectColumnValuesToNotBeNull(column="sku", description="every line resolved to a SKU"),
         gxe.ExpectColumnPairValuesToBeEqual(column_A="qty_eaches", column_B="expected_eaches",
                                             description="eaches = quantity x case pack"),
@@ -28,12 +28,12 @@ def order_lines_suite(*, price_tolerance: Decimal, enforce_price: bool) -> list:
                                                     description="delivery window still open at receipt"),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["customer_po", "line_number"],
                                             description="no PO twice in one batch"),
+        # Only rows whose price is checked: the policy may load at Amazon's price, and
+        # wholesale may accept it for one PO.
+        gxe.ExpectColumnValuesToBeBetween(column="price_delta", min_value=0, max_value=float(price_tolerance),
+                                          row_condition="price_checked == True", condition_parser="pandas",
+                                          description="price per each within tolerance of unit_cost"),
     ]
-    if enforce_price:
-        suite.append(gxe.ExpectColumnValuesToBeBetween(column="price_delta", min_value=0,
-                                                       max_value=float(price_tolerance),
-                                                       description="price per each within tolerance of unit_cost"))
-    return suite
 
 
 def acknowledgement_suite() -> list:
