@@ -108,7 +108,17 @@ def translate_received(
             received_at = db.get(RawDocument, transaction.raw_document_id).received_at
             store.set_deadline(transaction.id, "poa_due", received_at + timedelta(hours=window_hours),
                                business_key=transaction.business_key, session=db)
-            purchase_order = load_purchase_order(store, transaction, session=db)
+            try:
+                purchase_order = load_purchase_order(store, transaction, session=db)
+            except DocumentError as exc:  # accepted by the guide but not mappable: one PO, not the batch
+                store.set_transaction_status(transaction.id, "rejected", session=db)
+                result.exception_ids.append(open_exception(
+                    store, "edi_rejected", f"850 {transaction.business_key} passed validation but cannot be read: "
+                    f"{exc}. It was not loaded; Amazon's 997 already accepted it, so raise it with Amazon.",
+                    business_key=transaction.business_key, transaction_id=transaction.id,
+                    raw_document_id=transaction.raw_document_id, dedupe_key=f"edi_unreadable:{transaction.id}",
+                    session=db))
+                continue
             orders.append(translate_purchase_order(
                 purchase_order, mappings, policy,
                 accept_amazon_price=bool((transaction.data or {}).get("accept_amazon_price"))))

@@ -71,7 +71,7 @@ def _fingerprint(acknowledgement: PurchaseOrderAcknowledgement) -> str:
 def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: datetime, run_key: str = "",
                        transaction_ids=None) -> AcknowledgeResult:
     """Build, check and stage an 855 for every PO whose acknowledgement is due or changed."""
-    from amazon_bluecherry.bluecherry.gateway import NotFound
+    from amazon_bluecherry.bluecherry.gateway import GatewayError, NotFound, TransientGatewayError
     from amazon_bluecherry.quality.checkpoint import run_checkpoint
     from amazon_bluecherry.quality.suites import acknowledgement_suite
 
@@ -95,6 +95,12 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
                 sales_order = gateway.get_sales_order(po_number, bc_customer=translation.get("bc_customer"))
             except NotFound:
                 result.waiting.append(po_number)  # flat-file import not applied yet: next run
+                continue
+            except TransientGatewayError:
+                raise  # BlueCherry unreachable: the task fails and Airflow retries it
+            except GatewayError as exc:  # one odd order must not stop the others' 855s
+                log.warning("PO %s: BlueCherry answered %s; left for the next run", po_number, exc)
+                result.waiting.append(po_number)
                 continue
         previous = data.get("acknowledgement", {})
         acknowledgement = build_acknowledgement(
