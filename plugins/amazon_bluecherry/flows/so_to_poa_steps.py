@@ -71,7 +71,6 @@ def _fingerprint(acknowledgement: PurchaseOrderAcknowledgement) -> str:
 def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: datetime, run_key: str = "",
                        transaction_ids=None) -> AcknowledgeResult:
     """Build, check and stage an 855 for every PO whose acknowledgement is due or changed."""
-    from amazon_bluecherry.bluecherry.gateway import GatewayError, NotFound, TransientGatewayError
     from amazon_bluecherry.quality.checkpoint import run_checkpoint
     from amazon_bluecherry.quality.suites import acknowledgement_suite
 
@@ -85,21 +84,15 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
             received_at = db.get(RawDocument, transaction.raw_document_id).received_at
             candidates.append((transaction.id, received_at, dict(transaction.data or {}), purchase_order))
 
+    sales_orders = _sales_orders(gateway, candidates)
     drafts = []
     for transaction_id, received_at, data, purchase_order in candidates:
         po_number = purchase_order.purchase_order_number
         translation = data.get("translation", {})
         sales_order = None
         if data.get("sales_order"):
-            try:
-                sales_order = gateway.get_sales_order(po_number, bc_customer=translation.get("bc_customer"))
-            except NotFound:
-                result.waiting.append(po_number)  # flat-file import not applied yet: next run
-                continue
-            except TransientGatewayError:
-                raise  # BlueCherry unreachable: the task fails and Airflow retries it
-            except GatewayError as exc:  # one odd order must not stop the others' 855s
-                log.warning("PO %s: BlueCherry answered %s; left for the next run", po_number, exc)
+            sales_order = sales_orders.get((translation.get("bc_customer"), po_number))
+            if sales_order is None:  # a flat-file import not applied yet: the next run
                 result.waiting.append(po_number)
                 continue
         previous = data.get("acknowledgement", {})
@@ -184,6 +177,28 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
     log.info("855s staged %s, unchanged %s, blocked %s, waiting %s", len(result.staged), len(result.unchanged),
              len(result.blocked), len(result.waiting))
     return result
+
+
+def _sales_orders(gateway, candidates) -> dict:
+    """BlueCherry's orders for the candidates, read in a few calls rather than one per PO."""
+    from amazon_bluecherry.bluecherry.gateway import GatewayError, TransientGatewayError
+
+    by_customer: dict[str | None, list[str]] = {}
+    for _, _, data, purchase_order in candidates:
+        if data.get("sales_order"):
+            customer = data.get("translation", {}).get("bc_customer")
+            by_customer.setdefault(customer, []).append(purchase_order.purchase_order_number)
+    found = {}
+    for customer, po_numbers in by_customer.items():
+        try:
+            orders = gateway.list_sales_orders(customer_pos=po_numbers, bc_customer=customer)
+        except TransientGatewayError:
+            raise  # BlueCherry unreachable: the task fails and Airflow retries it
+        except GatewayError as exc:  # the others' 855s must not wait for one odd answer
+            log.warning("BlueCherry refused the sales orders of %s POs of %s: %s", len(po_numbers), customer, exc)
+            continue
+        found.update({(order.bc_customer, order.customer_po): order for order in orders})
+    return found
 
 
 def _adopt_acknowledgement(store: Store, transaction_id: int, previous: dict) -> None:
