@@ -59,23 +59,23 @@ def process_inbound(store: Store, raw_document_id: int, settings: Settings) -> I
         return IntakeResult(**done)
     raw = store.get_raw_document(raw_document_id)
     result = IntakeResult(raw_document_id=raw_document_id, status="processed")
-    try:
-        report = validate_file(raw.content, duplicates=StoreDuplicates(store, raw_document_id))
-    except NotX12Error as exc:
-        with store.session() as db:
+    # One transaction: the control numbers recorded for duplicate detection commit with
+    # the sets, the exceptions and the 997, or not at all.
+    with store.session() as db:
+        try:
+            report = validate_file(raw.content, duplicates=StoreDuplicates(store, raw_document_id, session=db))
+        except NotX12Error as exc:
             result.status = "not_x12"
             result.exception_ids.append(open_exception(
                 store, "not_x12", f"raw document {raw_document_id} ({raw.remote_name}) is not X12: {exc}",
                 raw_document_id=raw_document_id, dedupe_key=f"not_x12:{raw_document_id}", session=db))
             store.set_raw_document_status(raw_document_id, "refused", session=db)
             store.claim_idempotency_key(key, scope="intake", result=asdict(result), session=db)
-        return result
-
-    verdicts = defaultdict(list)
-    for interchange, group, verdict in report.sets():
-        verdicts[(interchange.control_number, group.control_number, verdict.control_number)].append(
-            (interchange, group, verdict))
-    with store.session() as db:
+            return result
+        verdicts = defaultdict(list)
+        for interchange, group, verdict in report.sets():
+            verdicts[(interchange.control_number, group.control_number, verdict.control_number)].append(
+                (interchange, group, verdict))
         for interchange in report.interchanges:
             if interchange.error:
                 kind = "duplicate_interchange" if "duplicate" in interchange.error.lower() else \

@@ -49,14 +49,30 @@ class LoadResult:
     exception_ids: list[int] = field(default_factory=list)
 
 
-def load_purchase_order(store: Store, transaction: Transaction, *, session) -> PurchaseOrder:
-    """The typed 850 of a stored transaction, re-read from its raw bytes."""
-    raw = session.get(RawDocument, transaction.raw_document_id)
-    for interchange, group, transaction_set in iter_transaction_sets(raw.content):
-        if (interchange.control_number, group.control_number, transaction_set.control_number) == (
-                transaction.isa13, transaction.gs06, transaction.st02):
-            return parse_transaction(transaction_set, interchange, group)
-    raise DocumentError(f"set {transaction.st02} not found in raw document {transaction.raw_document_id}")
+def load_purchase_orders(transactions: list[Transaction], *, session) -> dict[int, PurchaseOrder | DocumentError]:
+    """The typed 850 of each stored transaction, re-read from its raw bytes.
+
+    Each raw file is read once, however many of its POs are asked for; a set that cannot
+    be mapped comes back as its ``DocumentError``, so one bad PO never stops the others.
+    """
+    wanted: dict[int, dict[tuple, int]] = {}
+    for transaction in transactions:
+        key = (transaction.isa13, transaction.gs06, transaction.st02)
+        wanted.setdefault(transaction.raw_document_id, {})[key] = transaction.id
+    found: dict[int, PurchaseOrder | DocumentError] = {}
+    for raw_document_id, keys in wanted.items():
+        raw = session.get(RawDocument, raw_document_id)
+        for interchange, group, transaction_set in iter_transaction_sets(raw.content):
+            transaction_id = keys.get((interchange.control_number, group.control_number,
+                                       transaction_set.control_number))
+            if transaction_id is not None and transaction_id not in found:
+                try:
+                    found[transaction_id] = parse_transaction(transaction_set, interchange, group)
+                except DocumentError as exc:
+                    found[transaction_id] = exc
+        for key, transaction_id in keys.items():
+            found.setdefault(transaction_id, DocumentError(f"set {key} not found in raw document {raw_document_id}"))
+    return found
 
 
 def received_purchase_orders(store: Store, *, statuses=("received",), transaction_ids=None,
@@ -102,15 +118,16 @@ def translate_received(
                 _supersede(store, older, transaction, session=db)
                 result.superseded.append(older.id)
 
+        purchase_orders = load_purchase_orders(list(newest.values()), session=db)
         orders, transactions = [], []
         for transaction in newest.values():
             # Amazon's clock starts when the PO reached us, not when we translated it.
             received_at = db.get(RawDocument, transaction.raw_document_id).received_at
             store.set_deadline(transaction.id, "poa_due", received_at + timedelta(hours=window_hours),
                                business_key=transaction.business_key, session=db)
-            try:
-                purchase_order = load_purchase_order(store, transaction, session=db)
-            except DocumentError as exc:  # accepted by the guide but not mappable: one PO, not the batch
+            purchase_order = purchase_orders[transaction.id]
+            if isinstance(purchase_order, DocumentError):  # accepted by the guide, not mappable: one PO only
+                exc = purchase_order
                 store.set_transaction_status(transaction.id, "rejected", session=db)
                 result.exception_ids.append(open_exception(
                     store, "edi_rejected", f"850 {transaction.business_key} passed validation but cannot be read: "

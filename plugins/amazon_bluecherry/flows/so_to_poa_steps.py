@@ -22,11 +22,11 @@ from amazon_bluecherry.alerts import Alert, dispatch
 from amazon_bluecherry.amazon.rules import amazon_rules
 from amazon_bluecherry.edi.build import write_documents
 from amazon_bluecherry.edi.documents import PurchaseOrderAcknowledgement
-from amazon_bluecherry.edi.parse import parse_file
+from amazon_bluecherry.edi.parse import DocumentError, parse_file
 from amazon_bluecherry.edi.writer import InMemoryControlNumbers
 from amazon_bluecherry.flows.exceptions import alert_for, open_exception
 from amazon_bluecherry.flows.outbound import stage_documents
-from amazon_bluecherry.flows.po_to_so_steps import load_purchase_order, received_purchase_orders
+from amazon_bluecherry.flows.po_to_so_steps import load_purchase_orders, received_purchase_orders
 from amazon_bluecherry.flows.so_to_poa import (
     acknowledgement_frame,
     build_acknowledgement,
@@ -78,9 +78,13 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
     result = AcknowledgeResult()
     candidates = []
     with store.session() as db:
-        for transaction in received_purchase_orders(store, statuses=ACKNOWLEDGEABLE,
-                                                    transaction_ids=transaction_ids, session=db):
-            purchase_order = load_purchase_order(store, transaction, session=db)
+        transactions = received_purchase_orders(store, statuses=ACKNOWLEDGEABLE, transaction_ids=transaction_ids,
+                                                session=db)
+        purchase_orders = load_purchase_orders(transactions, session=db)
+        for transaction in transactions:
+            purchase_order = purchase_orders[transaction.id]
+            if isinstance(purchase_order, DocumentError):  # it was translated, so this cannot happen quietly
+                raise purchase_order
             received_at = db.get(RawDocument, transaction.raw_document_id).received_at
             candidates.append((transaction.id, received_at, dict(transaction.data or {}), purchase_order))
 

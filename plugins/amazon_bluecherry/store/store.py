@@ -425,12 +425,13 @@ class StoreDuplicates:
     duplicate only when another raw document used it, so re-validating the same file
     (a retried task, a replay) never flags itself."""
 
-    def __init__(self, store: Store, raw_document_id: int):
+    def __init__(self, store: Store, raw_document_id: int, *, session: Session | None = None):
         self._store = store
         self._raw_document_id = raw_document_id
+        self._session = session
 
     def seen(self, kind: str, sender: str, receiver: str, control_number: str) -> bool:
-        with self._store.session() as db:
+        with self._store.use_session(self._session) as db:
             first = db.scalar(select(ReceivedControlNumber.raw_document_id).where(
                 ReceivedControlNumber.kind == kind, ReceivedControlNumber.sender == sender,
                 ReceivedControlNumber.receiver == receiver, ReceivedControlNumber.control_number == control_number,
