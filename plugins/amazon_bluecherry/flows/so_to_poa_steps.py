@@ -115,7 +115,7 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
                 _adopt_acknowledgement(store, transaction_id, previous)
             result.unchanged.append(po_number)
             continue
-        if previous and now - _aware(received_at) > timedelta(hours=rules["change_window_hours"]):
+        if previous and now - received_at > timedelta(hours=rules["change_window_hours"]):
             result.exception_ids.append(open_exception(
                 store, "poa_change_too_late",
                 f"PO {po_number}: BlueCherry's allocation changed after Amazon's {rules['change_window_hours']} h "
@@ -236,17 +236,17 @@ def monitor_windows(store: Store, settings: Settings, *, now: datetime) -> Monit
         for deadline in db.scalars(select(Deadline).where(Deadline.kind == "poa_due", Deadline.met_at.is_(None),
                                                           Deadline.missed_at.is_(None))):
             sent_at = _first_sent_acknowledgement(db, deadline.transaction_id)
-            due = _aware(deadline.due_at)
+            due = deadline.due_at
             po_number = deadline.business_key
-            if sent_at is not None and _aware(sent_at) <= due:
+            if sent_at is not None and sent_at <= due:
                 deadline.met_at = sent_at
                 result.met.append(po_number)
             elif sent_at is not None or now >= due:
-                deadline.missed_at = _aware(sent_at) if sent_at is not None else now
+                deadline.missed_at = sent_at if sent_at is not None else now
                 result.missed.append(po_number)
                 escalate("poa_window_missed",
                          f"PO {po_number}: the 855 was due {due:%Y-%m-%d %H:%M} UTC and "
-                         + (f"went at {_aware(sent_at):%Y-%m-%d %H:%M} UTC" if sent_at else "has not been sent"),
+                         + (f"went at {sent_at:%Y-%m-%d %H:%M} UTC" if sent_at else "has not been sent"),
                          business_key=po_number, transaction_id=deadline.transaction_id,
                          dedupe_key=f"poa_window_missed:{deadline.id}")
             elif now >= due - lead and deadline.alerted_at is None:
@@ -287,11 +287,3 @@ def _first_sent_acknowledgement(session, purchase_order_transaction_id: int):
                Transaction.status != "rejected_by_partner")
         .order_by(OutboundDocument.sent_at)
         .limit(1))
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; the store writes UTC."""
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
