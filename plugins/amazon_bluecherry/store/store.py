@@ -174,27 +174,22 @@ class Store:
         One atomic ``UPDATE ... RETURNING`` under the row lock: concurrent workers queue
         on the row, and a rolled-back transaction gives its number back.
         """
+        table = ControlNumberSequence.__table__
+        bump = (
+            update(table)
+            .where(table.c.partner == partner, table.c.kind == kind)
+            .values(last_value=table.c.last_value + 1)
+            .returning(table.c.last_value, table.c.max_value)
+        )
         with self.use_session(session) as db:
-            table = ControlNumberSequence.__table__
-            bumped = db.execute(
-                update(table)
-                .where(table.c.partner == partner, table.c.kind == kind)
-                .values(last_value=table.c.last_value + 1)
-                .returning(table.c.last_value, table.c.max_value)
-            ).first()
-            if bumped is None:
-                dialect_insert = _dialect_insert(db)
+            bumped = db.execute(bump).first()
+            if bumped is None:  # first number for this partner and kind
                 db.execute(
-                    dialect_insert(table)
+                    _dialect_insert(db)(table)
                     .values(partner=partner, kind=kind, last_value=0, max_value=999_999_999)
                     .on_conflict_do_nothing(index_elements=["partner", "kind"])
                 )
-                bumped = db.execute(
-                    update(table)
-                    .where(table.c.partner == partner, table.c.kind == kind)
-                    .values(last_value=table.c.last_value + 1)
-                    .returning(table.c.last_value, table.c.max_value)
-                ).one()
+                bumped = db.execute(bump).one()
             value, maximum = bumped
             if value > maximum:
                 raise SequenceExhausted(f"{kind} control numbers for {partner} exhausted at {maximum}")
