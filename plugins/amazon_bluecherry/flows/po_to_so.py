@@ -309,17 +309,16 @@ def translate_file(source, mappings: Mappings, policy: TranslationPolicy, *, rec
     from amazon_bluecherry.flows.exceptions import exception_types
 
     owners = {name: kind.owner for name, kind in exception_types().items()}
-    report = dry_run_report(orders, owners)
-    report["exceptions"] = [
-        {"po": issue.po, "line_number": issue.line_number, "type": issue.type,
-         "owner": owners.get(issue.type, "integration"), "message": issue.message}
-        for issue in unreadable
-    ] + report["exceptions"]
-    return report
+    return dry_run_report(orders, owners, unreadable=unreadable)
 
 
-def dry_run_report(orders: list[TranslatedOrder], owners: dict[str, str]) -> dict:
-    """The ``orders translate`` JSON shape (a contract: other tools read it)."""
+def dry_run_report(orders: list[TranslatedOrder], owners: dict[str, str], *,
+                   unreadable: list[TranslationIssue] = ()) -> dict:
+    """The ``orders translate`` JSON shape (a contract: other tools read it).
+
+    ``unreadable``: sets that could not be read as POs; listed first.
+    """
+    issues = [*unreadable, *(issue for order in orders for issue in order.issues)]
     return {
         "sales_orders": [
             {
@@ -344,8 +343,7 @@ def dry_run_report(orders: list[TranslatedOrder], owners: dict[str, str]) -> dic
         "exceptions": [
             {"po": issue.po, "line_number": issue.line_number, "type": issue.type,
              "owner": owners.get(issue.type, "integration"), "message": issue.message}
-            for order in orders
-            for issue in order.issues
+            for issue in issues
         ],
     }
 
