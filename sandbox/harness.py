@@ -16,6 +16,17 @@ from pathlib import Path
 from amazon_bluecherry.settings import REPO_ROOT
 
 
+def parties_env(mailbox, emulator, *, database_url: str) -> dict[str, str]:
+    """What Airflow and our settings need to reach the sandbox parties and the store:
+    both SFTP connections and folders, the BlueCherry connection, the store, the mappings."""
+    return {
+        **mailbox.airflow_env(),
+        "AIRFLOW_CONN_BLUECHERRY_DEFAULT": emulator.airflow_connection(),
+        "AB_DATABASE_URL": database_url,
+        "AB_MAPPINGS_DIR": str(REPO_ROOT / "include" / "mappings"),
+    }
+
+
 @dataclass
 class Sandbox:
     home: Path
@@ -38,21 +49,19 @@ class Sandbox:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
             "AB_HOME": str(self.home),
-            "AB_DATABASE_URL": os.environ.get("AB_DATABASE_URL") or f"sqlite:///{self.home / 'integration.sqlite'}",
-            "AB_MAPPINGS_DIR": str(REPO_ROOT / "include" / "mappings"),
         })
         from amazon_bluecherry.settings import reset_settings_cache
         from amazon_bluecherry.store import get_store, reset_store_cache
         from sandbox.amazon.sftp_server import start_mailbox_server
         from sandbox.bluecherry.server import start_emulator
 
-        reset_settings_cache()
-        reset_store_cache()
         self.mailbox = start_mailbox_server(self.home / "mailbox")
         self.emulator = start_emulator(self.home / "bluecherry.sqlite")
-        os.environ.update(self.mailbox.airflow_env())
-        os.environ["AIRFLOW_CONN_BLUECHERRY_DEFAULT"] = self.emulator.airflow_connection()
+        os.environ.update(parties_env(
+            self.mailbox, self.emulator,
+            database_url=os.environ.get("AB_DATABASE_URL") or f"sqlite:///{self.home / 'integration.sqlite'}"))
         reset_settings_cache()
+        reset_store_cache()
         self.store = get_store()
         self.store.migrate()  # migrations run automatically in the embedded setup
         started = time.perf_counter()

@@ -31,6 +31,7 @@ def main() -> int:
     from amazon_bluecherry.store import Store
     from sandbox.amazon.sftp_server import start_mailbox_server
     from sandbox.bluecherry.server import start_emulator
+    from sandbox.harness import parties_env
 
     home = Path(os.environ.get("AB_HOME", REPO_ROOT / "var")).resolve()
     airflow_home = home / "airflow"
@@ -42,10 +43,8 @@ def main() -> int:
 
     env = {
         **os.environ,
-        **mailbox.airflow_env(),
-        "AIRFLOW_CONN_BLUECHERRY_DEFAULT": emulator.airflow_connection(),
+        **parties_env(mailbox, emulator, database_url=store_url),
         "AB_HOME": str(home),
-        "AB_DATABASE_URL": store_url,
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),

@@ -37,14 +37,12 @@ def parties(tmp_path, monkeypatch):
     from amazon_bluecherry.store import get_store, reset_store_cache
     from sandbox.amazon.sftp_server import start_mailbox_server
     from sandbox.bluecherry.server import start_emulator
+    from sandbox.harness import parties_env
 
     mailbox = start_mailbox_server(tmp_path / "mailbox")
     emulator = start_emulator(tmp_path / "bluecherry.sqlite")
-    for name, value in mailbox.airflow_env().items():
+    for name, value in parties_env(mailbox, emulator, database_url=f"sqlite:///{tmp_path / 'store.sqlite'}").items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AIRFLOW_CONN_BLUECHERRY_DEFAULT", emulator.airflow_connection())
-    monkeypatch.setenv("AB_DATABASE_URL", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    monkeypatch.setenv("AB_MAPPINGS_DIR", str(REPO_ROOT / "include" / "mappings"))
     reset_settings_cache()
     reset_store_cache()
     store = get_store()
