@@ -1,0 +1,27 @@
+"""fulfilment_to_asn: shipments, cartons, ASNs, invoices
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-30
+
+Reserved in the chain for issue #9 so that work on several flows can proceed in
+parallel without two revisions claiming the same parent; its tables are added by that work.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
