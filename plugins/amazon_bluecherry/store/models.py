@@ -6,17 +6,20 @@ sent; every state change appends an event. Nothing here imports Airflow.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -259,3 +262,109 @@ class QualityResult(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     results: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
+# --- fulfilment_to_asn -------------------------------------------------------------------
+# One row per BlueCherry shipment, its cartons (SSCC, contents, the labels printed), and one
+# row per invoice. The API over them (for the flow and for remit_to_journals' disputes) is
+# amazon_bluecherry.store.fulfilment.
+
+Amount = Numeric(14, 2, asdecimal=True)
+
+SHIP_NOTICE_STATUSES = ("waiting", "held", "drafted", "checked", "staged", "sent", "confirmed")
+INVOICE_STATUSES = ("held", "drafted", "checked", "staged", "sent")
+
+
+class ShipNotice(Base):
+    """A BlueCherry shipment on its way to an 856 ASN, and the ASN once built.
+
+    ``shipment_id`` is unique: one ASN per shipment, whatever crashed between staging,
+    upload and BlueCherry's confirmation. Statuses: waiting (carrier has not confirmed
+    collection or tracking is unknown) -> held (a pre-send check failed; exception open)
+    | drafted -> checked (GX gate passed) -> staged (X12 stored, pending upload) -> sent ->
+    confirmed (BlueCherry knows the ASN reference). A held shipment is re-checked on every
+    run and goes on when BlueCherry's data is fixed.
+    """
+
+    __tablename__ = "ship_notices"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[str] = mapped_column(String(40), unique=True)   # BlueCherry's, also BSN02
+    partner: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    bc_customer: Mapped[str | None] = mapped_column(String(40))
+    bc_store: Mapped[str | None] = mapped_column(String(40))
+    bc_warehouse: Mapped[str | None] = mapped_column(String(40))
+    ship_to_qualifier: Mapped[str | None] = mapped_column(String(4))    # N1*ST qualifier (15 / 92)
+    ship_to_code: Mapped[str | None] = mapped_column(String(40))        # N1*ST id: the FC
+    carrier_scac: Mapped[str | None] = mapped_column(String(4))
+    tracking_number: Mapped[str | None] = mapped_column(String(60))
+    bill_of_lading: Mapped[str | None] = mapped_column(String(60), index=True)
+    ship_date: Mapped[date | None] = mapped_column(Date)
+    departed_at: Mapped[datetime | None] = mapped_column(Timestamp)     # carrier confirmed collection
+    asn_due_at: Mapped[datetime | None] = mapped_column(Timestamp)      # departure + Amazon's window
+    purchase_orders: Mapped[list] = mapped_column(JSON, default=list)
+    x12_version: Mapped[str | None] = mapped_column(String(6))          # GS08 the ASN was written in
+    structure: Mapped[str | None] = mapped_column(String(8))            # carton (S-O-P-I) / pallet (S-O-T-P-I)
+    shipment_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))  # the 856
+    outbound_document_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_documents.id"))
+    asn_reference: Mapped[str | None] = mapped_column(String(60))       # what BlueCherry was told
+    confirmed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    findings: Mapped[list | None] = mapped_column(JSON)                 # last pre-send findings
+    document: Mapped[dict | None] = mapped_column(JSON)                 # the 856 as built (ShipNotice JSON)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class ShipNoticeCarton(Base):
+    """One carton of a ship notice: its SSCC, what the ASN says is in it, and its labels.
+
+    The labels are rendered once from these rows and kept: the warehouse prints exactly
+    what the ASN says, and a dispute can show the label Amazon scanned.
+    """
+
+    __tablename__ = "ship_notice_cartons"
+    __table_args__ = (UniqueConstraint("ship_notice_id", "sscc", name="uq_ship_notice_cartons_notice_sscc"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ship_notice_id: Mapped[int] = mapped_column(ForeignKey("ship_notices.id"), index=True)
+    sscc: Mapped[str] = mapped_column(String(18), index=True)
+    carton_number: Mapped[int] = mapped_column(Integer)
+    pallet_sscc: Mapped[str | None] = mapped_column(String(18))
+    contents: Mapped[list] = mapped_column(JSON, default=list)  # [{purchase_order, line_number, sku, product ids, quantity}]
+    label_zpl: Mapped[str | None] = mapped_column(Text)
+    label_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    used_at: Mapped[datetime | None] = mapped_column(Timestamp)  # when its ASN was staged: from then on, taken
+
+
+class Invoice(Base):
+    """An 810 invoice per shipment and purchase order.
+
+    ``invoice_number`` is unique for ever (the database refuses a second row with it); a
+    held invoice whose number was already used keeps it in ``data['requested_number']``
+    and leaves the column empty. Statuses: held (a check failed; exception for finance) |
+    drafted -> checked (GX gate) -> staged -> sent.
+    """
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("shipment_id", "purchase_order", name="uq_invoices_shipment_po"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    invoice_number: Mapped[str | None] = mapped_column(String(22), unique=True)
+    shipment_id: Mapped[str] = mapped_column(String(40), index=True)
+    purchase_order: Mapped[str] = mapped_column(String(22), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # bluecherry (its invoice) / asn (built from the ASN)
+    bc_invoice_number: Mapped[str | None] = mapped_column(String(40))
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    total_amount: Mapped[Decimal | None] = mapped_column(Amount)
+    ship_notice_id: Mapped[int | None] = mapped_column(ForeignKey("ship_notices.id"))
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))  # the 810
+    outbound_document_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_documents.id"))
+    findings: Mapped[list | None] = mapped_column(JSON)
+    data: Mapped[dict | None] = mapped_column(JSON)  # the 810 as built (Invoice JSON) and its sources
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
