@@ -71,6 +71,22 @@ class Settings(BaseSettings):
     poa_alert_lead_hours: float = 4.0
     ack_timeout_hours: float = Field(default=4.0, description="A sent document with no 997 after this is flagged.")
 
+    # --- remit_to_journals (820 remittances, month-end reconciliation, dispute packets) ----
+    remit_schedule: str = Field(default="0 7 * * *", description="Cron of remit_to_journals (daily cash application).")
+    remit_bc_customer: str = Field(default="AMAZON", description="BlueCherry customer whose invoices Amazon pays.")
+    remit_cash_account: str = Field(default="1010", description="GL account the cash receipts debit.")
+    remit_ar_account: str = Field(default="1200", description="Trade AR: the counter account of the deduction journals.")
+    remit_unapplied_cash_account: str = Field(default="2150", description="Where cash we cannot match waits.")
+    remit_suspense_account: str = Field(
+        default="1299", description="Unrecognised remittance lines post here (owner finance) so the remittance balances.")
+    remit_journal_source: str = Field(default="AMAZON-820", description="Source code of our journals in BlueCherry.")
+    dispute_window_days: int = Field(default=30, ge=1, description="Days Amazon allows to dispute a deduction.")
+    dispute_alert_days: list[int] = Field(
+        default=[20, 25], description="Days after the remittance on which an open claim raises dispute_window_closing.")
+    reports_dir: Path | None = Field(default=None, description="Reconciliation reports; default <AB_HOME>/reports.")
+    dispute_packets_dir: Path | None = Field(
+        default=None, description="Dispute packets (one folder per claim); default <AB_HOME>/dispute_packets.")
+
     # --- notifications -------------------------------------------------------------------
     alert_webhook_url: str = Field(default="", description="Slack-compatible webhook; empty = log only.")
     alert_email_to: str = Field(default="", description="Comma separated; empty = no e-mail.")
@@ -88,6 +104,23 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'integration.sqlite'}"
+
+    @property
+    def posting_policy(self):
+        """remit_to_journals: where a remittance's money goes in BlueCherry."""
+        from amazon_bluecherry.flows.remit_to_journals import PostingPolicy
+
+        return PostingPolicy(bc_customer=self.remit_bc_customer, ar_account=self.remit_ar_account,
+                             unapplied_cash_account=self.remit_unapplied_cash_account,
+                             suspense_account=self.remit_suspense_account, journal_source=self.remit_journal_source)
+
+    @property
+    def effective_reports_dir(self) -> Path:
+        return (self.reports_dir or self.home / "reports").expanduser().resolve()
+
+    @property
+    def effective_dispute_packets_dir(self) -> Path:
+        return (self.dispute_packets_dir or self.home / "dispute_packets").expanduser().resolve()
 
 
 @lru_cache(maxsize=1)

@@ -19,6 +19,7 @@ _GROUPS = [
     "amazon_bluecherry.cli.edi",
     "amazon_bluecherry.cli.orders",
     "amazon_bluecherry.cli.ops",
+    "amazon_bluecherry.cli.remit",
 ]
 
 

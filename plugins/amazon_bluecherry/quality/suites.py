@@ -56,3 +56,48 @@ def acknowledgement_suite() -> list:
         gxe.ExpectColumnValuesToBeInSet(column="reverses_rejection", value_set=[False],
                                         description="a line rejected earlier stays rejected"),
     ]
+
+
+def remittance_lines_suite() -> list:
+    """remit_to_journals, before posting. One row per remittance line. Columns:
+    remittance_id, trace_number, line_number, deduction_type, gl_account, account_known,
+    suspense_ok (an unrecognised line sits on the suspense account)."""
+    import great_expectations.expectations as gxe
+
+    from amazon_bluecherry.flows.remit_codes import DEDUCTION_TYPES
+
+    return [
+        gxe.ExpectColumnValuesToBeInSet(column="deduction_type", value_set=list(DEDUCTION_TYPES),
+                                        description="every line classified or in suspense"),
+        gxe.ExpectColumnValuesToNotBeNull(column="gl_account", description="every line has a GL account"),
+        gxe.ExpectColumnValuesToBeInSet(column="account_known", value_set=[True],
+                                        description="every GL account exists in BlueCherry's chart of accounts"),
+        gxe.ExpectColumnValuesToBeInSet(column="suspense_ok", value_set=[True],
+                                        description="unrecognised lines go to the suspense account"),
+    ]
+
+
+def remittance_totals_suite() -> list:
+    """remit_to_journals, before posting. One row per remittance, money in integer cents,
+    each column computed on its own: payment (BPR02), lines (sum of the lines), cash (the
+    planned receipt), invoice_lines, ar_and_unapplied (what the plan credits to AR and
+    unapplied cash), deductions (minus the deduction lines), deduction_accounts (the plan's
+    net debit to the deduction accounts), unbalanced_journals, posted_before."""
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="lines_cents", column_B="payment_cents",
+                                            description="the remittance lines add up to the BPR payment amount"),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="cash_cents", column_B="payment_cents",
+                                            description="the cash receipt is the BPR payment amount"),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="ar_and_unapplied_cents", column_B="invoice_lines_cents",
+                                            description="AR and unapplied cash take exactly the invoice payments"),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="deduction_accounts_cents", column_B="deductions_cents",
+                                            description="the typed journals carry exactly the deduction lines"),
+        gxe.ExpectColumnValuesToBeInSet(column="unbalanced_journals", value_set=[0],
+                                        description="each journal balanced"),
+        gxe.ExpectColumnValuesToBeInSet(column="posted_before", value_set=[0],
+                                        description="no trace number posted before"),
+        gxe.ExpectColumnValuesToBeBetween(column="payment_cents", min_value=1,
+                                          description="a positive payment to post"),
+    ]

@@ -368,3 +368,155 @@ class Invoice(Base):
     data: Mapped[dict | None] = mapped_column(JSON)  # the 810 as built (Invoice JSON) and its sources
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+# --- remit_to_journals ------------------------------------------------------------------------
+
+
+class Money(TypeDecorator):
+    """Exact amounts with cents: NUMERIC(15,2) on PostgreSQL, decimal text on SQLite (whose
+    NUMERIC affinity would store a float). Sums are done in Python, never in SQL on SQLite."""
+
+    impl = Numeric(15, 2)
+    cache_ok = True
+    _CENT = Decimal("0.01")
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(24))
+        return dialect.type_descriptor(Numeric(15, 2, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        amount = Decimal(value)
+        if amount != amount.quantize(self._CENT):
+            raise ValueError(f"amount {value} has more than two decimals")
+        return str(amount.quantize(self._CENT)) if dialect.name == "sqlite" else amount.quantize(self._CENT)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(str(value)).quantize(self._CENT)
+
+
+class Remittance(Base):
+    """One 820 (payment + remittance advice) and what became of it.
+
+    ``status``: classified -> gated (the quality gate passed) or blocked -> posting ->
+    posted. ``plan`` is what will be written to BlueCherry, frozen once posting starts so
+    that a retry after a crash sends exactly the same content under the same keys.
+    """
+
+    __tablename__ = "remittances"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), unique=True)
+    raw_document_id: Mapped[int | None] = mapped_column(ForeignKey("raw_documents.id"))
+    trace_number: Mapped[str] = mapped_column(String(80), index=True)       # TRN02
+    payment_amount: Mapped[Decimal] = mapped_column(Money())                # BPR02, signed by BPR03
+    payment_date: Mapped[date | None] = mapped_column(Date, index=True)     # BPR16 (or DTM)
+    payment_method: Mapped[str | None] = mapped_column(String(8))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    payer: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), default="classified", index=True)
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    unrecognised_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    unmatched_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    plan: Mapped[dict | None] = mapped_column(JSON)
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)  # when the 820 file reached us
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class RemittanceLine(Base):
+    """One remittance line (an RMR, or an ADX), classified; unique per remittance and line."""
+
+    __tablename__ = "remittance_lines"
+    __table_args__ = (
+        UniqueConstraint("remittance_id", "line_number", name="uq_remittance_lines_line"),
+        Index("ix_remittance_lines_type", "deduction_type"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    line_number: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(80), index=True)           # RMR02 (or ADX04)
+    reference_qualifier: Mapped[str | None] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Money())                         # signed: deductions < 0
+    invoice_amount: Mapped[Decimal | None] = mapped_column(Money())
+    adjustment_codes: Mapped[str | None] = mapped_column(String(80))         # ADX02, comma separated
+    adjustment_reference_qualifier: Mapped[str | None] = mapped_column(String(3))
+    adjustment_reference: Mapped[str | None] = mapped_column(String(80))
+    purchase_order: Mapped[str | None] = mapped_column(String(80))
+    invoice_number: Mapped[str | None] = mapped_column(String(80), index=True)
+    shipment_id: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(String(200))
+    line_date: Mapped[date | None] = mapped_column(Date)
+    deduction_type: Mapped[str] = mapped_column(String(32))
+    gl_account: Mapped[str] = mapped_column(String(40))
+    owner: Mapped[str] = mapped_column(String(16))
+    rule_line: Mapped[int | None] = mapped_column(Integer)                  # remit_codes.csv line
+    match_status: Mapped[str] = mapped_column(String(16), default="not_applicable")  # matched / unmatched
+
+
+class RemittancePosting(Base):
+    """One write to BlueCherry for a remittance (its cash receipt, or one typed journal).
+
+    The idempotency key is derived from the trace number and the type, so a re-run, a
+    retry after kill -9 or a backfill replays the same write and BlueCherry applies it once.
+    """
+
+    __tablename__ = "remittance_postings"
+    __table_args__ = (UniqueConstraint("remittance_id", "kind", "deduction_type", name="uq_remittance_postings_kind"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))                            # cash_receipt / journal
+    deduction_type: Mapped[str] = mapped_column(String(32), default="")
+    reference: Mapped[str] = mapped_column(String(60))                       # receipt number / journal reference
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(String(16), default="planned")      # planned / posted / failed
+    document_number: Mapped[str | None] = mapped_column(String(60))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    posted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class DisputeClaim(Base):
+    """A shortage claim or chargeback Amazon deducted: its dispute window and evidence packet."""
+
+    __tablename__ = "dispute_claims"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    remittance_line_id: Mapped[int] = mapped_column(ForeignKey("remittance_lines.id"), unique=True)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))  # its node in the data path
+    claim_reference: Mapped[str] = mapped_column(String(80), index=True)      # RMR02
+    deduction_type: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    trace_number: Mapped[str] = mapped_column(String(80))
+    remitted_on: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")          # open / disputed / closed
+    packet_path: Mapped[str | None] = mapped_column(String(500))
+    packet_sha256: Mapped[str | None] = mapped_column(String(64))
+    missing: Mapped[list | None] = mapped_column(JSON)                       # evidence not found
+    alerts_sent: Mapped[list | None] = mapped_column(JSON)                   # days alerted (20, 25)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+
+class ReconciliationRun(Base):
+    """A month-end reconciliation: its totals and where the report is; same facts, same hash."""
+
+    __tablename__ = "reconciliation_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)               # YYYY-MM
+    as_of: Mapped[date] = mapped_column(Date)
+    run_key: Mapped[str] = mapped_column(String(200))
+    ties_out: Mapped[bool] = mapped_column()
+    totals: Mapped[dict | None] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    report_path: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

@@ -1,0 +1,73 @@
+"""820 builders for the remit_to_journals tests: Amazon-style remittances, written as X12."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass
+class Line:
+    """One RMR: ``invoice_amount`` set for an invoice being paid; ``adx`` (amount, code,
+    qualifier, reference) adjustments under it; ``description`` as REF*ZZ."""
+
+    reference: str
+    amount: Decimal | str
+    invoice_amount: Decimal | str | None = None
+    adx: list[tuple] = field(default_factory=list)
+    purchase_order: str | None = None
+    description: str | None = None
+
+    def segments(self) -> list[str]:
+        amount = Decimal(self.amount)
+        if self.invoice_amount is not None:
+            rmr = f"RMR*IV*{self.reference}*PI*{amount}*{Decimal(self.invoice_amount)}"
+        else:
+            rmr = f"RMR*IV*{self.reference}**{amount}"
+        out = [rmr]
+        if self.purchase_order:
+            out.append(f"REF*PO*{self.purchase_order}")
+        if self.description:
+            out.append(f"REF*ZZ**{self.description}")
+        out.append("DTM*003*20261015")
+        for adjustment in self.adx:
+            value, code, *about = adjustment
+            out.append(f"ADX*{Decimal(value)}*{code}" + (f"*{about[0]}*{about[1]}" if about else ""))
+        return out
+
+
+def invoice(number: str, amount: str, *, po: str | None = None) -> Line:
+    return Line(number, amount, invoice_amount=amount, purchase_order=po)
+
+
+def deduction(reference: str, amount: str, *, code: str = "ZZ", about: tuple[str, str] | None = None,
+              description: str | None = None) -> Line:
+    return Line(reference, amount, adx=[(amount, code, *(about or ()))], description=description)
+
+
+def make_820(trace: str, lines: list[Line], *, payment: Decimal | str | None = None,
+             paid_on: dt.date = dt.date(2026, 10, 23), control: int = 173, ent_adjustments: list[tuple] = ()) -> bytes:
+    """An Amazon-style 820 interchange; BPR02 is the sum of the lines unless ``payment`` is given."""
+    total = sum((Decimal(line.amount) for line in lines), Decimal(0))
+    total += sum((Decimal(a[0]) for a in ent_adjustments), Decimal(0))
+    amount = Decimal(payment) if payment is not None else total
+    body = [
+        f"BPR*C*{amount}*C*ACH*CTX***********{paid_on:%Y%m%d}",
+        f"TRN*1*{trace}",
+        "CUR*PR*USD",
+        "REF*VR*VENDR",
+        f"DTM*097*{paid_on:%Y%m%d}",
+        "N1*PR*Amazon.com Services LLC*92*AMAZON",
+        "N1*PE*VENDR*92*VENDR",
+        "ENT*1",
+        *[f"ADX*{Decimal(a[0])}*{a[1]}" + (f"*{a[2]}*{a[3]}" if len(a) > 2 else "") for a in ent_adjustments],
+        *[segment for line in lines for segment in line.segments()],
+    ]
+    st = f"{control:04d}"
+    segments = [f"ST*820*{st}", *body]
+    segments.append(f"SE*{len(segments) + 1}*{st}")
+    isa = ("ISA*00*          *00*          *ZZ*AMAZON         *ZZ*VENDOR         *261023*1600*U*00401*"
+           f"{control:09d}*0*T*>")
+    group = [f"GS*RA*AMAZON*VENDOR*20261023*1600*{control}*X*004010", *segments, f"GE*1*{control}"]
+    return ("~".join([isa, *group, f"IEA*1*{control:09d}"]) + "~\n").encode()
