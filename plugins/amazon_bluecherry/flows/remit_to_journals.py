@@ -368,11 +368,15 @@ def journal_reference(trace_number: str, deduction_type: str) -> str:
 
 
 def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, Decimal],
-                 policy: PostingPolicy, *, posting_date: dt.date) -> PostingPlan:
+                 policy: PostingPolicy, *, posting_date: dt.date,
+                 bluecherry_numbers: Mapping[str, str] | None = None) -> PostingPlan:
     """The cash receipt and the journals for one classified remittance.
 
     :param open_invoices: BlueCherry's open balance of each invoice of ``policy.bc_customer``
+    :param bluecherry_numbers: the invoice number Amazon quotes (our 810's) -> BlueCherry's
+        invoice number, where they differ
     """
+    aliases = bluecherry_numbers or {}
     from amazon_bluecherry.bluecherry.models import CashReceipt, JournalEntry, ReceiptApplication
 
     trace = remittance.trace_number
@@ -382,7 +386,8 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
     for line in remittance.lines:
         if line.deduction_type != INVOICE_PAYMENT:
             continue
-        number = line.invoice_number or line.reference
+        quoted = line.invoice_number or line.reference
+        number = aliases.get(quoted, quoted)
         open_amount = room.get(number)
         if line.amount <= 0:
             unmatched.append(Unmatched(line.line_number, line.reference, line.amount,
@@ -406,7 +411,7 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
     net = -sum((line.amount for line in deductions), ZERO)      # > 0: deductions exceed credits
     capacity = sum((a.applied_gross for a in applications.values()), ZERO)
     to_allocate = min(max(net, ZERO), capacity)
-    _allocate(applications, deductions, to_allocate)
+    _allocate(applications, deductions, to_allocate, aliases)
 
     receipt = None
     if remittance.payment_amount > 0:
@@ -490,7 +495,8 @@ def _split_counters(counters: dict[str, Decimal], on_ar_total: Decimal) -> dict[
     return on_ar
 
 
-def _allocate(applications: dict[str, InvoiceApplication], deductions: list[RemitLine], amount: Decimal) -> None:
+def _allocate(applications: dict[str, InvoiceApplication], deductions: list[RemitLine], amount: Decimal,
+              aliases: Mapping[str, str]) -> None:
     """Spread ``amount`` of net deductions over the invoices paid: first each invoice's own
     claims (``<invoice>SC`` ...), then the rest in order, never beyond what an invoice takes."""
     if amount <= 0 or not applications:
@@ -498,8 +504,9 @@ def _allocate(applications: dict[str, InvoiceApplication], deductions: list[Remi
     remaining = amount
     own: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for line in deductions:
-        if line.invoice_number in applications:
-            own[line.invoice_number][line.deduction_type] -= line.amount
+        number = aliases.get(line.invoice_number or "", line.invoice_number)
+        if number in applications:
+            own[number][line.deduction_type] -= line.amount
     for number, by_type in own.items():
         application = applications[number]
         take = min(max(sum(by_type.values(), ZERO), ZERO), application.applied_gross, remaining)

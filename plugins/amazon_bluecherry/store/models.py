@@ -369,6 +369,7 @@ class Invoice(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 
+
 # --- remit_to_journals ------------------------------------------------------------------------
 
 
