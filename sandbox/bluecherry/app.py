@@ -249,6 +249,7 @@ class StockBody(BaseModel):
     warehouse: str
     receive_qty: int | None = Field(default=None, gt=0, description="incoming stock arrives")
     on_hand: int | None = Field(default=None, ge=0)
+    on_hold: int | None = Field(default=None, ge=0, description="units on a quality or damage hold")
     incoming: int | None = Field(default=None, ge=0)
     incoming_date: date | None = None
 
@@ -399,7 +400,8 @@ def create_app(
 
     @app.get("/v1/inventory/ats", dependencies=auth, tags=["inventory"], response_model=m.AtsSnapshot)
     def get_ats(warehouse: str | None = None) -> Response:
-        """Available to sell (on hand - allocated) per SKU and warehouse, in one snapshot; incoming separate."""
+        """Available to sell (on hand - allocated - on hold) per SKU and warehouse, in one snapshot; incoming
+        separate; with the time BlueCherry last finished a batch cycle."""
         return Response(backend.get_ats(warehouse=warehouse).model_dump_json(), media_type="application/json")
 
     @app.get("/v1/gl/accounts", dependencies=auth, tags=["finance"], response_model=Page[m.GlAccount])
@@ -500,11 +502,12 @@ def create_app(
     def stock(body: StockBody) -> dict[str, Any]:
         if body.receive_qty is not None:
             backend.receive_stock(body.sku, body.warehouse, body.receive_qty)
-        if body.on_hand is not None or body.incoming is not None:
+        if body.on_hand is not None or body.on_hold is not None or body.incoming is not None:
             backend.set_stock(
                 body.sku,
                 body.warehouse,
                 on_hand=body.on_hand,
+                on_hold=body.on_hold,
                 incoming=body.incoming,
                 incoming_date=body.incoming_date,
             )

@@ -2,7 +2,7 @@
 
 Emulator-defined; map to your BlueCherry installation. An apparel ERP in miniature:
 styles x colors x sizes, customers with stores and Amazon FCs, sales orders allocated
-against stock (ATS = on hand - allocated; incoming separate), backorders with a scheduled
+against stock (ATS = on hand - allocated - on hold; incoming separate), backorders with a scheduled
 date, pick tickets, cartons with SSCC-18, shipments with carrier, tracking and BOL,
 invoices posted to the GL, cash receipts applied to invoices, journals that must balance.
 
@@ -243,6 +243,7 @@ class Backend:
                     "warehouse": s.warehouse,
                     "on_hand": s.on_hand,
                     "allocated": 0,
+                    "on_hold": s.on_hold,
                     "incoming": s.incoming,
                     "incoming_date": today + timedelta(days=s.incoming_in_days)
                     if s.incoming_in_days
@@ -562,7 +563,7 @@ class Backend:
         stock = session.get(t.StockRow, (sku, warehouse))
         if stock is None:
             stock = t.StockRow(
-                sku=sku, warehouse=warehouse, on_hand=0, allocated=0, incoming=0, incoming_date=None
+                sku=sku, warehouse=warehouse, on_hand=0, allocated=0, on_hold=0, incoming=0, incoming_date=None
             )
             session.add(stock)
             session.flush()  # later lookups in this transaction must find it
@@ -572,7 +573,8 @@ class Backend:
         """Allocate the line's open quantity from ATS; the rest is backordered or cancelled."""
         open_qty = line.qty_ordered - line.qty_cancelled - line.qty_shipped - line.qty_allocated
         stock = self._stock(session, line.sku, order.bc_warehouse)
-        take = max(0, min(open_qty, stock.on_hand - stock.allocated))
+        # Stock on hold is on the shelf but cannot ship: it is never allocated.
+        take = max(0, min(open_qty, stock.on_hand - stock.allocated - stock.on_hold))
         stock.allocated += take
         line.qty_allocated += take
         short = open_qty - take
@@ -708,16 +710,26 @@ class Backend:
         warehouse: str,
         *,
         on_hand: int | None = None,
+        on_hold: int | None = None,
         incoming: int | None = None,
         incoming_date: date | None = None,
     ) -> None:
-        """Set stock figures directly (tests and demos); allocations are left as they are."""
+        """Set stock figures directly (tests and demos); allocations are left as they are.
+
+        Setting ``on_hand`` alone caps an existing hold at the new on-hand figure.
+        """
         with self._write() as session:
             if session.get(t.Sku, sku) is None:
                 raise NotFound(f"no SKU {sku!r}")
             stock = self._stock(session, sku, warehouse)
             if on_hand is not None:
                 stock.on_hand = on_hand
+                # No more can be on hold than is on the shelf (a recount to zero clears the hold).
+                stock.on_hold = min(stock.on_hold, max(on_hand, 0))
+            if on_hold is not None:
+                if on_hold < 0:
+                    raise Rejected(f"hold quantity must not be negative, got {on_hold}")
+                stock.on_hold = on_hold
             if incoming is not None:
                 stock.incoming = incoming
                 stock.incoming_date = incoming_date
@@ -1077,6 +1089,7 @@ class Backend:
                     t.StockRow.warehouse,
                     t.StockRow.on_hand,
                     t.StockRow.allocated,
+                    t.StockRow.on_hold,
                     t.StockRow.incoming,
                     t.StockRow.incoming_date,
                     t.Sku.style,
@@ -1099,13 +1112,31 @@ class Backend:
                     warehouse=r.warehouse,
                     on_hand=r.on_hand,
                     allocated=r.allocated,
-                    available=r.on_hand - r.allocated,
+                    on_hold=r.on_hold,
+                    available=r.on_hand - r.allocated - r.on_hold,
                     incoming=r.incoming,
                     incoming_date=r.incoming_date,
                 )
                 for r in session.execute(query)
             ]
-        return m.AtsSnapshot(snapshot_at=snapshot_at, warehouse=warehouse, rows=rows)
+            cycle = session.get(t.Setting, "last_cycle_at")
+        return m.AtsSnapshot(
+            snapshot_at=snapshot_at,
+            last_cycle_at=datetime.fromisoformat(cycle.value) if cycle is not None else None,
+            warehouse=warehouse,
+            rows=rows,
+        )
+
+    def record_cycle(self) -> datetime:
+        """A batch cycle finished applying its imports (allocations included): remember when."""
+        with self._write() as session:
+            now = self.clock.now()
+            marker = session.get(t.Setting, "last_cycle_at")
+            if marker is None:
+                session.add(t.Setting(name="last_cycle_at", value=now.isoformat()))
+            else:
+                marker.value = now.isoformat()
+            return now
 
     # --- finance ---------------------------------------------------------------------------
 
@@ -1386,6 +1417,8 @@ class Backend:
                     )
                 if stock.on_hand < 0:
                     problems.append(f"stock {stock.sku}@{stock.warehouse}: negative on hand {stock.on_hand}")
+                if stock.on_hold < 0:
+                    problems.append(f"stock {stock.sku}@{stock.warehouse}: negative hold {stock.on_hold}")
             problems += [f"allocation without stock row: {key}" for key in allocated]
             debits = credits = ZERO
             for line in session.scalars(select(t.JournalLineRow)):

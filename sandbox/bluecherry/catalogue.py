@@ -7,6 +7,7 @@ it. The same seed always gives the same catalogue, byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -246,6 +247,7 @@ class StockSeed:
     on_hand: int
     incoming: int
     incoming_in_days: int | None
+    on_hold: int = 0
 
 
 @dataclass(frozen=True)
@@ -335,7 +337,7 @@ def build_catalogue(seed: int = DEFAULT_SEED) -> Catalogue:
                     )
                 )
                 for warehouse in WAREHOUSES:
-                    stock.append(_stock_for(rng, sku_code, warehouse, case_pack))
+                    stock.append(_with_hold(seed, _stock_for(rng, sku_code, warehouse, case_pack)))
     return Catalogue(
         seed=seed,
         styles=tuple(styles),
@@ -359,6 +361,18 @@ def _stock_for(rng: random.Random, sku: str, warehouse: str, case_pack: int) -> 
         incoming = case_pack * rng.randint(5, 30)
         days = rng.randint(7, 45)
     return StockSeed(sku=sku, warehouse=warehouse, on_hand=on_hand, incoming=incoming, incoming_in_days=days)
+
+
+def _with_hold(seed: int, stock: StockSeed) -> StockSeed:
+    """About one stock row in twelve has units on a quality or damage hold.
+
+    Drawn from a random stream of its own (per SKU and warehouse), so adding holds did not
+    shift the main stream that draws the rest of the catalogue (items.csv stays the same).
+    """
+    rng = random.Random(f"{seed}:{stock.sku}:{stock.warehouse}:hold")
+    if stock.on_hand == 0 or rng.random() >= 1 / 12:
+        return stock
+    return dataclasses.replace(stock, on_hold=rng.randint(1, max(1, stock.on_hand // 4)))
 
 
 def _customers() -> tuple[CustomerSeed, ...]:

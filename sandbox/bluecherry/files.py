@@ -12,7 +12,8 @@ Emulator-defined; map to your BlueCherry installation. One :meth:`FileFace.run_c
 
 Faults for tests: a cycle can crash after applying an import but before archiving it
 (the next cycle sees the file again: idempotency keys must absorb that), skip its exports
-(readers see stale data), or write a truncated export under a full manifest.
+(readers see stale data), skip the exports of chosen layouts (one export falls behind the
+others), or write a truncated export under a full manifest.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class FileFaults:
     crash_before_apply_rate: float = 0.0  # per import file: nothing applied
     skip_exports_rate: float = 0.0  # per cycle: no exports written (they go stale)
     truncate_export_rate: float = 0.0  # per export: data cut short, manifest claims it whole
+    skip_layouts: tuple[str, ...] = ()  # exports that fail every cycle (e.g. ("ats",)): they fall behind
     seed: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -118,6 +120,7 @@ class FileFace:
         report = CycleReport(cycle=self.backend.next_number("export_cycle"))
         for name, layout in self._pending_imports():
             self._import(name, layout, report)
+        self.backend.record_cycle()  # the cycle's allocations are made: older snapshots miss them
         if self.faults.roll("skip_exports", self.faults.skip_exports_rate):
             log.warning("cycle %d: exports skipped (injected)", report.cycle)
             return report
@@ -236,6 +239,9 @@ class FileFace:
                 log.warning("export layout %s has no emulator source; skipped", name)
                 continue
             if name in self.MASTER_DATA and self._fresh(layout, now):
+                continue
+            if name in self.faults.skip_layouts:
+                log.warning("cycle %d: %s export skipped (injected)", report.cycle, name)
                 continue
             documents, snapshot_at = sources[name]()
             report.exports.append(self.write_export(layout, documents, snapshot_at, report.cycle))

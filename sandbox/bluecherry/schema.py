@@ -147,6 +147,7 @@ class StockRow(Base):
     warehouse: Mapped[str] = mapped_column(ForeignKey("warehouses.code"), primary_key=True)
     on_hand: Mapped[int]
     allocated: Mapped[int]
+    on_hold: Mapped[int] = mapped_column(default=0)  # quality / damage holds: on the shelf, not sellable
     incoming: Mapped[int]
     incoming_date: Mapped[date | None]
 

@@ -12,7 +12,12 @@ import pytest
 import yaml
 
 from amazon_bluecherry.bluecherry.flatfile import FlatFileGateway
-from amazon_bluecherry.bluecherry.gateway import PartialExportError, StaleExportError, TransientGatewayError
+from amazon_bluecherry.bluecherry.gateway import (
+    GatewayError,
+    PartialExportError,
+    StaleExportError,
+    TransientGatewayError,
+)
 from amazon_bluecherry.bluecherry.layouts import (
     LayoutError,
     Layouts,
@@ -232,3 +237,80 @@ def test_money_never_goes_through_float(tmp_path):
     # The manifest is JSON with the figures a reader checks.
     manifest = json.loads(Manifest.describe("ats", "f.csv", b"abc", 0, datetime.now(UTC), 1).to_bytes())
     assert manifest["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+# --- the ATS export as columns (stock_to_846) -----------------------------------------------
+
+
+def test_the_ats_table_refuses_stale_and_partial_exports_like_the_models(erp, tmp_path):
+    erp.run_cycle()
+    now = datetime.now(UTC)
+    later = FlatFileGateway(tmp_path / "import", tmp_path / "export", clock=lambda: now + timedelta(minutes=241))
+    with pytest.raises(StaleExportError, match="is stale"):
+        later.get_ats_table()
+    data_file = newest(tmp_path / "export", "ATS")
+    data_file.write_bytes(data_file.read_bytes()[:-200])
+    with pytest.raises(PartialExportError, match="partial or altered"):
+        FlatFileGateway(tmp_path / "import", tmp_path / "export").get_ats_table()
+
+
+def test_an_ats_export_behind_the_newest_cycle_shows_in_last_cycle_at(erp, tmp_path):
+    erp.run_cycle()
+    gateway = FlatFileGateway(tmp_path / "import", tmp_path / "export", clock=erp.backend.clock.now)
+    current = gateway.get_ats_table()
+    assert current.last_cycle_at is not None and current.last_cycle_at <= current.snapshot_at
+
+    # The next cycle applies its imports and writes every export but the ATS (a failed job).
+    erp.faults = FileFaults(skip_layouts=("ats",))
+    erp.backend.clock.advance(timedelta(minutes=20))
+    erp.run_cycle()
+    behind = gateway.get_ats_table()
+    assert behind.snapshot_at == current.snapshot_at and behind.fingerprint == current.fingerprint
+    assert behind.last_cycle_at > behind.snapshot_at
+
+
+def _rewrite_ats(export: Path, edit) -> None:
+    """Change the newest ATS export's text and write a manifest that matches it (the ERP's own mistake)."""
+    data_file = newest(export, "ATS")
+    text = edit(data_file.read_bytes().decode())
+    data = text.encode()
+    data_file.write_bytes(data)
+    manifest_path = export / manifest_name(data_file.name)
+    manifest = Manifest.model_validate_json(manifest_path.read_bytes())
+    rows = len([line for line in text.splitlines()[1:] if line.strip()])
+    manifest_path.write_bytes(Manifest.describe(manifest.layout, manifest.data_file, data, rows,
+                                                manifest.snapshot_at, manifest.sequence).to_bytes())
+
+
+def test_an_unreadable_number_in_the_ats_export_names_its_line_and_column(erp, tmp_path):
+    erp.run_cycle()
+    export = tmp_path / "export"
+
+    def thousands(text: str) -> str:
+        lines = text.split("\r\n")
+        cells = lines[3].split("\t")
+        cells[6] = "1,234"  # On Hand
+        lines[3] = "\t".join(cells)
+        return "\r\n".join(lines)
+
+    _rewrite_ats(export, thousands)
+    with pytest.raises(GatewayError, match=r"line 4, column 'On Hand': cannot read '1,234' as int"):
+        FlatFileGateway(tmp_path / "import", export).get_ats_table()
+
+
+def test_an_ats_row_that_does_not_add_up_is_refused(erp, tmp_path):
+    erp.run_cycle()
+    export = tmp_path / "export"
+
+    def off_by_one(text: str) -> str:
+        lines = text.split("\r\n")
+        header = lines[0].split("\t")
+        cells = lines[2].split("\t")
+        column = header.index("ATS")
+        cells[column] = str(int(cells[column]) + 1)
+        lines[2] = "\t".join(cells)
+        return "\r\n".join(lines)
+
+    _rewrite_ats(export, off_by_one)
+    with pytest.raises(GatewayError, match=r"line 3: available .* != on_hand .* - on_hold"):
+        FlatFileGateway(tmp_path / "import", export).get_ats_table()

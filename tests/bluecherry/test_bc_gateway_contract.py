@@ -236,16 +236,36 @@ def test_shipped_order_is_ready_to_confirm_with_cartons_and_invoiced(harness, it
 # --- stock_to_846 --------------------------------------------------------------------------
 
 
-def test_ats_is_on_hand_minus_allocated_with_its_snapshot_time(harness):
+def test_ats_is_on_hand_minus_allocated_minus_holds_with_its_snapshot_time(harness):
     snapshot = harness.gateway.get_ats()
     assert abs(datetime.now(UTC) - snapshot.snapshot_at) < timedelta(minutes=5)
     assert {row.warehouse for row in snapshot.rows} == {"NJ01", "CA01"}
-    assert all(row.available == row.on_hand - row.allocated for row in snapshot.rows)
+    assert all(row.available == row.on_hand - row.allocated - row.on_hold for row in snapshot.rows)
+    assert any(row.on_hold > 0 for row in snapshot.rows), "the seed puts some stock on hold"
     assert any(row.incoming > 0 and row.incoming_date for row in snapshot.rows)
     assert any(row.on_hand == 0 for row in snapshot.rows)
     west = harness.gateway.get_ats(warehouse="CA01")
     assert west.warehouse == "CA01" and {row.warehouse for row in west.rows} == {"CA01"}
     assert len(west.rows) * 2 == len(snapshot.rows)
+    if harness.adapter == "flatfile":  # the ERP's cycle that wrote the export is the newest one
+        assert snapshot.last_cycle_at is not None and snapshot.last_cycle_at <= snapshot.snapshot_at
+
+
+def test_the_ats_table_holds_the_snapshot_figures(harness):
+    snapshot = harness.gateway.get_ats()
+    table = harness.gateway.get_ats_table()
+    assert len(table) == len(snapshot.rows)
+    by_key = {(row.sku, row.warehouse): row for row in snapshot.rows}
+    for record in table.frame.head(200).to_dict("records"):
+        row = by_key[(record["sku"], record["warehouse"])]
+        assert (record["on_hand"], record["allocated"], record["on_hold"], record["incoming"], record["upc"]) == (
+            row.on_hand, row.allocated, row.on_hold, row.incoming, row.upc)
+    assert str(table.frame["on_hand"].dtype) == "int64"
+    if harness.adapter == "flatfile":  # the same export read twice is the same snapshot
+        assert harness.gateway.get_ats_table().fingerprint == table.fingerprint
+        assert table.snapshot_at == snapshot.snapshot_at
+    only = harness.gateway.get_ats_table(warehouses=["NJ01"])
+    assert set(only.frame["warehouse"]) == {"NJ01"} and len(only) * 2 == len(table)
 
 
 # --- remit_to_journals ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from amazon_bluecherry.bluecherry.ats import AtsTable
 from amazon_bluecherry.bluecherry.folders import Folder, LocalFolder, is_temporary
 from amazon_bluecherry.bluecherry.gateway import (
     BlueCherryGateway,
@@ -209,7 +210,55 @@ class FlatFileGateway(BlueCherryGateway):
     def get_ats(self, *, warehouse: str | None = None) -> AtsSnapshot:
         manifest, rows = self._read("ats")
         selected: list[AtsRow] = [row for row in rows if warehouse is None or row.warehouse == warehouse]
-        return AtsSnapshot(snapshot_at=manifest.snapshot_at, warehouse=warehouse, rows=selected)
+        return AtsSnapshot(snapshot_at=manifest.snapshot_at, last_cycle_at=self.last_cycle_at(),
+                           warehouse=warehouse, rows=selected)
+
+    def get_ats_table(self, *, warehouses: Sequence[str] | None = None) -> AtsTable:
+        """The newest ATS export straight into columns (no model per row: 300,000 rows in about a second).
+
+        Same checks as :meth:`get_ats`: stale, partial and altered exports raise.
+        """
+        manifest, data = self._verified_bytes("ats")
+        where = self.export_folder.describe(manifest.data_file)
+        try:
+            decoded = self.layouts.exports["ats"].decode_frame(data, source=where)
+        except LayoutError as exc:
+            raise GatewayError(f"cannot read BlueCherry export: {exc}") from exc
+        if len(decoded) != manifest.rows:
+            raise PartialExportError(
+                f"BlueCherry export {where} has {len(decoded)} rows, its manifest says {manifest.rows}"
+            )
+        table = AtsTable.from_frame(decoded, snapshot_at=manifest.snapshot_at, last_cycle_at=self.last_cycle_at(),
+                                    source=f"{where} (cycle {manifest.sequence})", content_digest=manifest.sha256)
+        return table.only(warehouses)
+
+    def last_cycle_at(self) -> datetime | None:
+        """When BlueCherry's newest batch cycle exported, as far as the export folder shows.
+
+        Every export of one cycle carries the cycle's number (the manifest's ``sequence``):
+        the newest cycle is the highest number over all kinds, and its time the earliest
+        snapshot among its exports. An ATS export from an older cycle misses the newer
+        cycle's allocations. A cycle that wrote no export at all cannot be seen here.
+        """
+        names = self.export_folder.list_names()
+        newest: dict[str, str] = {}
+        for name in sorted(names, reverse=True):
+            if not name.endswith(MANIFEST_SUFFIX) or is_temporary(name):
+                continue
+            data_file = name[: -len(MANIFEST_SUFFIX)]
+            layout = next((kind for kind, layout in self.layouts.exports.items() if layout.owns(data_file)), None)
+            if layout is not None and layout not in newest:
+                newest[layout] = name
+        manifests = []
+        for name in newest.values():
+            try:
+                manifests.append(Manifest.model_validate_json(self.export_folder.read_bytes(name)))
+            except (FileNotFoundError, ValidationError):
+                continue  # pruned while we looked, or broken: the ATS read itself judges its own
+        if not manifests:
+            return None
+        cycle = max(manifest.sequence for manifest in manifests)
+        return min(manifest.snapshot_at for manifest in manifests if manifest.sequence == cycle)
 
     # --- finance ---------------------------------------------------------------------------
 
@@ -313,29 +362,48 @@ class FlatFileGateway(BlueCherryGateway):
 
     def _read(self, layout_name: str) -> tuple[Manifest, list[Any]]:
         """The newest complete, fresh export of a kind, parsed into models."""
+        manifest = self._fresh_manifest(layout_name)
+        cached = self._cache.get(layout_name)
+        if cached and cached[0] == (manifest.data_file, manifest.sha256):
+            return manifest, cached[2]
+        manifest, data = self._verified_bytes(layout_name, manifest)
+        documents = self._parse(layout_name, manifest, data)
+        self._cache[layout_name] = ((manifest.data_file, manifest.sha256), manifest, documents)
+        return manifest, documents
+
+    def _fresh_manifest(self, layout_name: str) -> Manifest:
+        """The newest manifest of a kind; :class:`StaleExportError` when it is older than the maximum age."""
+        manifest = self._newest_manifest(layout_name)
+        age = self._clock() - manifest.snapshot_at
+        if age > self._max_age(layout_name):
+            raise StaleExportError(
+                f"BlueCherry {layout_name} export {self.export_folder.describe(manifest.data_file)} is stale: "
+                f"snapshot {manifest.snapshot_at.isoformat()} is {age} old, more than "
+                f"{self._max_age(layout_name)}; has the ERP's export job run?"
+            )
+        return manifest
+
+    def _verified_bytes(self, layout_name: str, manifest: Manifest | None = None) -> tuple[Manifest, bytes]:
+        """The newest fresh export's bytes, whole and unaltered (SHA-256 as its manifest says)."""
         for attempt in range(3):  # the ERP may delete an old export while we look at it
-            manifest = self._newest_manifest(layout_name)
-            age = self._clock() - manifest.snapshot_at
-            if age > self._max_age(layout_name):
-                raise StaleExportError(
-                    f"BlueCherry {layout_name} export {self.export_folder.describe(manifest.data_file)} is stale: "
-                    f"snapshot {manifest.snapshot_at.isoformat()} is {age} old, more than "
-                    f"{self._max_age(layout_name)}; has the ERP's export job run?"
-                )
-            cached = self._cache.get(layout_name)
-            if cached and cached[0] == (manifest.data_file, manifest.sha256):
-                return manifest, cached[2]
+            manifest = manifest or self._fresh_manifest(layout_name)
             try:
                 data = self.export_folder.read_bytes(manifest.data_file)
             except FileNotFoundError:
                 if attempt < 2:
+                    manifest = None
                     continue
                 raise PartialExportError(
                     f"manifest {manifest_name(manifest.data_file)} names a data file that does not exist"
                 ) from None
-            documents = self._verify_and_parse(layout_name, manifest, data)
-            self._cache[layout_name] = ((manifest.data_file, manifest.sha256), manifest, documents)
-            return manifest, documents
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != manifest.sha256:
+                raise PartialExportError(
+                    f"BlueCherry export {self.export_folder.describe(manifest.data_file)} is partial or altered: "
+                    f"SHA-256 {digest[:12]}... does not match the manifest's {manifest.sha256[:12]}... "
+                    f"({len(data)} bytes)"
+                )
+            return manifest, data
         raise AssertionError("unreachable")
 
     def _newest_manifest(self, layout_name: str) -> Manifest:
@@ -367,14 +435,8 @@ class FlatFileGateway(BlueCherryGateway):
             raise StaleExportError(f"BlueCherry {layout_name} exports vanished while reading them; retry")
         return newest
 
-    def _verify_and_parse(self, layout_name: str, manifest: Manifest, data: bytes) -> list[BaseModel]:
+    def _parse(self, layout_name: str, manifest: Manifest, data: bytes) -> list[BaseModel]:
         where = self.export_folder.describe(manifest.data_file)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != manifest.sha256:
-            raise PartialExportError(
-                f"BlueCherry export {where} is partial or altered: SHA-256 {digest[:12]}... does not match "
-                f"the manifest's {manifest.sha256[:12]}... ({len(data)} bytes)"
-            )
         layout = self.layouts.exports[layout_name]
         try:
             rows = layout.decode(data, source=where)

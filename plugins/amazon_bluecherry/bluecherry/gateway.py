@@ -181,6 +181,13 @@ class BlueCherryGateway(ABC):
     def get_ats(self, *, warehouse: str | None = None) -> AtsSnapshot:
         """Available to sell per SKU and warehouse, with the time the ERP took the snapshot."""
 
+    def get_ats_table(self, *, warehouses: Sequence[str] | None = None):
+        """The ATS snapshot as columns (:class:`~amazon_bluecherry.bluecherry.ats.AtsTable`) for
+        ``warehouses`` (all when None). Adapters with a faster path override this."""
+        from amazon_bluecherry.bluecherry.ats import AtsTable
+
+        return AtsTable.from_snapshot(self.get_ats(), source=f"{type(self).__name__}.get_ats").only(warehouses)
+
     # --- remit_to_journals ---------------------------------------------------------------
 
     @abstractmethod

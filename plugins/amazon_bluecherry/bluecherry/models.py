@@ -358,7 +358,12 @@ class Invoice(_Out):
 
 
 class AtsRow(_Out):
-    """Available to sell of one SKU in one warehouse; incoming is shown, not included."""
+    """Available to sell of one SKU in one warehouse.
+
+    ``available = on_hand - allocated - on_hold``: stock on a hold (quality, damage, a
+    customer's reservation) is on the shelf but cannot ship. It can be negative when a
+    hold or an allocation exceeds what is left. Incoming stock is shown, not included.
+    """
 
     sku: str
     style: str
@@ -368,22 +373,28 @@ class AtsRow(_Out):
     warehouse: str
     on_hand: int
     allocated: int
-    available: int = Field(description="on_hand - allocated")
+    on_hold: int = Field(default=0, description="units on hold (quality, damage): on the shelf, not sellable")
+    available: int = Field(description="on_hand - allocated - on_hold")
     incoming: int = 0
     incoming_date: date | None = None
 
     @model_validator(mode="after")
     def _ats(self) -> AtsRow:
-        if self.available != self.on_hand - self.allocated:
+        if self.available != self.on_hand - self.allocated - self.on_hold:
             raise ValueError(
                 f"{self.sku}@{self.warehouse}: available {self.available} != on_hand {self.on_hand} "
-                f"- allocated {self.allocated}"
+                f"- allocated {self.allocated} - on_hold {self.on_hold}"
             )
         return self
 
 
 class AtsSnapshot(_Out):
     snapshot_at: AwareDatetime = Field(description="when the ERP computed these figures")
+    last_cycle_at: AwareDatetime | None = Field(
+        default=None,
+        description="when the ERP last completed a batch cycle (imports applied, allocations run), if known: "
+        "a snapshot older than that misses the cycle's allocations",
+    )
     warehouse: str | None = None
     rows: list[AtsRow]
 

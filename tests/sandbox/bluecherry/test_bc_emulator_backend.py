@@ -69,6 +69,30 @@ def test_ats_is_on_hand_minus_allocated_and_incoming_stays_separate(backend):
     assert ats(backend, item.sku, "CA01").allocated == 0  # the other warehouse is untouched
 
 
+def test_stock_on_hold_is_never_allocated_and_not_available(backend):
+    (item,) = skus_with_pack(backend, 12)
+    backend.set_stock(item.sku, "NJ01", on_hand=40, on_hold=15, incoming=0)
+    row = ats(backend, item.sku)
+    assert (row.on_hand, row.on_hold, row.available) == (40, 15, 25)
+    backend.upsert_sales_order(draft("HOLD-1", [(item.sku, 30)]), idempotency_key="h1")
+    (line,) = order(backend, "HOLD-1").lines
+    assert (line.qty_allocated, line.qty_backordered) == (25, 5)
+    assert ats(backend, item.sku).available == 0
+    # A hold put on stock already allocated leaves ATS negative: nothing more can be sold.
+    backend.set_stock(item.sku, "NJ01", on_hold=20)
+    assert ats(backend, item.sku).available == -5
+    with pytest.raises(Rejected):
+        backend.set_stock(item.sku, "NJ01", on_hold=-1)
+    assert backend.check_invariants() == []
+
+
+def test_the_seed_puts_some_stock_on_hold_without_changing_the_catalogue(backend):
+    rows = backend.get_ats().rows
+    held = [row for row in rows if row.on_hold]
+    assert 0.03 < len(held) / len(rows) < 0.15
+    assert all(0 < row.on_hold <= row.on_hand for row in held)
+
+
 def test_short_lines_are_backordered_to_the_incoming_date_or_the_lead_time(backend):
     a, b = skus_with_pack(backend, 24, count=2)
     backend.set_stock(a.sku, "NJ01", on_hand=10, incoming=100, incoming_date=TODAY + timedelta(days=10))
