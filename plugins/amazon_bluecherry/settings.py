@@ -87,6 +87,37 @@ class Settings(BaseSettings):
     dispute_packets_dir: Path | None = Field(
         default=None, description="Dispute packets (one folder per claim); default <AB_HOME>/dispute_packets.")
 
+    # --- stock_to_846 (BlueCherry available-to-sell -> Amazon 846 inventory feed) --------
+    inventory_schedule: str = Field(
+        default="*/5 * * * *",
+        description="Cron of stock_to_846: each run publishes only the tiers that are due (below).")
+    inventory_max_age_minutes: float = Field(
+        default=60, gt=0, description="A snapshot older than this is refused (stale_inventory_snapshot).")
+    inventory_include_incoming: bool = Field(
+        default=False, description="Count incoming (open PO, in transit) stock as available. Off: on the shelf only.")
+    inventory_warehouses: str = Field(
+        default="", description="Comma separated BlueCherry warehouses that serve Amazon; "
+        "empty = the warehouses of ship_to.csv.")
+    inventory_buffer_file: Path | None = Field(
+        default=None, description="Buffer policy; default <AB_MAPPINGS_DIR>/inventory_buffer.yaml.")
+    inventory_velocity_days: int = Field(
+        default=14, ge=1, description="Window of Amazon orders (in the store) that tiers SKUs by velocity.")
+    inventory_fast_mover_units: int = Field(
+        default=24, ge=1, description="Eaches Amazon ordered in the window that make a SKU a fast mover.")
+    inventory_fast_minutes: float = Field(default=15, gt=0, description="How often fast movers are published.")
+    inventory_slow_minutes: float = Field(default=60, gt=0, description="How often the other SKUs are published.")
+    inventory_peak_season: bool = Field(default=False, description="Q4 peak: the two intervals below apply instead.")
+    inventory_peak_fast_minutes: float = Field(default=5, gt=0)
+    inventory_peak_slow_minutes: float = Field(default=30, gt=0)
+    inventory_full_feed_hours: float = Field(
+        default=24, gt=0, description="A full feed (every SKU) at least this often; deltas in between.")
+    inventory_max_swing_share: float = Field(
+        default=0.5, gt=0, description="Quality gate: a SKU's published quantity may not move by more than this "
+        "share since the last feed unless BlueCherry's own figures (or its buffer rule) moved as much.")
+    inventory_product_id_qualifiers: str = Field(
+        default="UP,EN,UK,VN,IB,UA,VP", description="Which items.csv identifier names an item on the 846, "
+        "in order of preference (Amazon's ASIN goes with it when known).")
+
     # --- notifications -------------------------------------------------------------------
     alert_webhook_url: str = Field(default="", description="Slack-compatible webhook; empty = log only.")
     alert_email_to: str = Field(default="", description="Comma separated; empty = no e-mail.")
@@ -113,6 +144,10 @@ class Settings(BaseSettings):
         return PostingPolicy(bc_customer=self.remit_bc_customer, ar_account=self.remit_ar_account,
                              unapplied_cash_account=self.remit_unapplied_cash_account,
                              suspense_account=self.remit_suspense_account, journal_source=self.remit_journal_source)
+
+    @property
+    def effective_inventory_buffer_file(self) -> Path:
+        return (self.inventory_buffer_file or self.mappings_dir / "inventory_buffer.yaml").expanduser().resolve()
 
     @property
     def effective_reports_dir(self) -> Path:

@@ -20,6 +20,7 @@ _GROUPS = [
     "amazon_bluecherry.cli.orders",
     "amazon_bluecherry.cli.ops",
     "amazon_bluecherry.cli.remit",
+    "amazon_bluecherry.cli.inventory",
 ]
 
 
