@@ -6,7 +6,10 @@ throughput; the last line is machine-readable:
 
     orders_seconds=N po_to_so_seconds=N so_to_poa_seconds=N pos=N lines=N
 
-Usage: python bench/bench_orders.py [--pos 1000] [--lines 50] [--pos-per-file 10]
+Usage: python bench/bench_orders.py [--pos 1000] [--lines 50] [--pos-per-file 10] [--profile DIR]
+
+``--profile DIR`` runs each DAG under cProfile and writes DIR/<dag_id>.pstats plus a
+summary of the functions that dominate (cumulative time, main thread).
 """
 
 from __future__ import annotations
@@ -57,11 +60,34 @@ def purchase_orders(count: int, lines: int, today: date):
         )
 
 
+def run_dag(sandbox, dag_id: str, profile_dir: Path | None) -> None:
+    if profile_dir is None:
+        sandbox.run_dag(dag_id)
+        return
+    import cProfile
+    import io
+    import pstats
+
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        sandbox.run_dag(dag_id)
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile_dir / f"{dag_id}.pstats")
+        summary = io.StringIO()
+        pstats.Stats(profiler, stream=summary).sort_stats("cumulative").print_stats(45)
+        (profile_dir / f"{dag_id}.txt").write_text(summary.getvalue())
+        print(f"profile of {dag_id}: {profile_dir / (dag_id + '.txt')}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pos", type=int, default=1000)
     parser.add_argument("--lines", type=int, default=50)
     parser.add_argument("--pos-per-file", type=int, default=10)
+    parser.add_argument("--profile", type=Path, default=None, help="folder for cProfile output per DAG")
     args = parser.parse_args()
 
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
@@ -89,9 +115,9 @@ def main() -> int:
         generated = time.perf_counter() - started
         print(f"generated {args.pos} POs x {args.lines} lines in {files} files ({generated:.1f} s)", flush=True)
 
-        sandbox.run_dag("po_to_so")
-        loaded = len(sandbox.emulator.backend.list_sales_orders())
-        sandbox.run_dag("so_to_poa")
+        run_dag(sandbox, "po_to_so", args.profile)
+        loaded = sandbox.emulator.backend.count_sales_orders()
+        run_dag(sandbox, "so_to_poa", args.profile)
         acknowledgements = [name for name in sandbox.mailbox.received() if "855" in name]
         po_seconds, poa_seconds = sandbox.timings["po_to_so"], sandbox.timings["so_to_poa"]
         total = po_seconds + poa_seconds

@@ -1,7 +1,8 @@
 """po_to_so: Amazon 850 purchase orders -> BlueCherry sales orders, a 997 for every set.
 
 pick up from Amazon's SFTP -> store raw bytes -> validate -> 997 back -> translate
-(items, units, prices, ship-to) -> data-quality gate -> create or update sales orders.
+(items, units, prices, ship-to) -> data-quality gate (Great Expectations, once per batch)
+-> create or update sales orders.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from airflow.sdk import dag
 from amazon_bluecherry.operators.amazon_sftp import MailboxPickupOperator, MailboxUploadOperator
 from amazon_bluecherry.operators.dag_defaults import START_DATE, default_args
 from amazon_bluecherry.operators.orders import (
+    CheckOrderLinesOperator,
     LoadSalesOrdersOperator,
     ProcessInboundOperator,
     TranslatePurchaseOrdersOperator,
@@ -36,10 +38,11 @@ def po_to_so():
         outbound_document_ids="{{ ti.xcom_pull(task_ids='validate_and_record', key='ack_outbound_ids') }}",
     )
     translated = TranslatePurchaseOrdersOperator(task_id="translate_purchase_orders")
+    checked = CheckOrderLinesOperator(task_id="check_order_lines")
     loaded = LoadSalesOrdersOperator(task_id="create_sales_orders")
 
     stored >> send_997s
-    stored >> translated >> loaded
+    stored >> translated >> checked >> loaded
 
 
 po_to_so()

@@ -1,7 +1,8 @@
 """so_to_poa: BlueCherry sales-order status -> Amazon 855 acknowledgements within 24 hours.
 
 build 855s from allocations (accepted / backordered / rejected per line) -> data-quality
-gate -> upload -> watch every PO's 24-hour window and every 997 we are owed.
+gate (Great Expectations, over the 855s as they will leave) -> upload -> watch every PO's
+24-hour window and every 997 we are owed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from airflow.sdk import dag
 
 from amazon_bluecherry.operators.amazon_sftp import MailboxUploadOperator
 from amazon_bluecherry.operators.dag_defaults import START_DATE, default_args, run_deadline
-from amazon_bluecherry.operators.orders import AcknowledgeOrdersOperator, MonitorWindowsOperator
+from amazon_bluecherry.operators.orders import (
+    BuildAcknowledgementsOperator,
+    CheckAcknowledgementsOperator,
+    MonitorWindowsOperator,
+)
 from amazon_bluecherry.settings import get_settings
 
 OWNER = "wholesale-integration"
@@ -28,12 +33,13 @@ OWNER = "wholesale-integration"
     doc_md=__doc__,
 )
 def so_to_poa():
-    staged = AcknowledgeOrdersOperator(task_id="build_855s")
+    built = BuildAcknowledgementsOperator(task_id="build_855s")
+    staged = CheckAcknowledgementsOperator(task_id="check_855s")
     sent = MailboxUploadOperator(task_id="send_855s", outbound_document_ids=staged.output)
     # The window check runs whatever happened upstream: a failed upload is exactly when
     # the 24-hour window needs watching.
     watched = MonitorWindowsOperator(task_id="watch_855_windows", trigger_rule="all_done")
-    staged >> sent >> watched
+    built >> staged >> sent >> watched
 
 
 so_to_poa()

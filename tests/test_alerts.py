@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socketserver
 import threading
 
@@ -63,7 +64,35 @@ def test_a_broken_channel_does_not_hide_the_alert(tmp_path, caplog):
                         alert_email_to="ops@example.com", smtp_host="127.0.0.1", smtp_port=9)
     assert dispatch(Alert("transmission_unacknowledged", "no 997 for VENDR855.1"), settings) == ["log"]
     assert "no 997 for VENDR855.1" in caplog.text
-    assert "alert webhook failed" in caplog.text and "alert e-mail failed" in caplog.text
+    assert "alert webhook http://127.0.0.1:9/… failed" in caplog.text and "alert e-mail failed" in caplog.text
+
+
+def test_the_webhook_url_and_its_token_never_reach_a_log_line(tmp_path, caplog):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    token = "T0SECRET/B0SECRET/XyZsecretWebhookToken"
+    url = f"http://127.0.0.1:{server.server_address[1]}/services/{token}"
+    caplog.set_level(logging.DEBUG)  # httpx logs every request with its URL at INFO
+    try:
+        settings = Settings(home=tmp_path, alert_webhook_url=url)
+        assert dispatch(Alert("transmission_unacknowledged", "no 997 for VENDR855.2"), settings) == ["log"]
+    finally:
+        server.shutdown()
+    assert "HTTP Request: POST" in caplog.text, "httpx's request line is there, with the URL redacted"
+    assert "answered HTTP 500" in caplog.text
+    assert "XyZsecretWebhookToken" not in caplog.text and "/services/" not in caplog.text
 
 
 def test_airflow_notifier_dispatches_the_rendered_message(caplog, capfd):

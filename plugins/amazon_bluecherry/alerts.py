@@ -11,12 +11,53 @@ import logging
 import smtplib
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import httpx
 
 from amazon_bluecherry.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+def redacted_url(url: str) -> str:
+    """``scheme://host[:port]/…``: what a log line may say about a URL whose path or query
+    carries a token (Slack-style webhooks do)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
+
+
+class SecretUrlFilter(logging.Filter):
+    """Replaces given URLs (webhooks with their token) by :func:`redacted_url` in log records.
+
+    httpx logs every request with its full URL at INFO; this filter sits on its logger so
+    that the alert webhook's token never reaches a log line, whoever configured logging.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, redacted_url(secret))
+            record.msg, record.args = message, None
+        return True
+
+
+_URL_FILTER = SecretUrlFilter()
+
+
+def _hide_from_logs(url: str) -> None:
+    _URL_FILTER.secrets.add(url)
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if _URL_FILTER not in logger.filters:
+            logger.addFilter(_URL_FILTER)
 
 
 @dataclass(frozen=True)
@@ -45,16 +86,23 @@ def dispatch(alert: Alert, settings: Settings | None = None) -> list[str]:
     delivered = ["log"]
     log.warning("%s: %s%s", alert.title, alert.message, f" (runbook: {alert.runbook})" if alert.runbook else "")
     if settings.alert_webhook_url:
+        # The webhook URL is a credential (its path carries the token): never in a log line.
+        _hide_from_logs(settings.alert_webhook_url)
         try:
             response = httpx.post(
                 settings.alert_webhook_url,
                 json={"text": f"{alert.title}\n{alert.message}", "alert": asdict(alert)},
                 timeout=10.0,
             )
-            response.raise_for_status()
-            delivered.append("webhook")
+            if response.is_error:
+                log.error("alert webhook %s answered HTTP %s for %s", redacted_url(settings.alert_webhook_url),
+                          response.status_code, alert.kind)
+            else:
+                delivered.append("webhook")
         except httpx.HTTPError as exc:
-            log.error("alert webhook failed for %s: %s", alert.kind, exc)
+            hidden = redacted_url(settings.alert_webhook_url)
+            log.error("alert webhook %s failed for %s: %s: %s", hidden, alert.kind, type(exc).__name__,
+                      str(exc).replace(settings.alert_webhook_url, hidden))
     if settings.alert_email_to:
         try:
             _send_email(alert, settings)

@@ -186,6 +186,35 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+# --- batch bodies --------------------------------------------------------------------------
+
+MAX_BATCH = 500
+_STATUS = {NotFound: 404, Conflict: 409, Rejected: 422}
+
+
+class SalesOrderBatchItem(BaseModel):
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    draft: m.SalesOrderDraft
+
+
+class SalesOrderBatch(BaseModel):
+    orders: list[SalesOrderBatchItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BatchItemError(BaseModel):
+    status: int = Field(description="what a single request would have answered: 404, 409 or 422")
+    detail: str
+
+
+class BatchItemResult(BaseModel):
+    result: m.WriteResult | None = None
+    error: BatchItemError | None = None
+
+
+class SalesOrderBatchResult(BaseModel):
+    results: list[BatchItemResult] = Field(description="one per draft, in the request's order")
+
+
 # --- admin bodies --------------------------------------------------------------------------
 
 
@@ -338,6 +367,21 @@ def create_app(
     ) -> m.WriteResult:
         """Create or update the sales order of (bc_customer, customer_po) to the draft's state."""
         return written(backend.upsert_sales_order(draft, idempotency_key=idempotency_key), response)
+
+    @app.post("/v1/sales-orders/batch", dependencies=auth, tags=["sales orders"])
+    def upsert_sales_orders(body: SalesOrderBatch, idempotency_key: IdempotencyKey) -> SalesOrderBatchResult:
+        """Several sales orders in one request, each with its own idempotency key.
+
+        Every draft gets its own answer, in order: the write result, or the error a single
+        request would have had (404, 409, 422). One refusal never stops the others; a
+        retried batch replays each draft's stored result.
+        """
+        outcomes = backend.upsert_sales_orders([(item.draft, item.idempotency_key) for item in body.orders])
+        return SalesOrderBatchResult(results=[
+            BatchItemResult(result=outcome) if isinstance(outcome, m.WriteResult)
+            else BatchItemResult(error=BatchItemError(status=_STATUS[type(outcome)], detail=str(outcome)))
+            for outcome in outcomes
+        ])
 
     @app.get("/v1/sales-orders", dependencies=auth, tags=["sales orders"], response_model=Page[m.SalesOrder])
     def list_sales_orders(

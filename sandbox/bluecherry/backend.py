@@ -99,6 +99,14 @@ class BackendConfig:
     seed: int = DEFAULT_SEED
 
 
+@dataclass(frozen=True)
+class _Recorded:
+    """An idempotency record read (or written) earlier in the same batch."""
+
+    fingerprint: str
+    result: str | m.WriteResult
+
+
 @dataclass
 class PickResult:
     pick_ticket: str
@@ -161,14 +169,20 @@ class Backend:
         key: str,
         fingerprint: str,
         apply: Callable[[Session], m.WriteResult],
+        *,
+        record: _Recorded | None | object = ...,
     ) -> m.WriteResult:
+        """``record``: the key's record when the caller already read it (None: the key is new)."""
         if not key:
             raise Rejected(f"{scope}: an idempotency key is required")
-        record = session.get(t.IdempotencyRecord, (scope, key))
+        if record is ...:
+            record = session.get(t.IdempotencyRecord, (scope, key))
         if record is not None:
             if record.fingerprint != fingerprint:
                 raise Conflict(f"idempotency key {key!r} was already used for different {scope} content")
             log.debug("replayed %s %s", scope, key)
+            if isinstance(record.result, m.WriteResult):
+                return record.result
             return m.WriteResult.model_validate_json(record.result)
         result = apply(session)
         session.add(
@@ -418,17 +432,102 @@ class Backend:
                 lambda s: self._upsert(s, draft, idempotency_key, fingerprint),
             )
 
+    def upsert_sales_orders(
+        self, orders: Sequence[tuple[m.SalesOrderDraft, str]]
+    ) -> list[m.WriteResult | Conflict | Rejected | NotFound]:
+        """Several drafts in one write transaction, each in a savepoint of its own.
+
+        What every draft needs (customers, stores, SKUs with their styles, stock, the orders
+        already there, the idempotency records, the backorders per SKU) is read once for
+        the batch; one refused draft is rolled back alone and its error takes its place.
+        """
+        results: list[m.WriteResult | Conflict | Rejected | NotFound] = []
+        with self._write() as session:
+            existing, records = self._preload_batch(session, [draft for draft, _ in orders], [k for _, k in orders])
+            for draft, key in orders:
+                fingerprint = draft.fingerprint()
+                try:
+                    with session.begin_nested():
+                        results.append(self._idempotent(
+                            session, "sales_order", key, fingerprint,
+                            lambda s, draft=draft, key=key, fingerprint=fingerprint: self._upsert(
+                                s, draft, key, fingerprint,
+                                order=existing.get((draft.bc_customer, draft.customer_po))),
+                            record=records.get(key)))
+                except (Conflict, Rejected, NotFound) as exc:
+                    session.info.pop("backorders", None)  # rolled back: recount from the database if needed
+                    results.append(exc)
+                    continue
+                written = results[-1]
+                if written.document_number and (draft.bc_customer, draft.customer_po) not in existing:
+                    existing[(draft.bc_customer, draft.customer_po)] = session.get(
+                        t.SalesOrderRow, written.document_number)
+                records[key] = _Recorded(fingerprint, written)
+        return results
+
+    def _preload_batch(
+        self, session: Session, drafts: list[m.SalesOrderDraft], keys: list[str]
+    ) -> tuple[dict[tuple[str, str], t.SalesOrderRow], dict[str, _Recorded]]:
+        """Read what a batch needs in a few queries; later ``session.get`` calls hit the identity map."""
+        keep: list = list(session.scalars(select(t.CustomerRow)))
+        keep += session.scalars(select(t.StoreRow)).all()
+        keep += session.scalars(select(t.Warehouse)).all()
+        skus = sorted({line.sku for draft in drafts for line in draft.lines if line.sku})
+        warehouses = sorted({draft.bc_warehouse for draft in drafts})
+        for start in range(0, len(skus), 500):
+            chunk = skus[start : start + 500]
+            keep += session.scalars(select(t.Sku).where(t.Sku.sku.in_(chunk))).all()  # with their styles
+            keep += session.scalars(
+                select(t.StockRow).where(t.StockRow.sku.in_(chunk), t.StockRow.warehouse.in_(warehouses))
+            ).all()
+        session.info.setdefault("preloaded", []).extend(keep)
+        existing: dict[tuple[str, str], t.SalesOrderRow] = {}
+        pos = sorted({draft.customer_po for draft in drafts})
+        records: dict[str, _Recorded] = {}
+        for start in range(0, len(pos), 500):
+            for order in session.scalars(
+                select(t.SalesOrderRow).where(t.SalesOrderRow.customer_po.in_(pos[start : start + 500]))
+            ):
+                existing[(order.bc_customer, order.customer_po)] = order
+        unique_keys = sorted(set(keys))
+        for start in range(0, len(unique_keys), 500):
+            for record in session.scalars(
+                select(t.IdempotencyRecord).where(
+                    t.IdempotencyRecord.scope == "sales_order",
+                    t.IdempotencyRecord.key.in_(unique_keys[start : start + 500]),
+                )
+            ):
+                records[record.key] = _Recorded(record.fingerprint, record.result)
+        # Backordered eaches per SKU and warehouse, kept current as lines change in this batch,
+        # so that a backorder's date needs no query per line (see _backorder_date).
+        backorders = dict.fromkeys(((sku, warehouse) for sku in skus for warehouse in warehouses), 0)
+        for start in range(0, len(skus), 500):
+            for sku, warehouse, total in session.execute(
+                select(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse,
+                       func.sum(t.SalesOrderLineRow.qty_backordered))
+                .join(t.SalesOrderRow, t.SalesOrderRow.order_number == t.SalesOrderLineRow.order_number)
+                .where(t.SalesOrderLineRow.sku.in_(skus[start : start + 500]))
+                .group_by(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse)
+            ):
+                if (sku, warehouse) in backorders:
+                    backorders[(sku, warehouse)] = int(total or 0)
+        session.info["backorders"] = backorders
+        return existing, records
+
     def _upsert(
-        self, session: Session, draft: m.SalesOrderDraft, key: str, fingerprint: str
+        self, session: Session, draft: m.SalesOrderDraft, key: str, fingerprint: str,
+        *, order: t.SalesOrderRow | None | object = ...,
     ) -> m.WriteResult:
+        """``order``: the existing order when the caller already looked it up (None: there is none)."""
         self._check_ship_to(session, draft)
-        self._preload(session, [line.sku for line in draft.lines if line.sku], draft.bc_warehouse)
-        order = session.scalar(
-            select(t.SalesOrderRow).where(
-                t.SalesOrderRow.bc_customer == draft.bc_customer,
-                t.SalesOrderRow.customer_po == draft.customer_po,
+        if order is ...:
+            self._preload(session, [line.sku for line in draft.lines if line.sku], draft.bc_warehouse)
+            order = session.scalar(
+                select(t.SalesOrderRow).where(
+                    t.SalesOrderRow.bc_customer == draft.bc_customer,
+                    t.SalesOrderRow.customer_po == draft.customer_po,
+                )
             )
-        )
         now = self.clock.now()
         if order is None:
             order = t.SalesOrderRow(
@@ -460,12 +559,14 @@ class Backend:
                 )
             for line in order.lines:
                 self._release(session, order, line)
+                self._set_backordered(session, order, line, 0)  # under the warehouse it was in
             _copy_header(order, draft, fingerprint)
             drafts = {line.line_number: line for line in draft.lines}
             for line in order.lines:
                 if line.line_number in drafts:
                     self._set_line(session, order, line, drafts.pop(line.line_number))
                 else:
+                    self._set_backordered(session, order, line, 0)
                     _cancel_line(line, "customer_cancelled")
             for line_draft in drafts.values():
                 line = t.SalesOrderLineRow(
@@ -520,9 +621,8 @@ class Backend:
         line.size = sku.size if sku else draft.size
         line.product_id, line.product_id_qualifier = draft.product_id, draft.product_id_qualifier
         line.unit_price = draft.unit_price
-        line.qty_allocated = line.qty_backordered = line.qty_cancelled = line.qty_picked = (
-            line.qty_shipped
-        ) = 0
+        self._set_backordered(session, order, line, 0)
+        line.qty_allocated = line.qty_cancelled = line.qty_picked = line.qty_shipped = 0
         line.backorder_date, line.cancel_reason = None, None
         if draft.qty_eaches == 0:
             # A cancelled line keeps what was ordered before, so the acknowledgement can say what was cancelled.
@@ -578,12 +678,12 @@ class Backend:
         stock.allocated += take
         line.qty_allocated += take
         short = open_qty - take
-        line.qty_backordered = 0
+        self._set_backordered(session, order, line, 0)
         line.backorder_date = None
         if short == 0:
             return
         if order.backorder_allowed:
-            line.qty_backordered = short
+            self._set_backordered(session, order, line, short)
             line.backorder_date = self._backorder_date(session, order, line, short)
         else:
             line.qty_cancelled += short
@@ -595,7 +695,15 @@ class Backend:
         """The incoming receipt's date when it covers this and earlier backorders, else the lead time."""
         stock = self._stock(session, line.sku, order.bc_warehouse)
         today = self.clock.today()
-        if stock.incoming and stock.incoming_date:
+        backorders = session.info.get("backorders")
+        if stock.incoming and stock.incoming_date and backorders is not None and (
+                line.sku, order.bc_warehouse) in backorders:
+            # The batch's running count, less this order's own lines: what the query below counts.
+            own = sum(other.qty_backordered for other in order.lines if other.sku == line.sku)
+            earlier = backorders[(line.sku, order.bc_warehouse)] - own
+            if stock.incoming - earlier >= short:
+                return max(stock.incoming_date, today) + timedelta(days=self.config.receiving_days)
+        elif stock.incoming and stock.incoming_date:
             earlier = session.scalar(
                 select(func.coalesce(func.sum(t.SalesOrderLineRow.qty_backordered), 0))
                 .join(t.SalesOrderRow, t.SalesOrderRow.order_number == t.SalesOrderLineRow.order_number)
@@ -608,6 +716,14 @@ class Backend:
             if stock.incoming - earlier >= short:
                 return max(stock.incoming_date, today) + timedelta(days=self.config.receiving_days)
         return today + timedelta(days=self.config.backorder_lead_days)
+
+    @staticmethod
+    def _set_backordered(session: Session, order: t.SalesOrderRow, line: t.SalesOrderLineRow, qty: int) -> None:
+        """Set a line's backordered eaches, keeping a batch's running count per SKU and warehouse."""
+        backorders = session.info.get("backorders")
+        if backorders is not None and (line.sku, order.bc_warehouse) in backorders:
+            backorders[(line.sku, order.bc_warehouse)] += qty - (line.qty_backordered or 0)
+        line.qty_backordered = qty
 
     def _release(self, session: Session, order: t.SalesOrderRow, line: t.SalesOrderLineRow) -> None:
         if line.qty_allocated and line.sku:

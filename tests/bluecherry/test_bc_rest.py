@@ -29,7 +29,9 @@ def emulator(shared_emulator):
 
 
 def fast_gateway(emulator, **options) -> RestGateway:
-    settings = {"timeout": 5, "max_retries": 3, "backoff": 0.01, "max_backoff": 0.05} | options
+    # The circuit breaker has tests of its own; elsewhere it stays out of the way.
+    settings = {"timeout": 5, "max_retries": 3, "backoff": 0.01, "max_backoff": 0.05,
+                "circuit_breaker_threshold": 50} | options
     return RestGateway(emulator.url, emulator.api_key, **settings)
 
 
@@ -167,3 +169,63 @@ def test_lists_are_read_page_by_page(emulator):
     items = gateway.list_items()
     assert len(items) == len(emulator.backend.list_items()) > 2 * 700
     assert len({item.sku for item in items}) == len(items)
+
+
+def test_the_circuit_opens_after_k_consecutive_failures_and_then_no_call_is_made(emulator):
+    from amazon_bluecherry.bluecherry.gateway import BlueCherryUnavailable
+
+    gateway = fast_gateway(emulator, max_retries=10, circuit_breaker_threshold=3)
+    emulator.set_faults(error_rate=1.0, kinds={"error_503": 1})
+    with pytest.raises(BlueCherryUnavailable, match="3 consecutive transient failures.*HTTP 503"):
+        gateway.list_gl_accounts()
+    assert emulator.injector.stats()["requests"] == 3, "three attempts, not eleven"
+    emulator.clear_faults()
+    with pytest.raises(BlueCherryUnavailable, match="circuit open"):
+        gateway.ping()  # fails fast: the emulator is healthy again but is not asked
+    assert emulator.injector.stats()["requests"] == 0
+    fast_gateway(emulator, circuit_breaker_threshold=3).ping()  # the next run's gateway starts closed
+
+
+def test_a_success_resets_the_count_of_consecutive_failures(emulator):
+    gateway = fast_gateway(emulator, max_retries=10, circuit_breaker_threshold=5)
+    emulator.set_faults(error_rate=0.3, kinds={"error_500": 1}, after_share=0.0, seed=11)
+    for _ in range(30):  # failures come in short runs, each ended by a success
+        gateway.list_gl_accounts()
+    stats = emulator.injector.stats()
+    assert stats["error_500_before"] >= 10 and not gateway.breaker.is_open
+
+
+def test_a_stopped_server_opens_the_circuit_within_seconds(tmp_path, emulator_template):
+    from amazon_bluecherry.bluecherry.gateway import BlueCherryUnavailable
+    from sandbox.bluecherry.server import seeded_database, start_emulator
+
+    stopped = start_emulator(seeded_database(emulator_template, tmp_path / "bc.sqlite"))
+    gateway = RestGateway(stopped.url, stopped.api_key, max_retries=5, backoff=0.05, max_backoff=0.2,
+                          circuit_breaker_threshold=6)
+    gateway.ping()
+    stopped.stop()
+    started = time.monotonic()
+    with pytest.raises(BlueCherryUnavailable, match="ConnectError"):
+        for _ in range(100):  # a load of 100 POs against a dead server
+            gateway.ping()
+    assert time.monotonic() - started < 5
+
+
+def test_a_batch_answers_each_draft_and_a_refusal_stops_no_other(emulator, items_with, draft_for, new_po):
+    gateway = fast_gateway(emulator, batch_size=3, max_concurrency=2)
+    items = items_with(emulator, count=2, min_available=60)
+    good = [(draft_for(items, [6, 6], po=new_po("B")), f"batch-good-{n}-{new_po()}") for n in range(7)]
+    refused = (draft_for(items, [6, 6]).model_copy(update={"bc_customer": "NOBODY"}), f"batch-bad-{new_po()}")
+    orders = [*good[:4], refused, *good[4:]]
+    results = gateway.upsert_sales_orders(orders)
+    assert [type(r).__name__ for r in results] == ["WriteResult"] * 4 + ["Rejected"] + ["WriteResult"] * 3
+    assert "unknown customer" in str(results[4])
+    assert {r.key for r in results if not isinstance(r, Exception)} == {d.customer_po for d, _ in good}
+    # A retried batch (same keys) creates nothing new: each draft's first answer comes back.
+    emulator.set_faults(error_rate=0.3, kinds={"error_500": 1, "drop": 1}, after_share=1.0, seed=5)
+    again = fast_gateway(emulator, batch_size=3, max_retries=8).upsert_sales_orders(orders)
+    emulator.clear_faults()
+    assert [getattr(r, "document_number", None) for r in again] == [getattr(r, "document_number", None)
+                                                                    for r in results]
+    for draft, _ in good:
+        assert emulator.backend.count_sales_orders(draft.customer_po) == 1

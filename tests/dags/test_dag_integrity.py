@@ -34,6 +34,18 @@ def test_dag_has_tags_owner_retries_and_failure_alerts(dagbag, dag_id):
         assert task.on_failure_callback, f"{dag_id}.{task.task_id} fails silently"
 
 
+@pytest.mark.parametrize(("dag_id", "gate", "upstream", "downstream"), [
+    ("po_to_so", "check_order_lines", "translate_purchase_orders", "create_sales_orders"),
+    ("so_to_poa", "check_855s", "build_855s", "send_855s"),
+])
+def test_each_great_expectations_gate_is_a_task_of_its_own(dagbag, dag_id, gate, upstream, downstream):
+    # A data engineer sees the gate in the graph, between what it checks and what it guards.
+    dag = dagbag.get_dag(dag_id)
+    task = dag.get_task(gate)
+    assert task.upstream_task_ids == {upstream}
+    assert task.downstream_task_ids == {downstream}
+
+
 def test_dag_files_parse_without_heavy_imports_or_connections():
     code = (
         "import json, sys\n"

@@ -12,6 +12,7 @@ from amazon_bluecherry.edi.writer import InMemoryControlNumbers
 from amazon_bluecherry.flows.so_to_poa import (
     acknowledgement_frame,
     build_acknowledgement,
+    ordered_lines,
     rejected_quantities,
     summarize_acknowledgement,
 )
@@ -105,7 +106,7 @@ def _checkpoint(po, ack, previously_rejected=None):
         raw = write_documents([ack], sender="VENDOR", receiver="AMAZON",
                               control_numbers=InMemoryControlNumbers())
         (ack,) = parse_file(raw)
-    summaries = summarize_acknowledgement(po, ack, previously_rejected or {})
+    summaries = summarize_acknowledgement(po.purchase_order_number, ordered_lines(po), ack, previously_rejected or {})
     return run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
                           acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
 

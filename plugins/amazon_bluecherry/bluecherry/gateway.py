@@ -38,6 +38,7 @@ from amazon_bluecherry.bluecherry.models import (
 __all__ = [
     "AuthenticationFailed",
     "BlueCherryGateway",
+    "BlueCherryUnavailable",
     "Conflict",
     "GatewayError",
     "NotFound",
@@ -55,6 +56,11 @@ class GatewayError(Exception):
 
 class TransientGatewayError(GatewayError):
     """Worth retrying later: network trouble, 5xx or 429 after all retries, an ERP batch not run yet."""
+
+
+class BlueCherryUnavailable(TransientGatewayError):
+    """The circuit breaker is open: K consecutive transient failures, so no more calls are
+    made until the next task run (fail fast instead of retrying PO by PO for hours)."""
 
 
 class StaleExportError(TransientGatewayError):
@@ -112,11 +118,21 @@ class BlueCherryGateway(ABC):
 
     def upsert_sales_order(self, draft: SalesOrderDraft, *, idempotency_key: str) -> WriteResult:
         """Create the sales order of ``draft.customer_po`` or bring it to the draft's state."""
-        return self.upsert_sales_orders([(draft, idempotency_key)])[0]
+        (result,) = self.upsert_sales_orders([(draft, idempotency_key)])
+        if isinstance(result, GatewayError):
+            raise result
+        return result
 
     @abstractmethod
-    def upsert_sales_orders(self, orders: Sequence[tuple[SalesOrderDraft, str]]) -> list[WriteResult]:
-        """Several drafts, each with its idempotency key; results in the same order."""
+    def upsert_sales_orders(
+        self, orders: Sequence[tuple[SalesOrderDraft, str]]
+    ) -> list[WriteResult | GatewayError]:
+        """Several drafts, each with its idempotency key; results in the same order.
+
+        One refused draft does not stop the others: its place holds the :class:`GatewayError`
+        (``Rejected``, ``Conflict``, or a ``TransientGatewayError`` when it could not be
+        sent). :class:`BlueCherryUnavailable` is raised, not returned: nothing more is tried.
+        """
 
     # --- so_to_poa -----------------------------------------------------------------------
 

@@ -5,8 +5,13 @@ Emulator-defined; map to your BlueCherry installation. The endpoints are ours (s
 the endpoint names:
 
 - every request has a timeout; 429, 500, 502, 503, 504 and connection errors (refused,
-  reset, dropped mid-response, timed out) are retried with exponential backoff and
-  jitter, honouring ``Retry-After``;
+  reset, dropped mid-response, timed out) are retried (tenacity) with exponential backoff
+  and jitter, honouring ``Retry-After``;
+- a circuit breaker counts consecutive transient failures across all requests of the
+  gateway: after ``circuit_breaker_threshold`` of them every call fails at once with
+  :class:`BlueCherryUnavailable`, so an outage costs seconds, not hours of PO-by-PO retries;
+- sales orders go in batches (``POST /v1/sales-orders/batch``), a few requests in parallel
+  (``max_concurrency``), each draft keeping its own idempotency key;
 - every write carries an ``Idempotency-Key`` header, so a retried write (the first
   attempt may have been applied before the connection dropped) never applies twice;
 - the API key travels in the ``X-API-Key`` header and is never logged or shown in repr.
@@ -15,10 +20,12 @@ the endpoint names:
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import random
-import time
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -26,10 +33,12 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from amazon_bluecherry.bluecherry.gateway import (
     AuthenticationFailed,
     BlueCherryGateway,
+    BlueCherryUnavailable,
     Conflict,
     GatewayError,
     NotFound,
@@ -57,7 +66,7 @@ from amazon_bluecherry.bluecherry.models import (
 
 T = TypeVar("T")
 
-__all__ = ["API_KEY_HEADER", "IDEMPOTENCY_HEADER", "RETRY_STATUSES", "RestGateway"]
+__all__ = ["API_KEY_HEADER", "IDEMPOTENCY_HEADER", "RETRY_STATUSES", "CircuitBreaker", "RestGateway"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +75,55 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Query strings stay short: PO filters are sent in chunks.
 _PO_CHUNK = 50
+
+
+class CircuitBreaker:
+    """Opens after ``threshold`` consecutive transient failures; a success closes the count.
+
+    Shared by every request (and thread) of one gateway. Once open it stays open: the
+    task fails fast, and the next task run starts with a new gateway and a closed breaker.
+    """
+
+    def __init__(self, threshold: int):
+        if threshold < 1:
+            raise ValueError("the circuit breaker threshold must be at least 1")
+        self.threshold = threshold
+        self._lock = threading.Lock()
+        self._consecutive = 0
+        self._last_reason = ""
+
+    @property
+    def is_open(self) -> bool:
+        with self._lock:
+            return self._consecutive >= self.threshold
+
+    def check(self, where: str) -> None:
+        with self._lock:
+            if self._consecutive >= self.threshold:
+                raise BlueCherryUnavailable(
+                    f"BlueCherry unavailable: {self._consecutive} consecutive transient failures "
+                    f"(last: {self._last_reason}); circuit open, {where} not attempted"
+                )
+
+    def success(self) -> None:
+        with self._lock:
+            self._consecutive = 0
+
+    def failure(self, reason: str) -> bool:
+        """Count one transient failure; True when this one opened the circuit."""
+        with self._lock:
+            self._consecutive += 1
+            self._last_reason = reason
+            return self._consecutive == self.threshold
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way worth retrying (a status in RETRY_STATUSES, or the network)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
 
 
 class RestGateway(BlueCherryGateway):
@@ -79,6 +137,10 @@ class RestGateway(BlueCherryGateway):
     :param max_backoff: cap of one computed delay
     :param max_retry_after: cap of a server's ``Retry-After``
     :param page_size: rows per page of list endpoints
+    :param circuit_breaker_threshold: consecutive transient failures (attempts, across all
+        requests) after which every call fails at once with :class:`BlueCherryUnavailable`
+    :param batch_size: sales-order drafts per batch request
+    :param max_concurrency: batch requests in flight at once (bounded: BlueCherry is shared)
     :param transport: an httpx transport (tests)
     """
 
@@ -93,6 +155,9 @@ class RestGateway(BlueCherryGateway):
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         page_size: int = 1000,
+        circuit_breaker_threshold: int = 6,
+        batch_size: int = 100,
+        max_concurrency: int = 4,
         transport: httpx.BaseTransport | None = None,
     ):
         if not api_key:
@@ -103,6 +168,9 @@ class RestGateway(BlueCherryGateway):
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.page_size = page_size
+        self.batch_size = max(1, batch_size)
+        self.max_concurrency = max(1, max_concurrency)
+        self.breaker = CircuitBreaker(circuit_breaker_threshold)
         self._random = random.Random()
         self._client = httpx.Client(
             base_url=self.base_url,
@@ -113,6 +181,8 @@ class RestGateway(BlueCherryGateway):
                 "User-Agent": "amazon-bluecherry",
             },
             transport=transport,
+            # One connection per parallel batch request, kept alive between batches.
+            limits=httpx.Limits(max_connections=max(10, self.max_concurrency * 2)),
         )
 
     def __repr__(self) -> str:
@@ -134,13 +204,40 @@ class RestGateway(BlueCherryGateway):
 
     # --- sales orders ----------------------------------------------------------------------
 
-    def upsert_sales_orders(self, orders: Sequence[tuple[SalesOrderDraft, str]]) -> list[WriteResult]:
-        results = []
+    def upsert_sales_orders(
+        self, orders: Sequence[tuple[SalesOrderDraft, str]]
+    ) -> list[WriteResult | GatewayError]:
         for draft, key in orders:
             if not key:
                 raise ValueError(f"PO {draft.customer_po}: an idempotency key is required")
-            results.append(self._write("/v1/sales-orders", draft, key))
+        batches = [list(orders[start : start + self.batch_size]) for start in range(0, len(orders), self.batch_size)]
+        if len(batches) <= 1 or self.max_concurrency == 1:
+            answers = [self._upsert_batch(batch) for batch in batches]
+        else:
+            with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="bluecherry-batch") as pool:
+                answers = list(pool.map(self._upsert_batch, batches))
+        results = [result for answer in answers for result in answer]
+        for answer in answers:  # the breaker opened: raise it rather than hand back half a picture
+            for result in answer:
+                if isinstance(result, BlueCherryUnavailable):
+                    raise result
         return results
+
+    def _upsert_batch(self, batch: list[tuple[SalesOrderDraft, str]]) -> list[WriteResult | GatewayError]:
+        """One batch request; a batch that cannot be sent gives its error to every draft in it."""
+        body = {"orders": [{"idempotency_key": key, "draft": draft.model_dump(mode="json")} for draft, key in batch]}
+        # The batch's own key is derived from its drafts' keys: a retried batch is the same request.
+        batch_key = "batch-" + hashlib.sha256("\x1f".join(key for _, key in batch).encode()).hexdigest()[:32]
+        try:
+            response = self._request("POST", "/v1/sales-orders/batch", json_body=body, idempotency_key=batch_key)
+        except GatewayError as exc:
+            return [exc] * len(batch)
+        answer = self._parse(_BatchAnswer, response.json(), "/v1/sales-orders/batch")
+        if len(answer.results) != len(batch):
+            error = GatewayError(f"BlueCherry answered {len(answer.results)} results for {len(batch)} sales orders")
+            return [error] * len(batch)
+        return [item.result if item.result is not None else _item_error(item, draft)
+                for item, (draft, _) in zip(answer.results, batch, strict=True)]
 
     def list_sales_orders(
         self,
@@ -285,40 +382,50 @@ class RestGateway(BlueCherryGateway):
         headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else {}
         if method != "GET" and not idempotency_key:
             raise ValueError(f"{method} {path} without an idempotency key could apply twice on retry")
-        attempts = self.max_retries + 1
-        last_error: Exception | None = None
-        reason = ""
-        for attempt in range(attempts):
+
+        def attempt() -> httpx.Response:
+            self.breaker.check(f"{method} {path}")
             try:
                 response = self._client.request(method, path, params=params, json=json_body, headers=headers)
             except httpx.TransportError as exc:
-                last_error, reason = exc, f"{type(exc).__name__}: {exc}"
-                delay = self._backoff_delay(attempt)
-            else:
-                if response.status_code not in RETRY_STATUSES:
-                    return self._raise_for_status(method, path, response)
-                last_error, reason = None, f"HTTP {response.status_code}"
-                retry_after = _retry_after_seconds(response)
-                delay = (
-                    min(retry_after, self.max_retry_after) + self._random.uniform(0, 0.05)
-                    if retry_after is not None
-                    else self._backoff_delay(attempt)
-                )
-            if attempt + 1 == attempts:
-                break
-            log.warning(
-                "BlueCherry %s %s failed (%s); retry %d of %d in %.2f s",
-                method,
-                path,
-                reason,
-                attempt + 1,
-                self.max_retries,
-                delay,
-            )
-            time.sleep(delay)
-        raise TransientGatewayError(
-            f"BlueCherry {method} {path} failed {attempts} times; last: {reason}"
-        ) from last_error
+                self._failed(method, path, f"{type(exc).__name__}: {exc}")
+                raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code in RETRY_STATUSES:
+                self._failed(method, path, f"HTTP {response.status_code}")
+                raise _Retryable(f"HTTP {response.status_code}", _retry_after_seconds(response))
+            self.breaker.success()
+            return self._raise_for_status(method, path, response)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retryable),
+            before_sleep=lambda state: log.warning(
+                "BlueCherry %s %s failed (%s); retry %d of %d in %.2f s", method, path,
+                state.outcome.exception().reason, state.attempt_number, self.max_retries,
+                state.next_action.sleep if state.next_action else 0.0),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Retryable as exc:
+            kind = BlueCherryUnavailable if self.breaker.is_open else TransientGatewayError
+            raise kind(
+                f"BlueCherry {method} {path} failed {self.max_retries + 1} times; last: {exc.reason}"
+                + ("; circuit open, no further calls" if kind is BlueCherryUnavailable else "")
+            ) from exc.__cause__
+
+    def _failed(self, method: str, path: str, reason: str) -> None:
+        if self.breaker.failure(reason):
+            log.error("BlueCherry %s %s: %d consecutive transient failures (last: %s); circuit open, "
+                      "no further calls in this run", method, path, self.breaker.threshold, reason)
+
+    def _wait(self, state: RetryCallState) -> float:
+        """The server's ``Retry-After`` when it sent one, else exponential backoff with jitter."""
+        failure = state.outcome.exception() if state.outcome else None
+        if isinstance(failure, _Retryable) and failure.retry_after is not None:
+            return min(failure.retry_after, self.max_retry_after) + self._random.uniform(0, 0.05)
+        return self._backoff_delay(state.attempt_number - 1)
 
     def _backoff_delay(self, attempt: int) -> float:
         ceiling = min(self.max_backoff, self.backoff * (2**attempt))
@@ -345,6 +452,28 @@ class RestGateway(BlueCherryGateway):
 class _Page(BaseModel, Generic[T]):
     data: list[T]
     next_offset: int | None = None
+
+
+class _BatchError(BaseModel):
+    status: int
+    detail: str
+
+
+class _BatchItem(BaseModel):
+    result: WriteResult | None = None
+    error: _BatchError | None = None
+
+
+class _BatchAnswer(BaseModel):
+    results: list[_BatchItem]
+
+
+def _item_error(item: _BatchItem, draft: SalesOrderDraft) -> GatewayError:
+    """A refused draft of a batch as the error a single request would have raised."""
+    where = f"BlueCherry POST /v1/sales-orders/batch (PO {draft.customer_po})"
+    error = item.error or _BatchError(status=500, detail="no result and no error")
+    kind = {404: NotFound, 409: Conflict, 422: Rejected, 400: Rejected}.get(error.status, GatewayError)
+    return kind(f"{where}: {error.detail}")
 
 
 @cache

@@ -97,6 +97,29 @@ class TranslatedOrder:
         """JSON-ready form (Decimal and date as strings) for the store and the CLI."""
         return _jsonable(asdict(self))
 
+    @classmethod
+    def from_dict(cls, data: dict) -> TranslatedOrder:
+        """The order back from :meth:`to_dict` (the quality gate reads it from the store)."""
+        def day(value):
+            return date.fromisoformat(value) if value else None
+
+        def money(value):
+            return Decimal(value) if value is not None else None
+
+        return cls(
+            customer_po=data["customer_po"], order_type=data["order_type"],
+            backorder_allowed=data["backorder_allowed"], bc_customer=data.get("bc_customer"),
+            bc_store=data.get("bc_store"), bc_warehouse=data.get("bc_warehouse"),
+            ship_window_start=day(data.get("ship_window_start")), ship_window_end=day(data.get("ship_window_end")),
+            lines=[TranslatedLine(**{**line, "unit_price": Decimal(line["unit_price"]),
+                                     "bc_unit_cost": Decimal(line["bc_unit_cost"])})
+                   for line in data.get("lines", [])],
+            rejected_lines=[RejectedLine(**{**line, "unit_price": money(line.get("unit_price"))})
+                            for line in data.get("rejected_lines", [])],
+            issues=[TranslationIssue(**issue) for issue in data.get("issues", [])],
+            held=data.get("held", False), amazon_price_accepted=data.get("amazon_price_accepted", False),
+        )
+
 
 def translate_purchase_order(
     purchase_order: PurchaseOrder, mappings: Mappings, policy: TranslationPolicy, *,

@@ -3,8 +3,9 @@
 Each step selects its work by status in the store, so a retried, replayed or backfilled
 run re-reads the same facts and does nothing twice:
 
-    850 received --translate--> translated | held | acknowledge_only | superseded
-    translated   --load-------> loaded (sales order created or updated)  | load_failed
+    850 received   --translate--> awaiting_check | held | acknowledge_only | superseded
+    awaiting_check --GX gate----> translated | held (quality_check_failed)
+    translated     --load-------> loaded (sales order created or updated)  | load_failed
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from amazon_bluecherry.edi.reader import iter_transaction_sets
 from amazon_bluecherry.flows.exceptions import open_exception
 from amazon_bluecherry.flows.mappings import Mappings
 from amazon_bluecherry.flows.po_to_so import (
+    TranslatedOrder,
     TranslationPolicy,
     quality_gate,
     sales_order_draft,
@@ -34,10 +36,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TranslateResult:
-    translated: list[int] = field(default_factory=list)
+    translated: list[int] = field(default_factory=list)         # awaiting the quality gate
     held: list[int] = field(default_factory=list)
     acknowledge_only: list[int] = field(default_factory=list)
     superseded: list[int] = field(default_factory=list)
+    exception_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CheckResult:
+    passed: list[int] = field(default_factory=list)             # translated: ready to load
+    held: list[int] = field(default_factory=list)
     exception_ids: list[int] = field(default_factory=list)
     quality_result_id: int | None = None
 
@@ -95,9 +104,8 @@ def translate_received(
     now: datetime,
     window_hours: float,
     transaction_ids=None,
-    run_key: str = "",
 ) -> TranslateResult:
-    """Translate every received 850 into a sales-order draft, gate the batch, keep the verdicts."""
+    """Translate every received 850 into a sales-order draft that waits for the quality gate."""
     result = TranslateResult()
     with store.session() as db:
         pending = received_purchase_orders(store, transaction_ids=transaction_ids, session=db)
@@ -141,25 +149,13 @@ def translate_received(
                 accept_amazon_price=bool((transaction.data or {}).get("accept_amazon_price"))))
             transactions.append(transaction)
 
-        outcome = quality_gate(orders, now.date(), policy)
-        quality = QualityResult(suite=outcome.suite, run_key=run_key or now.isoformat(), success=outcome.success,
-                                evaluated=outcome.evaluated, failed=len(outcome.failures), results=outcome.to_dict())
-        db.add(quality)
-        db.flush()
-        result.quality_result_id = quality.id
-
         for transaction, order in zip(transactions, orders, strict=True):
-            for issue in order.issues:
-                line = f":{issue.line_number}" if issue.line_number is not None else ""
-                result.exception_ids.append(open_exception(
-                    store, issue.type, issue.message, business_key=order.customer_po,
-                    transaction_id=transaction.id, raw_document_id=transaction.raw_document_id,
-                    dedupe_key=f"{issue.type}:{transaction.id}{line}", session=db))
+            _open_issues(store, transaction, order.issues, result.exception_ids, session=db)
             data = dict(transaction.data or {})
             data["translation"] = order.to_dict()
             if order.loadable:
                 data["draft"] = sales_order_draft(order).model_dump(mode="json")
-                status, bucket = "translated", result.translated
+                status, bucket = "awaiting_check", result.translated
             elif order.held:
                 status, bucket = "held", result.held
             else:  # every line rejected: nothing to load, but Amazon still gets an 855 (all IR)
@@ -169,6 +165,50 @@ def translate_received(
     log.info("translated %s, held %s, acknowledge only %s, superseded %s", len(result.translated),
              len(result.held), len(result.acknowledge_only), len(result.superseded))
     return result
+
+
+def check_translated(store: Store, policy: TranslationPolicy, *, now: datetime, run_key: str = "",
+                     transaction_ids=None) -> CheckResult:
+    """The po_to_so data-quality gate: one GX checkpoint over every line awaiting it.
+
+    A PO an expectation names is held (``quality_check_failed``, its draft withdrawn);
+    the others become ``translated``, ready to load. The outcome is kept in the store.
+    """
+    result = CheckResult()
+    with store.session() as db:
+        pending = received_purchase_orders(store, statuses=("awaiting_check",), transaction_ids=transaction_ids,
+                                           session=db)
+        if not pending:
+            return result
+        orders = [TranslatedOrder.from_dict(transaction.data["translation"]) for transaction in pending]
+        issues_before = [len(order.issues) for order in orders]
+        outcome = quality_gate(orders, now.date(), policy)
+        quality = QualityResult(suite=outcome.suite, run_key=run_key or now.isoformat(), success=outcome.success,
+                                evaluated=outcome.evaluated, failed=len(outcome.failures), results=outcome.to_dict())
+        db.add(quality)
+        db.flush()
+        result.quality_result_id = quality.id
+        for transaction, order, known in zip(pending, orders, issues_before, strict=True):
+            if not order.held:
+                store.set_transaction_status(transaction.id, "translated", session=db)
+                result.passed.append(transaction.id)
+                continue
+            _open_issues(store, transaction, order.issues[known:], result.exception_ids, session=db)
+            data = {key: value for key, value in (transaction.data or {}).items() if key != "draft"}
+            data["translation"] = order.to_dict()
+            store.set_transaction_status(transaction.id, "held", data=data, session=db)
+            result.held.append(transaction.id)
+    log.info("quality gate: %s passed, %s held", len(result.passed), len(result.held))
+    return result
+
+
+def _open_issues(store: Store, transaction: Transaction, issues, exception_ids: list[int], *, session) -> None:
+    for issue in issues:
+        line = f":{issue.line_number}" if issue.line_number is not None else ""
+        exception_ids.append(open_exception(
+            store, issue.type, issue.message, business_key=transaction.business_key,
+            transaction_id=transaction.id, raw_document_id=transaction.raw_document_id,
+            dedupe_key=f"{issue.type}:{transaction.id}{line}", session=session))
 
 
 def _supersede(store: Store, older: Transaction, newer: Transaction, *, session) -> None:
@@ -188,15 +228,21 @@ def _supersede(store: Store, older: Transaction, newer: Transaction, *, session)
                        payload={"by": newer.id, "po": newer.business_key}, session=session)
 
 
-def load_translated(store: Store, gateway, *, transaction_ids=None) -> LoadResult:
+def load_translated(store: Store, gateway, *, transaction_ids=None, chunk_size: int = 1000,
+                    run_key: str = "") -> LoadResult:
     """Create or update the BlueCherry sales order of every translated 850.
 
     The idempotency key is derived from the draft's content: a retry or an identical
-    re-send never creates a second order, a changed re-send updates it. One refused PO
-    does not stop the others; if BlueCherry is unreachable the POs stay ``translated``
-    and the step raises at the end, so that Airflow retries it.
+    re-send never creates a second order, a changed re-send updates it. Drafts go to the
+    gateway ``chunk_size`` at a time (it batches and parallelises them), and each chunk's
+    outcomes are recorded in one store transaction. One refused PO does not stop the
+    others. If BlueCherry is unreachable the POs stay ``translated`` and the step raises at
+    the end, so that Airflow retries it; if the gateway's circuit breaker opens, the step
+    stops at once with :class:`BlueCherryUnavailable` and one ``bluecherry_unavailable``
+    exception, and the next run resumes with the POs still ``translated``.
     """
     from amazon_bluecherry.bluecherry.gateway import (
+        BlueCherryUnavailable,
         GatewayError,
         TransientGatewayError,
         derive_idempotency_key,
@@ -209,25 +255,34 @@ def load_translated(store: Store, gateway, *, transaction_ids=None) -> LoadResul
                    for t in received_purchase_orders(store, statuses=("translated",),
                                                      transaction_ids=transaction_ids, session=db)]
     transient: dict[str, str] = {}
-    for transaction_id, po_number, raw_id, draft in pending:
-        key = derive_idempotency_key("sales_order", draft.customer_po, draft.fingerprint())
+    for start in range(0, len(pending), chunk_size):
+        chunk = pending[start : start + chunk_size]
         try:
-            outcome = gateway.upsert_sales_order(draft, idempotency_key=key)
-        except TransientGatewayError as exc:
-            transient[po_number] = str(exc)
-            continue
-        except GatewayError as exc:
-            result.failed[po_number] = str(exc)
-            with store.session() as db:
-                store.set_transaction_status(transaction_id, "load_failed", session=db)
-                result.exception_ids.append(open_exception(
-                    store, "sales_order_load_failed", f"PO {po_number}: BlueCherry refused the sales order: {exc}",
-                    business_key=po_number, transaction_id=transaction_id, raw_document_id=raw_id,
-                    dedupe_key=f"sales_order_load_failed:{transaction_id}", session=db))
-            continue
-        result.loaded[po_number] = outcome.outcome
+            outcomes = gateway.upsert_sales_orders(
+                [(draft, derive_idempotency_key("sales_order", draft.customer_po, draft.fingerprint()))
+                 for _, _, _, draft in chunk])
+        except BlueCherryUnavailable as exc:
+            waiting = len(pending) - start
+            message = (f"BlueCherry is unavailable: {exc}. {len(result.loaded)} sales order(s) loaded in this run; "
+                       f"{waiting} PO(s) stay translated and the next po_to_so run resumes them.")
+            open_exception(store, "bluecherry_unavailable", message,
+                           dedupe_key=f"bluecherry_unavailable:{run_key or datetime.now().isoformat()}"[:200])
+            raise BlueCherryUnavailable(message) from exc
         with store.session() as db:
-            _record_sales_order(store, transaction_id, po_number, outcome, session=db)
+            for (transaction_id, po_number, raw_id, _), outcome in zip(chunk, outcomes, strict=True):
+                if isinstance(outcome, TransientGatewayError):
+                    transient[po_number] = str(outcome)
+                elif isinstance(outcome, GatewayError):
+                    result.failed[po_number] = str(outcome)
+                    store.set_transaction_status(transaction_id, "load_failed", session=db)
+                    result.exception_ids.append(open_exception(
+                        store, "sales_order_load_failed",
+                        f"PO {po_number}: BlueCherry refused the sales order: {outcome}",
+                        business_key=po_number, transaction_id=transaction_id, raw_document_id=raw_id,
+                        dedupe_key=f"sales_order_load_failed:{transaction_id}", session=db))
+                else:
+                    result.loaded[po_number] = outcome.outcome
+                    _record_sales_order(store, transaction_id, po_number, outcome, session=db)
     if transient:
         raise TransientGatewayError(
             f"BlueCherry was unavailable for {len(transient)} PO(s); they stay translated for the retry: "

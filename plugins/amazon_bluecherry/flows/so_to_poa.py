@@ -111,33 +111,40 @@ def _price_per_each(price: Decimal | None, price_basis: str | None, pack: int) -
     return (price / pack).quantize(Decimal("0.0001"))
 
 
+def ordered_lines(purchase_order: PurchaseOrder) -> list[list]:
+    """What the 850 ordered, per line: ``[line_number, quantity, [[qualifier, id], ...]]``.
+
+    JSON-ready: the 855 gate compares what is about to be sent with this, read from the 850.
+    """
+    return [[line_number_of(line, position), line.quantity, [[p.qualifier, p.value] for p in line.product_ids]]
+            for position, line in enumerate(purchase_order.lines, start=1)]
+
+
 def summarize_acknowledgement(
-    purchase_order: PurchaseOrder,
+    purchase_order_number: str,
+    ordered: list[list],
     acknowledgement: PurchaseOrderAcknowledgement | None,
     previously_rejected: dict[int, int],
 ) -> list[LineSummary]:
-    """Compare an 855 (as parsed back from the bytes about to be sent) with its 850."""
+    """Compare an 855 (as parsed back from the bytes about to be sent) with its 850's
+    :func:`ordered_lines`."""
     sent: dict[int, list] = {}
     for position, line in enumerate(acknowledgement.lines if acknowledgement else [], start=1):
         sent.setdefault(line_number_of(line, position), []).append(line)
     summaries = []
-    for position, po_line in enumerate(purchase_order.lines, start=1):
-        number = line_number_of(po_line, position)
+    for number, quantity, product_ids in ordered:
         acked = sent.get(number, [])
         loops = [loop for line in acked for loop in line.acknowledgements]
+        echoed = [tuple(pair) for pair in product_ids]
         summaries.append(LineSummary(
-            purchase_order=purchase_order.purchase_order_number,
+            purchase_order=purchase_order_number,
             line_number=number,
-            ordered_qty=po_line.quantity,
+            ordered_qty=quantity,
             acknowledged_qty=sum(loop.quantity for loop in loops),
             ack_count=len(acked),
             statuses=tuple(str(loop.status) for loop in loops),
             has_price=all(line.unit_price is not None for line in acked) and bool(acked),
-            product_ids_echoed=all(
-                [(p.qualifier, p.value) for p in line.product_ids]
-                == [(p.qualifier, p.value) for p in po_line.product_ids]
-                for line in acked
-            ),
+            product_ids_echoed=all([(p.qualifier, p.value) for p in line.product_ids] == echoed for line in acked),
             rejected_before=previously_rejected.get(number, 0),
             rejected_now=sum(loop.quantity for loop in loops if str(loop.status) == "IR"),
         ))

@@ -1,6 +1,7 @@
 """so_to_poa steps over the store and the BlueCherry gateway (no Airflow).
 
-    850 loaded | acknowledge_only --acknowledge--> 855 staged (pending upload), 850 acknowledged
+    850 loaded | acknowledge_only --build--> 855 draft (kept in the 850's data)
+    855 draft --GX gate--> 855 staged (pending upload), 850 acknowledged | blocked (exception)
     deadlines poa_due --monitor--> met | at risk (exception + alert) | missed (exception + alert)
     outbound sent, no 997 after N hours --monitor--> transmission_unacknowledged
 
@@ -30,6 +31,7 @@ from amazon_bluecherry.flows.po_to_so_steps import load_purchase_orders, receive
 from amazon_bluecherry.flows.so_to_poa import (
     acknowledgement_frame,
     build_acknowledgement,
+    ordered_lines,
     rejected_quantities,
     summarize_acknowledgement,
 )
@@ -44,13 +46,21 @@ ACKNOWLEDGEABLE = ("loaded", "acknowledge_only", "acknowledged")
 
 @dataclass
 class AcknowledgeResult:
-    staged: dict[str, int] = field(default_factory=dict)      # PO -> 855 transaction id
+    drafted: list[str] = field(default_factory=list)           # an 855 waits for the gate
     unchanged: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)           # not allocated in BlueCherry yet
+    exception_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class AcknowledgementCheckResult:
+    staged: dict[str, int] = field(default_factory=dict)      # PO -> 855 transaction id
+    blocked: list[str] = field(default_factory=list)
     outbound_document_id: int | None = None
     exception_ids: list[int] = field(default_factory=list)
     quality_result_id: int | None = None
+
+DRAFT = "acknowledgement_draft"   # key of the 855 draft in the 850's data, between build and gate
 
 
 @dataclass
@@ -68,12 +78,12 @@ def _fingerprint(acknowledgement: PurchaseOrderAcknowledgement) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: datetime, run_key: str = "",
-                       transaction_ids=None) -> AcknowledgeResult:
-    """Build, check and stage an 855 for every PO whose acknowledgement is due or changed."""
-    from amazon_bluecherry.quality.checkpoint import run_checkpoint
-    from amazon_bluecherry.quality.suites import acknowledgement_suite
+def build_acknowledgements(store: Store, gateway, *, now: datetime, transaction_ids=None) -> AcknowledgeResult:
+    """Draft an 855 for every PO whose acknowledgement is due or changed; the gate checks it next.
 
+    The draft is kept in the 850's data (``acknowledgement_draft``) with what the 850
+    ordered, so that the gate compares the 855 with the PO without reading the 850 again.
+    """
     rules = amazon_rules()["acknowledgement"]
     result = AcknowledgeResult()
     candidates = []
@@ -89,7 +99,7 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
             candidates.append((transaction.id, received_at, dict(transaction.data or {}), purchase_order))
 
     sales_orders = _sales_orders(gateway, candidates)
-    drafts = []
+    drafts: dict[int, dict] = {}
     for transaction_id, received_at, data, purchase_order in candidates:
         po_number = purchase_order.purchase_order_number
         translation = data.get("translation", {})
@@ -123,29 +133,64 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
                 business_key=po_number, transaction_id=transaction_id,
                 dedupe_key=f"poa_change_too_late:{transaction_id}:{fingerprint[:12]}"))
             continue
-        drafts.append((transaction_id, purchase_order, acknowledgement, fingerprint, previous))
+        drafts[transaction_id] = {"document": acknowledgement.model_dump(mode="json"), "fingerprint": fingerprint,
+                                  "ordered": ordered_lines(purchase_order)}
+        result.drafted.append(po_number)
 
-    if not drafts:
-        return result
-    # The checkpoint reads the 855s as they will leave: rendered to X12 and parsed back.
-    rendered = parse_file(write_documents([draft[2] for draft in drafts], sender="VENDOR", receiver="AMAZON",
-                                          control_numbers=InMemoryControlNumbers()))
-    summaries = []
-    for (_, purchase_order, _, _, previous), parsed in zip(drafts, rendered, strict=True):
-        summaries += summarize_acknowledgement(purchase_order, parsed, _rejected_before(previous))
-    outcome = run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
-                             acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
-    blocked = outcome.failed_keys("purchase_order")
+    # A draft left by a run whose gate never ran is replaced, or dropped when nothing is to be sent now.
+    stale = [transaction_id for transaction_id, _, data, _ in candidates if data.get(DRAFT) and transaction_id not in drafts]
+    if drafts or stale:
+        with store.session() as db:
+            for transaction in db.scalars(select(Transaction).where(Transaction.id.in_([*drafts, *stale]))):
+                data = {key: value for key, value in (transaction.data or {}).items() if key != DRAFT}
+                if transaction.id in drafts:
+                    data[DRAFT] = drafts[transaction.id]
+                transaction.data = data
+    log.info("855s drafted %s, unchanged %s, waiting %s", len(result.drafted), len(result.unchanged),
+             len(result.waiting))
+    return result
+
+
+def check_acknowledgements(store: Store, settings: Settings, *, now: datetime, run_key: str = "",
+                           transaction_ids=None) -> AcknowledgementCheckResult:
+    """The so_to_poa data-quality gate: one GX checkpoint over every drafted 855, then staging.
+
+    The checkpoint reads the 855s as they will leave (rendered to X12 and parsed back);
+    a PO it names is blocked (``poa_quality_check_failed``), the others are staged for
+    upload in one file, in the same database transaction that marks their 850s acknowledged.
+    """
+    from amazon_bluecherry.quality.checkpoint import run_checkpoint
+    from amazon_bluecherry.quality.suites import acknowledgement_suite
+
+    result = AcknowledgementCheckResult()
     with store.session() as db:
+        pending = [transaction for transaction in received_purchase_orders(
+                       store, statuses=ACKNOWLEDGEABLE, transaction_ids=transaction_ids, session=db)
+                   if (transaction.data or {}).get(DRAFT)]
+        if not pending:
+            return result
+        drafts = [(transaction, transaction.data[DRAFT],
+                   PurchaseOrderAcknowledgement.model_validate(transaction.data[DRAFT]["document"]))
+                  for transaction in pending]
+        rendered = parse_file(write_documents([draft[2] for draft in drafts], sender="VENDOR", receiver="AMAZON",
+                                              control_numbers=InMemoryControlNumbers()))
+        summaries = []
+        for (transaction, draft, _), parsed in zip(drafts, rendered, strict=True):
+            previous = (transaction.data or {}).get("acknowledgement", {})
+            summaries += summarize_acknowledgement(transaction.business_key, draft["ordered"], parsed,
+                                                   _rejected_before(previous))
+        outcome = run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
+                                 acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
+        blocked = outcome.failed_keys("purchase_order")
         quality = QualityResult(suite=outcome.suite, run_key=run_key or now.isoformat(), success=outcome.success,
                                 evaluated=outcome.evaluated, failed=len(outcome.failures), results=outcome.to_dict())
         db.add(quality)
         db.flush()
         result.quality_result_id = quality.id
         sending = []
-        for draft in drafts:
-            transaction_id, purchase_order, acknowledgement, fingerprint, _ = draft
-            po_number = purchase_order.purchase_order_number
+        for transaction, draft, acknowledgement in drafts:
+            po_number = transaction.business_key
+            data = {key: value for key, value in (transaction.data or {}).items() if key != DRAFT}
             if po_number in blocked:
                 result.blocked.append(po_number)
                 reasons = sorted({f.description for f in outcome.failures
@@ -153,22 +198,21 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
                 result.exception_ids.append(open_exception(
                     store, "poa_quality_check_failed",
                     f"PO {po_number}: the 855 was not sent: {'; '.join(reasons)}",
-                    business_key=po_number, transaction_id=transaction_id,
-                    dedupe_key=f"poa_quality_check_failed:{transaction_id}:{fingerprint[:12]}", session=db))
+                    business_key=po_number, transaction_id=transaction.id,
+                    dedupe_key=f"poa_quality_check_failed:{transaction.id}:{draft['fingerprint'][:12]}",
+                    session=db))
+                transaction.data = data
                 continue
-            sending.append(draft)
+            sending.append((transaction, draft["fingerprint"], acknowledgement, data))
         if not sending:
             return result
-        staged = stage_documents(store, [draft[2] for draft in sending], settings=settings, session=db,
-                                 business_keys=[draft[1].purchase_order_number for draft in sending],
-                                 data=[{"fingerprint": draft[3]} for draft in sending])
+        staged = stage_documents(store, [item[2] for item in sending], settings=settings, session=db,
+                                 business_keys=[item[0].business_key for item in sending],
+                                 data=[{"fingerprint": item[1]} for item in sending])
         result.outbound_document_id = staged.outbound_document_id
-        for (transaction_id, purchase_order, acknowledgement, fingerprint, _), staged_set in zip(
-                sending, staged.sets, strict=True):
-            store.link(transaction_id, staged_set.transaction_id, "acknowledgement", session=db)
-            transaction = db.get(Transaction, transaction_id)
-            data = dict(transaction.data or {})
-            data["acknowledgement_of"] = transaction_id
+        for (transaction, fingerprint, acknowledgement, data), staged_set in zip(sending, staged.sets, strict=True):
+            store.link(transaction.id, staged_set.transaction_id, "acknowledgement", session=db)
+            data["acknowledgement_of"] = transaction.id
             data["acknowledgement"] = {
                 "fingerprint": fingerprint, "transaction_id": staged_set.transaction_id,
                 # JSON keys are strings; _rejected_before turns them back into line numbers.
@@ -176,10 +220,9 @@ def acknowledge_orders(store: Store, gateway, settings: Settings, *, now: dateti
                 "statuses": {line.line_number or str(position): [str(a.status) for a in line.acknowledgements]
                              for position, line in enumerate(acknowledgement.lines, start=1)},
             }
-            store.set_transaction_status(transaction_id, "acknowledged", data=data, session=db)
-            result.staged[purchase_order.purchase_order_number] = staged_set.transaction_id
-    log.info("855s staged %s, unchanged %s, blocked %s, waiting %s", len(result.staged), len(result.unchanged),
-             len(result.blocked), len(result.waiting))
+            store.set_transaction_status(transaction.id, "acknowledged", data=data, session=db)
+            result.staged[transaction.business_key] = staged_set.transaction_id
+    log.info("855 gate: staged %s, blocked %s", len(result.staged), len(result.blocked))
     return result
 
 

@@ -4,7 +4,8 @@ REST (the default adapter), for a site with a CGS API key::
 
     AIRFLOW_CONN_BLUECHERRY_DEFAULT='{"conn_type": "http", "host": "bluecherry.example.com",
         "schema": "https", "port": 443, "password": "<API key>",
-        "extra": {"timeout": 30, "max_retries": 5, "backoff": 0.5, "base_path": ""}}'
+        "extra": {"timeout": 30, "max_retries": 5, "backoff": 0.5, "base_path": "",
+                  "circuit_breaker_threshold": 6, "batch_size": 100, "max_concurrency": 4}}'
 
 Flat files, for a site that exchanges import/export files (local folders, or SFTP through
 another connection)::
@@ -105,6 +106,9 @@ class BlueCherryHook(BaseHook):
             timeout=float(extra.get("timeout", 30)),
             max_retries=int(extra.get("max_retries", 5)),
             backoff=float(extra.get("backoff", 0.5)),
+            circuit_breaker_threshold=int(extra.get("circuit_breaker_threshold", 6)),
+            batch_size=int(extra.get("batch_size", 100)),
+            max_concurrency=int(extra.get("max_concurrency", 4)),
         )
 
     def _flatfile(self, extra: dict[str, Any]) -> BlueCherryGateway:

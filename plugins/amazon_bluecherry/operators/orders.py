@@ -78,7 +78,7 @@ class ProcessInboundOperator(BaseOperator):
 
 
 class TranslatePurchaseOrdersOperator(BaseOperator):
-    """Translate received 850s into BlueCherry sales-order drafts and gate them with GX.
+    """Translate received 850s into BlueCherry sales-order drafts (the GX gate checks them next).
 
     :param mappings_dir: folder with items.csv and ship_to.csv (default ``AB_MAPPINGS_DIR``)
     """
@@ -93,8 +93,7 @@ class TranslatePurchaseOrdersOperator(BaseOperator):
     def execute(self, context: Any) -> list[int]:
         from amazon_bluecherry.flows.exceptions import open_exception
         from amazon_bluecherry.flows.mappings import MappingError, load_mappings
-        from amazon_bluecherry.flows.po_to_so import TranslationPolicy
-        from amazon_bluecherry.flows.po_to_so_steps import received_purchase_orders, translate_received
+        from amazon_bluecherry.flows.po_to_so_steps import translate_received
         from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
@@ -105,22 +104,60 @@ class TranslatePurchaseOrdersOperator(BaseOperator):
             open_exception(store, "mapping_file_invalid", f"{exc}; no PO was translated",
                            dedupe_key=f"mapping_file_invalid:{exc}"[:200])
             raise
-        cutoff = _cutoff(context)
-        transaction_ids = None
-        if cutoff is not None:
-            with store.session() as db:
-                transaction_ids = [t.id for t in received_purchase_orders(store, received_before=cutoff, session=db)]
         result = translate_received(
-            store, mappings,
-            TranslationPolicy(price_tolerance=settings.price_tolerance,
-                              hold_on_price_mismatch=settings.hold_on_price_mismatch),
-            now=datetime.now(UTC), window_hours=settings.poa_window_hours, transaction_ids=transaction_ids,
-            run_key=_run_key(context),
+            store, mappings, _translation_policy(settings), now=datetime.now(UTC),
+            window_hours=settings.poa_window_hours,
+            transaction_ids=_received_before_cutoff(store, context, statuses=("received",)),
         )
         self.log.info("translated %s, held %s, all lines rejected %s, superseded %s, exceptions %s",
                       len(result.translated), len(result.held), len(result.acknowledge_only),
                       len(result.superseded), len(result.exception_ids))
         return result.translated
+
+
+class CheckOrderLinesOperator(BaseOperator):
+    """The po_to_so data-quality gate (Great Expectations), once over the batch's lines.
+
+    POs it names are held with ``quality_check_failed``; the others go on to the load.
+    Returns the ids of the POs that passed.
+    """
+
+    def __init__(self, *, database_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> list[int]:
+        from amazon_bluecherry.flows.po_to_so_steps import check_translated
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        store = get_store(self.database_url)
+        result = check_translated(
+            store, _translation_policy(get_settings()), now=datetime.now(UTC), run_key=_run_key(context),
+            transaction_ids=_received_before_cutoff(store, context, statuses=("awaiting_check",)),
+        )
+        self.log.info("order-lines gate: %s passed, %s held (quality result %s)", len(result.passed),
+                      len(result.held), result.quality_result_id)
+        return result.passed
+
+
+def _translation_policy(settings):
+    from amazon_bluecherry.flows.po_to_so import TranslationPolicy
+
+    return TranslationPolicy(price_tolerance=settings.price_tolerance,
+                             hold_on_price_mismatch=settings.hold_on_price_mismatch)
+
+
+def _received_before_cutoff(store, context: Any, *, statuses) -> list[int] | None:
+    """The 850s of ``statuses`` this run may touch: all (None) for a current run, else those
+    that arrived before the cutoff (see :func:`_cutoff`)."""
+    from amazon_bluecherry.flows.po_to_so_steps import received_purchase_orders
+
+    cutoff = _cutoff(context)
+    if cutoff is None:
+        return None
+    with store.session() as db:
+        return [t.id for t in received_purchase_orders(store, statuses=statuses, received_before=cutoff, session=db)]
 
 
 class LoadSalesOrdersOperator(BaseOperator):
@@ -140,6 +177,9 @@ class LoadSalesOrdersOperator(BaseOperator):
         self.database_url = database_url
 
     def execute(self, context: Any) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from amazon_bluecherry.bluecherry.gateway import BlueCherryUnavailable
         from amazon_bluecherry.flows.po_to_so_steps import load_translated
         from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
         from amazon_bluecherry.settings import get_settings
@@ -147,15 +187,19 @@ class LoadSalesOrdersOperator(BaseOperator):
 
         hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)
         try:
-            result = load_translated(get_store(self.database_url), hook.get_conn())
+            result = load_translated(get_store(self.database_url), hook.get_conn(), run_key=_run_key(context))
+        except BlueCherryUnavailable as exc:
+            # Fail fast, without Airflow's retries: the failure alert says it once, and the
+            # next scheduled run resumes with the POs still translated.
+            raise AirflowFailException(f"{exc} Runbook: docs/runbooks/bluecherry_unavailable.md") from exc
         finally:
             hook.close()
         self.log.info("sales orders: %s loaded, %s refused", len(result.loaded), len(result.failed))
         return {"loaded": len(result.loaded), "failed": len(result.failed)}
 
 
-class AcknowledgeOrdersOperator(BaseOperator):
-    """Build, check (GX) and stage 855s from BlueCherry's allocations; returns outbound ids to send.
+class BuildAcknowledgementsOperator(BaseOperator):
+    """Draft 855s from BlueCherry's allocations (the GX gate checks them next).
 
     :param bluecherry_conn_id: the BlueCherry connection (default ``AB_BLUECHERRY_CONN_ID``)
     """
@@ -168,22 +212,40 @@ class AcknowledgeOrdersOperator(BaseOperator):
         self.bluecherry_conn_id = bluecherry_conn_id
         self.database_url = database_url
 
-    def execute(self, context: Any) -> list[int]:
-        from amazon_bluecherry.flows.outbound import pending_outbound_ids
-        from amazon_bluecherry.flows.so_to_poa_steps import acknowledge_orders
+    def execute(self, context: Any) -> dict:
+        from amazon_bluecherry.flows.so_to_poa_steps import build_acknowledgements
         from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
         from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
-        store = get_store(self.database_url)
         hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)
         try:
-            result = acknowledge_orders(store, hook.get_conn(), get_settings(), now=datetime.now(UTC),
-                                        run_key=_run_key(context))
+            result = build_acknowledgements(get_store(self.database_url), hook.get_conn(), now=datetime.now(UTC))
         finally:
             hook.close()
-        self.log.info("855: %s staged, %s unchanged, %s blocked, %s waiting for BlueCherry", len(result.staged),
-                      len(result.unchanged), len(result.blocked), len(result.waiting))
+        self.log.info("855: %s drafted, %s unchanged, %s waiting for BlueCherry", len(result.drafted),
+                      len(result.unchanged), len(result.waiting))
+        return {"drafted": len(result.drafted), "unchanged": len(result.unchanged), "waiting": len(result.waiting)}
+
+
+class CheckAcknowledgementsOperator(BaseOperator):
+    """The so_to_poa data-quality gate (Great Expectations) over the drafted 855s, as they
+    will leave; stages those that pass. Returns the ids of every 855 file waiting to be sent."""
+
+    def __init__(self, *, database_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.database_url = database_url
+
+    def execute(self, context: Any) -> list[int]:
+        from amazon_bluecherry.flows.outbound import pending_outbound_ids
+        from amazon_bluecherry.flows.so_to_poa_steps import check_acknowledgements
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        store = get_store(self.database_url)
+        result = check_acknowledgements(store, get_settings(), now=datetime.now(UTC), run_key=_run_key(context))
+        self.log.info("855 gate: %s staged, %s blocked (quality result %s)", len(result.staged),
+                      len(result.blocked), result.quality_result_id)
         return pending_outbound_ids(store, doc_type="855")
 
 

@@ -323,3 +323,48 @@ def test_the_clock_can_be_set_for_simulations(backend):
     assert placed.lines[0].backorder_date == when.date() + timedelta(days=backend.config.backorder_lead_days)
     backend.clock.advance(timedelta(days=1))
     assert backend.get_ats().snapshot_at == when + timedelta(days=1)
+
+
+def _state(backend):
+    """Orders and stock as comparable values (order numbers and times left out)."""
+    orders = sorted(
+        (o.customer_po, o.status, o.revision,
+         tuple((line.line_number, line.sku, line.qty_ordered, line.qty_allocated, line.qty_backordered,
+                line.backorder_date, line.qty_cancelled, line.cancel_reason) for line in o.lines))
+        for o in backend.list_sales_orders())
+    stock = sorted((row.sku, row.warehouse, row.on_hand, row.allocated, row.available)
+                   for row in backend.get_ats().rows)
+    return orders, stock
+
+
+def test_a_batch_leaves_the_same_state_as_the_same_drafts_one_by_one(tmp_path, emulator_db_template):
+    # Enough demand on a few SKUs to run out of stock: allocation, backorders to the incoming
+    # date or the lead time, cancellation without backorders, an update and a refusal, all in one batch.
+    items = [item for item in Backend(seeded_database(emulator_db_template, tmp_path / "probe.sqlite")).list_items()
+             if item.active][:6]
+    drafts = []
+    for number in range(40):
+        lines = [(items[(number + offset) % len(items)].sku, 24 * (1 + (number + offset) % 5)) for offset in range(4)]
+        drafts.append((draft(f"BATCH{number:03d}", lines, backorder_allowed=number % 7 != 0), f"key-{number}"))
+    drafts.append((draft("BATCH005", [(items[0].sku, 12), (items[1].sku, 600)]), "key-5-changed"))  # an update
+    drafts.append((draft("BATCH999", [(items[0].sku, 6)]).model_copy(update={"bc_customer": "NOBODY"}), "key-x"))
+    drafts.append(drafts[3])  # the same draft and key twice: replayed
+
+    one_by_one = Backend(seeded_database(emulator_db_template, tmp_path / "single.sqlite"))
+    single = []
+    for sales_order, key in drafts:
+        try:
+            single.append(one_by_one.upsert_sales_order(sales_order, idempotency_key=key))
+        except Rejected as exc:
+            single.append(exc)
+    batched = Backend(seeded_database(emulator_db_template, tmp_path / "batch.sqlite"))
+    results = batched.upsert_sales_orders(drafts)
+
+    assert [type(r).__name__ for r in results] == [type(r).__name__ for r in single]
+    assert isinstance(results[-2], Rejected) and "unknown customer" in str(results[-2])
+    assert results[-1] == results[3] and results[-1].outcome == "created"
+    assert [r.outcome for r in results[:-2]].count("updated") == 1
+    orders, stock = _state(batched)
+    assert (orders, stock) == _state(one_by_one)
+    assert any(line[4] for order in orders for line in order[3]), "the batch ran out of stock somewhere"
+    assert batched.check_invariants() == []
