@@ -218,9 +218,9 @@ def test_856_hierarchy(old, new, element):
 
 def test_856_pallet_level_is_allowed():
     body = replace("856", "HL*3", "HL*3*2*T")
-    body = body[: body.index("MAN*GM*00012345678901234567")] + [
+    body = body[: body.index("MAN*GM*00012345678901234560")] + [
         "HL*4*3*P",
-        "MAN*GM*00012345678901234567",
+        "MAN*GM*00012345678901234560",
         "HL*5*4*I",
         "LIN**UP*028877454078",
         "SN1**8*EA",
@@ -367,7 +367,8 @@ def test_a_new_partner_is_data_only(tmp_path):
 CORPUS_VERDICTS = {
     "amazon_retail_850__predicatestudio_predi_edi__amz_ex.edi": (0, [("850", "A", [])], []),
     "amazon_retail_850_truncated__predicatestudio_predi_edi__amz.edi": (1, [("850", "R", ["4", "5"])], []),
-    "amazon_DF_810__Stedi_starter-kit__amazon-jedi-810_README.edi": (1, [("810", "R", ["4"])], []),
+    # SE01 is wrong, and BIG04 (the PO number Amazon requires) is empty
+    "amazon_DF_810__Stedi_starter-kit__amazon-jedi-810_README.edi": (1, [("810", "R", ["4", "5"])], []),
     "amazon_DF_850__Stedi_starter-kit__jedi-850-to-orders-api_README.edi": (1, [("850", "R", ["5"])], []),
     "amazon_retail_855_connectivity_test__heinrichb_avc-importer__main.go.edi": (
         1,

@@ -906,12 +906,16 @@ class Partner:
     version_aliases: dict[str, str]
     guides: dict[str, dict[str, str]]
     hierarchy: dict[str, dict[str, tuple[str | None, ...]]]
+    requirements: dict[str, Any] = field(default_factory=dict)  # set id -> requirements.SetRequirements
 
 
 class GuideRegistry:
     """(partner, GS08 version, set id) -> compiled guide, from ``registry.yaml``."""
 
-    def __init__(self, directory: str | os.PathLike = GUIDES_DIR, registry_file: str = "registry.yaml"):
+    def __init__(self, directory: str | os.PathLike = GUIDES_DIR, registry_file: str = "registry.yaml", *,
+                 with_requirements: bool = True):
+        from amazon_bluecherry.edi.requirements import parse_requirements
+
         self.directory = str(directory)
         with open(os.path.join(self.directory, registry_file), encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
@@ -927,6 +931,7 @@ class GuideRegistry:
                     str(s): {str(level): tuple(parents) for level, parents in levels.items()}
                     for s, levels in (p.get("hierarchy") or {}).items()
                 },
+                requirements=parse_requirements(p.get("requirements")) if with_requirements else {},
             )
 
     def partner_for(self, sender: str, receiver: str) -> str:
@@ -953,6 +958,11 @@ class GuideRegistry:
         hierarchy = p.hierarchy.get(set_id)
         key = tuple(sorted(hierarchy.items())) if hierarchy else None
         return load_guide(file, self.directory, key)
+
+    def requirements(self, partner: str, set_id: str):
+        """Amazon's rules inside ``set_id`` beyond the map (``requirements.SetRequirements``), or None."""
+        p = self.partners.get(partner)
+        return p.requirements.get(set_id) if p is not None else None
 
     def entries(self) -> list[tuple[str, str, str, str]]:
         """(partner, version, set id, map file) for every guide, plus aliases of versions."""

@@ -376,6 +376,10 @@ class _Validator:
         self._guides: dict[tuple[str, str, str], Guide | None] = {}
         self.body_ok = False  # the open set's body matched the set regex
         self.segments_seen = 0
+        # Amazon's requirements inside the open set (edi/requirements.py) and, when there
+        # are any, the set's segments (position, raw) collected to check them at SE.
+        self.requirements: Any = None
+        self.collected: list[tuple[int, str]] | None = None
 
     # ---- the hot loop ------------------------------------------------------------------
 
@@ -441,6 +445,8 @@ class _Validator:
         if (self.set_refuses and self.set_refuses in body) or self.set_fullmatch(body) is None:
             return False
         self.count = body.count(self.delimiters.segment) + 1
+        if self.collected is not None:
+            self.collected.extend(enumerate(body.split(self.delimiters.segment)[:-1], start=2))
         self.body_ok = True
         self._on_se(text[q + 1 : end].split(self.delimiters.element))
         return True
@@ -449,11 +455,14 @@ class _Validator:
         tables, max_use, loop_counts = self.tables, self.max_use, self.loop_counts
         table = tables[self.state] if tables is not None else None
         state, rep, count = self.state, self.rep, self.count
+        collected = self.collected
         for raw in batch:
             if table is not None:
                 t = table.get(raw[:3])
                 if t is not None:
                     count += 1
+                    if collected is not None:
+                        collected.append((count, raw))
                     kind = t[1]
                     if kind == LOOP:
                         rep = 1
@@ -480,6 +489,7 @@ class _Validator:
             self._slow(raw)
             tables, max_use, loop_counts = self.tables, self.max_use, self.loop_counts
             state, rep, count = self.state, self.rep, self.count
+            collected = self.collected
             table = tables[state] if tables is not None else None
         self.state, self.rep, self.count = state, rep, count
 
@@ -556,6 +566,18 @@ class _Validator:
         if target.sid == "HL" and guide.hierarchy is not None:
             self._check_hl(raw, count)
 
+    def _check_requirements(self) -> None:
+        """Amazon's requirements per HL level / per set (registry.yaml ``requirements``)."""
+        if self.requirements is None or self.collected is None:
+            return
+        e = self.delimiters.element
+        already = {(i.segment_position, i.element_position) for i in self.ts.errors} if self.ts else set()
+        for issue in self.requirements.check((position, raw.split(e)) for position, raw in self.collected):
+            if issue.element_position is not None and (issue.segment_position, issue.element_position) in already:
+                continue  # the map already reported this element
+            self._add(Issue(issue.segment_id, issue.segment_position, issue.element_position, issue.code,
+                            issue.message, data_element=issue.data_element, bad_value=issue.bad_value))
+
     def _check_hl(self, raw: str, count: int) -> None:
         values = raw.split(self.delimiters.element) + ["", "", ""]
         number, parent, level = values[1], values[2], values[3]
@@ -615,6 +637,8 @@ class _Validator:
                 self._outside(sid)
             return
         self.count += 1
+        if self.collected is not None:
+            self.collected.append((self.count, raw))
         if self.guide is None:
             return  # set not supported: only the envelope is checked
         # A segment without elements (no separator) or one the table does not reach.
@@ -843,6 +867,8 @@ class _Validator:
         else:
             self.ts.guide = self.guide.file
             self.loop_counts = [0] * len(self.guide.loops)
+            self.requirements = self.registry.requirements(self.partner, set_id)
+            self.collected = [] if self.requirements else None
         self._bind_tables()
         if self.guide is not None:
             st_raw = self.delimiters.element.join(values)
@@ -881,6 +907,7 @@ class _Validator:
         if self.guide is not None and not self.body_ok:
             for sid in self.guide.end_missing[self.state]:
                 self._segment_issue(sid, self.count, "3", "required before SE")
+        self._check_requirements()
         if count != str(self.count):
             self._set_issue("4", f"SE01 says {count!r} segments, counted {self.count}", "SE")
         if number != ts.control_number:
@@ -895,6 +922,7 @@ class _Validator:
             self._set_issue("2", "transaction set has no SE trailer", "SE")
         ts.segment_count = self.count
         ts.status = "R" if ts.errors else "A"
+        self.requirements, self.collected = None, None
         self.ts = None
         self.guide = None
         self._bind_tables()
