@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -117,6 +118,29 @@ class Settings(BaseSettings):
     inventory_product_id_qualifiers: str = Field(
         default="UP,EN,UK,VN,IB,UA,VP", description="Which items.csv identifier names an item on the 846, "
         "in order of preference (Amazon's ASIN goes with it when known).")
+
+    # --- fulfilment_to_asn ----------------------------------------------------------------
+    # The ASN is due within 30 minutes of departure (amazon/rules.yaml): run often.
+    asn_schedule: str = "*/5 * * * *"
+    asn_x12_version: Literal["005010", "004010"] = Field(
+        default="005010", description="GS08 of the 856: Amazon retail is 005010; 004010 for partners still on it.")
+    asn_alert_lead_minutes: float = Field(default=10.0, ge=0, description="asn_window_at_risk this long before due.")
+    asn_carrier_wait_minutes: float = Field(
+        default=60.0, ge=0,
+        description="A shipped order whose carrier has not confirmed collection (or tracking) after this is "
+                    "asn_waiting_for_carrier.")
+    invoice_source: Literal["bluecherry", "asn"] = Field(
+        default="bluecherry",
+        description="bluecherry: send BlueCherry's invoice of each shipment and PO; asn: build it from the ASN.")
+    invoice_number_prefix: str = Field(default="INV", description="Invoices built from the ASN: prefix + sequence.")
+    invoice_terms_type: str = Field(default="01", description="ITD01: 01 basic, 02 end of month ...")
+    invoice_terms_net_days: int = Field(default=60, ge=0, description="The agreed net days (ITD07).")
+    invoice_terms_discount_percent: Decimal = Field(default=Decimal("0"), ge=0)
+    invoice_terms_discount_days: int = Field(default=0, ge=0)
+    invoice_bill_to_name: str = Field(default="Amazon.com Services LLC", description="N1*BT exactly as agreed.")
+    invoice_bill_to_qualifier: str = "92"
+    invoice_bill_to_id: str = "AMAZON"
+    invoice_remit_to_name: str = Field(default="VENDOR INC", description="N1*RI: who Amazon pays.")
 
     # --- notifications -------------------------------------------------------------------
     alert_webhook_url: str = Field(default="", description="Slack-compatible webhook; empty = log only.")

@@ -257,6 +257,14 @@ class ShipBody(BaseModel):
     ship_date: date | None = None
     departed_at: datetime | None = None
     small_parcel: bool = False
+    picked_up: bool = True
+    palletize: bool = False
+
+
+class CarrierPickupBody(BaseModel):
+    shipment_id: str
+    tracking_number: str | None = Field(default=None, description="None: the carrier's usual shape; '': unknown")
+    departed_at: datetime | None = None
 
 
 class InvoiceBody(BaseModel):
@@ -532,6 +540,11 @@ def create_app(
     @app.post("/admin/warehouse/ship", **admin)
     def ship(body: ShipBody) -> m.Shipment:
         return backend.ship(**body.model_dump())
+
+    @app.post("/admin/warehouse/carrier-pickup", **admin)
+    def carrier_pickup(body: CarrierPickupBody) -> m.Shipment:
+        return backend.carrier_pickup(body.shipment_id, tracking_number=body.tracking_number,
+                                      departed_at=body.departed_at)
 
     @app.post("/admin/warehouse/invoice", **admin)
     def invoice(body: InvoiceBody) -> list[m.Invoice]:

@@ -95,6 +95,7 @@ class BackendConfig:
     receiving_days: int = 2  # incoming stock is sellable this many days after it arrives
     mixed_carton_max_eaches: int = 24
     carton_tare_lb: Decimal = Decimal("0.80")
+    cartons_per_pallet: int = 40
     transit_days: int = 4
     seed: int = DEFAULT_SEED
 
@@ -894,11 +895,12 @@ class Backend:
                     tracking_number=None,
                 )
                 session.add(carton)
+                session.flush()
                 for line, qty in contents:
                     weight += session.get(t.Sku, line.sku).weight_lb * qty
                     session.add(
                         t.CartonItemRow(
-                            sscc=sscc,
+                            carton_id=carton.id,
                             order_number=order_number,
                             line_number=line.line_number,
                             sku=line.sku,
@@ -928,8 +930,15 @@ class Backend:
         ship_date: date | None = None,
         departed_at: datetime | None = None,
         small_parcel: bool = False,
+        picked_up: bool = True,
+        palletize: bool = False,
     ) -> m.Shipment:
-        """Ship the packed, unshipped cartons of orders going to one ship-to; the shipment is ready to confirm."""
+        """Ship the packed, unshipped cartons of orders going to one ship-to; the shipment is ready to confirm.
+
+        ``picked_up=False``: the truck is loaded but the carrier has not confirmed collection
+        (no departure time, no tracking) until :meth:`carrier_pickup`. ``palletize``: cartons
+        travel on pallets (one pallet SSCC per ``cartons_per_pallet`` cartons).
+        """
         if not order_numbers:
             raise Rejected("ship needs at least one order number")
         with self._write() as session:
@@ -964,11 +973,11 @@ class Backend:
                 bc_warehouse=warehouse,
                 ship_to_name=store.name if store else store_code,
                 carrier_scac=carrier_scac,
-                tracking_number=tracking_number or f"1Z{self.config.bol_prefix[:3].upper()}{sequence:011d}",
+                tracking_number=(tracking_number or _tracking(carrier_scac, sequence)) if picked_up else None,
                 bol_number=bol_number or f"{self.config.bol_prefix}{sequence:08d}",
                 master_bol=master_bol,
                 ship_date=ship_day,
-                departed_at=departed_at or now,
+                departed_at=(departed_at or now) if picked_up else None,
                 estimated_delivery=ship_day + timedelta(days=self.config.transit_days),
                 total_weight_lb=sum((c.weight_lb for c in cartons), ZERO),
                 asn_reference=None,
@@ -976,10 +985,16 @@ class Backend:
             )
             session.add(shipment)
             lines = {(o.order_number, line.line_number): (o, line) for o in orders for line in o.lines}
+            pallet = None
             for index, carton in enumerate(cartons, start=1):
                 carton.shipment_id = shipment.shipment_id
                 carton.carton_number = index
-                if small_parcel:
+                if palletize:
+                    if (index - 1) % self.config.cartons_per_pallet == 0:
+                        serial = self._next(session, "sscc_serial")
+                        pallet = make_sscc(self.config.sscc_extension_digit, self.config.sscc_company_prefix, serial)
+                    carton.pallet_sscc = pallet
+                if small_parcel and picked_up:
                     carton.tracking_number = f"{shipment.tracking_number}{index:03d}"
                 for item in carton.items:
                     order, line = lines[(item.order_number, item.line_number)]
@@ -998,6 +1013,28 @@ class Backend:
                 "shipped %s: %d cartons, BOL %s", shipment.shipment_id, len(cartons), shipment.bol_number
             )
             return _shipment(session, shipment)
+
+    def carrier_pickup(
+        self, shipment_id: str, *, tracking_number: str | None = None, departed_at: datetime | None = None
+    ) -> m.Shipment:
+        """The carrier confirms collection: departure time and tracking (``""`` keeps it unknown)."""
+        with self._write() as session:
+            shipment = session.get(t.ShipmentRow, shipment_id)
+            if shipment is None:
+                raise NotFound(f"no shipment {shipment_id!r}")
+            shipment.departed_at = departed_at or self.clock.now()
+            if tracking_number is None:
+                tracking_number = _tracking(shipment.carrier_scac, int(shipment_id.lstrip("SH") or 0))
+            shipment.tracking_number = tracking_number or None
+            session.flush()
+            return _shipment(session, shipment)
+
+    def reset_label_serial(self, to: int = 0) -> None:
+        """The label printer's SSCC serial restarts (a reinstall): the next cartons repeat old SSCCs."""
+        with self._write() as session:
+            row = session.get(t.Counter, "sscc_serial")
+            if row is not None:
+                row.value = to
 
     def invoice_shipment(self, shipment_id: str) -> list[m.Invoice]:
         """One invoice per order in the shipment (idempotent), posted to the GL (Dr AR, Cr Sales)."""
@@ -1587,6 +1624,15 @@ def _order_status(order: t.SalesOrderRow) -> str:
     return "open"
 
 
+def _tracking(scac: str, sequence: int) -> str:
+    """A tracking / PRO number in the carrier's usual shape (include/mappings/carriers.csv)."""
+    if scac == "UPSN":
+        return f"1Z{sequence:016d}"[:18]
+    if scac in ("FDEG", "FDE"):
+        return f"{sequence:012d}"
+    return f"{sequence:010d}"  # LTL PRO numbers: 10 digits fit every listed carrier
+
+
 def _pack_loose(
     loose: list[tuple[t.SalesOrderLineRow, int]], limit: int
 ) -> list[list[tuple[t.SalesOrderLineRow, int]]]:
@@ -1647,6 +1693,7 @@ def _shipment(session: Session, row: t.ShipmentRow) -> m.Shipment:
                 carton_number=carton.carton_number,
                 weight_lb=carton.weight_lb,
                 tracking_number=carton.tracking_number,
+                pallet_sscc=carton.pallet_sscc,
                 items=items,
             )
         )

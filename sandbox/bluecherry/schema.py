@@ -209,7 +209,11 @@ class PickTicketRow(Base):
 
 class CartonRow(Base):
     __tablename__ = "cartons"
-    sscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    # A surrogate key: a warehouse whose label printer's serial was reset really does put
+    # an SSCC on a second carton (the integration must catch it before Amazon does).
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sscc: Mapped[str] = mapped_column(String(18), index=True)
+    pallet_sscc: Mapped[str | None]
     carton_number: Mapped[int]
     pick_ticket: Mapped[str] = mapped_column(ForeignKey("pick_tickets.pick_ticket"), index=True)
     order_number: Mapped[str] = mapped_column(ForeignKey("sales_orders.order_number"), index=True)
@@ -222,7 +226,7 @@ class CartonRow(Base):
 class CartonItemRow(Base):
     __tablename__ = "carton_items"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    sscc: Mapped[str] = mapped_column(ForeignKey("cartons.sscc"), index=True)
+    carton_id: Mapped[int] = mapped_column(ForeignKey("cartons.id"), index=True)
     order_number: Mapped[str]
     line_number: Mapped[int]
     sku: Mapped[str]
@@ -242,7 +246,7 @@ class ShipmentRow(Base):
     bol_number: Mapped[str] = mapped_column(unique=True)
     master_bol: Mapped[str | None]
     ship_date: Mapped[date]
-    departed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    departed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # None: waiting for the carrier
     estimated_delivery: Mapped[date | None]
     total_weight_lb: Mapped[Decimal] = mapped_column(DecimalText)
     asn_reference: Mapped[str | None]

@@ -17,9 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from amazon_bluecherry.edi.gs1 import is_valid_sscc
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "ArOpenItem",
@@ -281,18 +279,14 @@ class CartonItem(_Out):
 
 
 class Carton(_Out):
-    sscc: str = Field(description="SSCC-18, GS1 check digit verified")
+    # Read as BlueCherry has it: fulfilment_to_asn checks the check digit and holds the
+    # shipment (a model error here would stop every other shipment of the export too).
+    sscc: str = Field(min_length=1, max_length=40, description="SSCC-18 as BlueCherry has it")
     carton_number: int = Field(ge=1)
     weight_lb: Decimal | None = None
     tracking_number: str | None = Field(default=None, description="per-package tracking (small parcel)")
+    pallet_sscc: str | None = Field(default=None, description="SSCC-18 of the pallet the carton travels on (LTL/TL)")
     items: list[CartonItem] = Field(min_length=1)
-
-    @field_validator("sscc")
-    @classmethod
-    def _sscc(cls, value: str) -> str:
-        if not is_valid_sscc(value):
-            raise ValueError(f"not a valid SSCC-18 (18 digits with GS1 check digit): {value!r}")
-        return value
 
 
 class Shipment(_Out):
@@ -311,7 +305,9 @@ class Shipment(_Out):
     bol_number: str
     master_bol: str | None = None
     ship_date: date
-    departed_at: AwareDatetime
+    departed_at: AwareDatetime | None = Field(
+        default=None, description="when the carrier confirmed collection; None: loaded, waiting for the carrier"
+    )
     estimated_delivery: date | None = None
     total_weight_lb: Decimal | None = None
     asn_reference: str | None = None

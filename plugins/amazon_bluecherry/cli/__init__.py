@@ -21,6 +21,7 @@ _GROUPS = [
     "amazon_bluecherry.cli.ops",
     "amazon_bluecherry.cli.remit",
     "amazon_bluecherry.cli.inventory",
+    "amazon_bluecherry.cli.asn",  # fulfilment_to_asn: asn lint
 ]
 
 

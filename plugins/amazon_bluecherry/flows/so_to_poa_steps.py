@@ -19,13 +19,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from amazon_bluecherry.alerts import Alert, dispatch
 from amazon_bluecherry.amazon.rules import amazon_rules
 from amazon_bluecherry.edi.build import write_documents
 from amazon_bluecherry.edi.documents import PurchaseOrderAcknowledgement
 from amazon_bluecherry.edi.parse import DocumentError, parse_file
 from amazon_bluecherry.edi.writer import InMemoryControlNumbers
-from amazon_bluecherry.flows.exceptions import alert_for, open_exception
+from amazon_bluecherry.flows.exceptions import open_exception
 from amazon_bluecherry.flows.outbound import stage_documents
 from amazon_bluecherry.flows.po_to_so_steps import load_purchase_orders, received_purchase_orders
 from amazon_bluecherry.flows.so_to_poa import (
@@ -35,9 +34,10 @@ from amazon_bluecherry.flows.so_to_poa import (
     rejected_quantities,
     summarize_acknowledgement,
 )
+from amazon_bluecherry.flows.windows import MonitorResult, Window, watch_windows
 from amazon_bluecherry.settings import Settings
 from amazon_bluecherry.store import Store
-from amazon_bluecherry.store.models import Deadline, OutboundDocument, QualityResult, RawDocument, Transaction
+from amazon_bluecherry.store.models import OutboundDocument, QualityResult, RawDocument, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,6 @@ class AcknowledgementCheckResult:
     quality_result_id: int | None = None
 
 DRAFT = "acknowledgement_draft"   # key of the 855 draft in the 850's data, between build and gate
-
-
-@dataclass
-class MonitorResult:
-    met: list[str] = field(default_factory=list)
-    at_risk: list[str] = field(default_factory=list)
-    missed: list[str] = field(default_factory=list)
-    unacknowledged: list[str] = field(default_factory=list)
-    exception_ids: list[int] = field(default_factory=list)
 
 
 def _fingerprint(acknowledgement: PurchaseOrderAcknowledgement) -> str:
@@ -264,58 +255,10 @@ def _rejected_before(previous: dict) -> dict[int, int]:
 
 def monitor_windows(store: Store, settings: Settings, *, now: datetime) -> MonitorResult:
     """Amazon's 24-hour 855 window per PO, and 997s overdue for what we sent."""
-    result = MonitorResult()
-    lead = timedelta(hours=settings.poa_alert_lead_hours)
-    alerts: list[Alert] = []
-    with store.session() as db:
-
-        def escalate(kind: str, message: str, *, dedupe_key: str, business_key: str, **links) -> None:
-            exception_id = open_exception(store, kind, message, business_key=business_key, dedupe_key=dedupe_key,
-                                          session=db, **links)
-            if exception_id not in result.exception_ids:
-                result.exception_ids.append(exception_id)
-            alerts.append(alert_for(kind, message, business_key=business_key))
-
-        for deadline in db.scalars(select(Deadline).where(Deadline.kind == "poa_due", Deadline.met_at.is_(None),
-                                                          Deadline.missed_at.is_(None))):
-            sent_at = _first_sent_acknowledgement(db, deadline.transaction_id)
-            due = deadline.due_at
-            po_number = deadline.business_key
-            if sent_at is not None and sent_at <= due:
-                deadline.met_at = sent_at
-                result.met.append(po_number)
-            elif sent_at is not None or now >= due:
-                deadline.missed_at = sent_at if sent_at is not None else now
-                result.missed.append(po_number)
-                escalate("poa_window_missed",
-                         f"PO {po_number}: the 855 was due {due:%Y-%m-%d %H:%M} UTC and "
-                         + (f"went at {sent_at:%Y-%m-%d %H:%M} UTC" if sent_at else "has not been sent"),
-                         business_key=po_number, transaction_id=deadline.transaction_id,
-                         dedupe_key=f"poa_window_missed:{deadline.id}")
-            elif now >= due - lead and deadline.alerted_at is None:
-                deadline.alerted_at = now
-                result.at_risk.append(po_number)
-                hours_left = (due - now).total_seconds() / 3600
-                escalate("poa_window_at_risk",
-                         f"PO {po_number}: no 855 yet and Amazon's window closes at {due:%Y-%m-%d %H:%M} UTC "
-                         f"(in {hours_left:.1f} h). See why it is held.",
-                         business_key=po_number, transaction_id=deadline.transaction_id,
-                         dedupe_key=f"poa_window_at_risk:{deadline.id}")
-
-        overdue_before = now - timedelta(hours=settings.ack_timeout_hours)
-        for outbound in db.scalars(select(OutboundDocument).where(
-                OutboundDocument.status == "sent", OutboundDocument.doc_type != "997",
-                OutboundDocument.sent_at < overdue_before)):
-            result.unacknowledged.append(outbound.file_name)
-            outbound.status = "unacknowledged"
-            escalate("transmission_unacknowledged",
-                     f"{outbound.file_name} ({outbound.doc_type}) was sent {outbound.sent_at:%Y-%m-%d %H:%M} UTC "
-                     f"and Amazon has not returned a 997 within {settings.ack_timeout_hours:g} h",
-                     business_key=outbound.file_name, raw_document_id=outbound.raw_document_id,
-                     dedupe_key=f"transmission_unacknowledged:{outbound.id}")
-    for alert in alerts:  # after commit: an alert never announces something the store does not hold
-        dispatch(alert, settings)
-    return result
+    window = Window(kind="poa_due", at_risk_type="poa_window_at_risk", missed_type="poa_window_missed",
+                    lead=timedelta(hours=settings.poa_alert_lead_hours), subject="PO", document="855",
+                    sent_at=lambda session, deadline: _first_sent_acknowledgement(session, deadline.transaction_id))
+    return watch_windows(store, settings, [window], now=now)
 
 
 def _first_sent_acknowledgement(session, purchase_order_transaction_id: int):

@@ -101,3 +101,55 @@ def remittance_totals_suite() -> list:
         gxe.ExpectColumnValuesToBeBetween(column="payment_cents", min_value=1,
                                           description="a positive payment to post"),
     ]
+
+
+def ship_notice_suite() -> list:
+    """fulfilment_to_asn, before 856s leave. One row per carton line of the batch, read back
+    from the X12: shipment_id, sscc, sscc_valid, sscc_cartons_in_batch, scac_approved,
+    has_tracking, bol_not_a_date, ship_date_in_range, purchase_order, line_number,
+    shipped_eaches, accepted_eaches, product_id_echoed."""
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeInSet(column="sscc_valid", value_set=[True],
+                                        description="every carton has an SSCC-18 with a valid check digit"),
+        gxe.ExpectColumnValuesToBeInSet(column="sscc_cartons_in_batch", value_set=[1],
+                                        description="no SSCC on two cartons of the batch"),
+        gxe.ExpectColumnValuesToBeInSet(column="scac_approved", value_set=[True],
+                                        description="the carrier is on the approved list"),
+        gxe.ExpectColumnValuesToBeInSet(column="has_tracking", value_set=[True],
+                                        description="tracking / PRO number known"),
+        gxe.ExpectColumnValuesToBeInSet(column="bol_not_a_date", value_set=[True],
+                                        description="a bill of lading that is not a date"),
+        gxe.ExpectColumnValuesToBeInSet(column="ship_date_in_range", value_set=[True],
+                                        description="ship date within the past 7 days or up to 2 days ahead"),
+        gxe.ExpectColumnValuesToBeBetween(column="shipped_eaches", min_value=1,
+                                          description="every carton line holds something"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="accepted_eaches", column_B="shipped_eaches",
+                                                    or_equal=True,
+                                                    description="no carton line beyond what the 855 accepted"),
+        gxe.ExpectColumnValuesToBeInSet(column="product_id_echoed", value_set=[True],
+                                        description="product ids echo the PO's"),
+    ]
+
+
+def invoice_suite() -> list:
+    """fulfilment_to_asn invoices, before 810s leave. One row per invoice line, read back
+    from the X12: invoice_number, purchase_order, line_number, unit_cost, cost_855,
+    quantity, asn_eaches, invoice_total, expected_total, number_used_before."""
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="unit_cost", column_B="cost_855",
+                                            description="invoice cost equals the 855 cost"),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="quantity", column_B="asn_eaches",
+                                            description="invoiced quantity equals what the ASN shipped"),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="invoice_total", column_B="expected_total",
+                                            description="TDS equals lines + charges - allowances"),
+        gxe.ExpectColumnValuesToBeBetween(column="invoice_total", min_value=0.01,
+                                          description="no zero-total invoice"),
+        gxe.ExpectColumnValuesToBeInSet(column="number_used_before", value_set=[False],
+                                        description="invoice numbers unique for ever"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["invoice_number", "line_number"],
+                                            description="each invoice line once"),
+    ]

@@ -20,6 +20,7 @@ from amazon_bluecherry.edi.documents import (
     ProductId,
     PurchaseOrderAcknowledgement,
     ShipmentItem,
+    ShipmentMeasurements,
     ShipmentOrder,
     ShipmentPack,
     ShipNotice,
@@ -168,6 +169,7 @@ class VendorSide:
             shipment_id=shipment_id or f"SH{number}",
             shipment_date=shipped_at.date(),
             shipment_time=shipped_at.time(),
+            measurements=ShipmentMeasurements(packaging_code="CTN25", lading_quantity=len(packs)),
             carrier=CarrierDetails(
                 routing_sequence="B", id_qualifier="2", scac=scac, transportation_method="M"
             )
@@ -179,7 +181,8 @@ class VendorSide:
             estimated_delivery_date=estimated_delivery
             or max(po.window_start, shipped_at.date() + dt.timedelta(days=1)),
             parties=[
-                PartyIdentification(role="ST", id_qualifier=po.ship_to_qualifier, id_code=po.ship_to_id)
+                PartyIdentification(role="SF", name="VENDOR DC", id_qualifier="92", id_code="NJ01"),
+                PartyIdentification(role="ST", id_qualifier=po.ship_to_qualifier, id_code=po.ship_to_id),
             ],
             orders=[
                 ShipmentOrder(purchase_order_number=number, purchase_order_date=po.order_date, packs=packs)

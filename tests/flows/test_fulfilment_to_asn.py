@@ -1,0 +1,125 @@
+"""fulfilment_to_asn rules without Airflow: the asn lint CLI (JSON shape, rule names, exit
+codes) and GS1-128 labels whose barcodes decode to the ASN's SSCCs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from amazon_bluecherry.edi.build import write_documents
+from amazon_bluecherry.edi.documents import (
+    CarrierDetails,
+    PartyIdentification,
+    ProductId,
+    ShipmentItem,
+    ShipmentMeasurements,
+    ShipmentOrder,
+    ShipmentPack,
+    ShipNotice,
+)
+from amazon_bluecherry.edi.gs1 import make_sscc
+from amazon_bluecherry.edi.writer import InMemoryControlNumbers
+from amazon_bluecherry.flows.fulfilment_to_asn import bol_format_problem, bol_is_date
+from amazon_bluecherry.flows.labels import render_labels
+from amazon_bluecherry.settings import REPO_ROOT
+
+MAPPINGS = REPO_ROOT / "include" / "mappings"
+TODAY = dt.datetime.now(dt.UTC).date()
+
+
+def notice(shipment_id="SH1", *, ssccs=None, scac="UPSN", tracking="1Z0000000000000001", bol="VENDR00000001",
+           shipped=TODAY, lading=None) -> ShipNotice:
+    ssccs = ssccs or [make_sscc(0, "0614141", n) for n in (1, 2)]
+    packs = [ShipmentPack(sscc=sscc, items=[ShipmentItem(line_number="1", shipped_quantity=12, unit="EA",
+                                                         product_ids=[ProductId(qualifier="UP", value="614141100019")])])
+             for sscc in ssccs]
+    return ShipNotice(
+        shipment_id=shipment_id, shipment_date=TODAY, shipment_time=dt.time(9, 0),
+        measurements=ShipmentMeasurements(packaging_code="CTN25", lading_quantity=lading or len(packs)),
+        carrier=CarrierDetails(routing_sequence="B", id_qualifier="2", scac=scac, transportation_method="U"),
+        bill_of_lading=bol, carrier_reference=tracking, shipped_date=shipped, shipped_time=dt.time(9, 0),
+        estimated_delivery_date=TODAY + dt.timedelta(days=3),
+        parties=[PartyIdentification(role="SF", name="Edison DC", id_qualifier="92", id_code="NJ01"),
+                 PartyIdentification(role="ST", id_qualifier="92", id_code="ABE2")],
+        orders=[ShipmentOrder(purchase_order_number="PO1", packs=packs)])
+
+
+def lint(tmp_path, *notices: ShipNotice, raw: bytes | None = None):
+    path = tmp_path / "asn.edi"
+    path.write_bytes(raw if raw is not None else write_documents(
+        list(notices), sender="VENDOR", receiver="AMAZON", control_numbers=InMemoryControlNumbers()))
+    done = subprocess.run([sys.executable, "-m", "amazon_bluecherry", "asn", "lint", str(path), "--mappings",
+                           str(MAPPINGS), "--json"], capture_output=True, text=True, timeout=120)
+    return done.returncode, (json.loads(done.stdout) if done.stdout.strip().startswith("{") else done.stderr)
+
+
+def test_a_clean_asn_has_no_findings(tmp_path):
+    code, report = lint(tmp_path, notice())
+    assert code == 0
+    assert report == {"shipments": [{"shipment_id": "SH1", "findings": []}]}
+
+
+def test_every_rule_by_its_name(tmp_path):
+    good = make_sscc(0, "0614141", 3)
+    bad_digit = good[:-1] + str((int(good[-1]) + 1) % 10)
+    reused = make_sscc(0, "0614141", 9)
+    raw = write_documents(
+        [notice("SH1", scac="ZZZZ", tracking=None, bol="20261130", shipped=TODAY - dt.timedelta(days=9),
+                ssccs=[reused, good], lading=3),
+         notice("SH2", ssccs=[reused, make_sscc(0, "0614141", 10)], bol="ACME-1")],
+        sender="VENDOR", receiver="AMAZON", control_numbers=InMemoryControlNumbers())
+    code, report = lint(tmp_path, raw=raw.replace(good.encode(), bad_digit.encode()))
+    assert code == 1
+    assert [s["shipment_id"] for s in report["shipments"]] == ["SH1", "SH2"]
+    first = {f["rule"] for f in report["shipments"][0]["findings"]}
+    assert first == {"scac_not_approved", "missing_tracking", "bol_is_date", "ship_date_out_of_range",
+                     "sscc_check_digit", "carton_quantity_mismatch"}
+    second = {f["rule"] for f in report["shipments"][1]["findings"]}
+    assert second == {"sscc_reused", "bol_format"}
+    assert all(set(f) == {"rule", "message"} for s in report["shipments"] for f in s["findings"])
+
+
+def test_unreadable_input_exits_2(tmp_path):
+    code, _ = lint(tmp_path, raw=b"%PDF-1.4 not an edi file")
+    assert code == 2
+
+
+@pytest.mark.parametrize(("bol", "is_date"), [("20261130", True), ("VENDR20261130", True), ("11/30/2026", True),
+                                                ("VENDR00000001", False), ("12345678901234567", False)])
+def test_bol_that_reads_as_a_date(bol, is_date):
+    assert bol_is_date(bol, "VENDR") is is_date
+
+
+def test_bol_format():
+    assert bol_format_problem("VENDR00000001", "VENDR", 8) is None
+    assert bol_format_problem("12345678901234567", "VENDR", 8) is None  # a physical VICS BOL
+    assert bol_format_problem("VENDR1234", "VENDR", 8)
+    assert bol_format_problem("ACME00000001", "VENDR", 8)
+
+
+def test_every_label_decodes_to_the_sscc_of_the_asn():
+    pdfium = pytest.importorskip("pypdfium2")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    asn = notice(ssccs=[make_sscc(0, "0614141", n) for n in (11, 12, 13)])
+    shipment = SimpleNamespace(cartons=[SimpleNamespace(sscc=p.sscc, carton_number=i)
+                                        for i, p in enumerate(asn.orders[0].packs, start=1)])
+    labels = render_labels(asn, shipment, ship_from={"name": "Edison DC", "address_line": "100 Distribution Way",
+                                                     "city": "Edison", "state": "NJ", "postal_code": "08817"},
+                           ship_to=("92", "ABE2", "Amazon ABE2"), carrier_name="UPS")
+    assert set(labels) == {p.sscc for p in asn.orders[0].packs}
+    for sscc, (zpl, pdf) in labels.items():
+        assert f"^FD>;>800{sscc}^FS" in zpl and zpl.startswith("^XA") and zpl.rstrip().endswith("^XZ")
+        page = pdfium.PdfDocument(pdf)[0]
+        image = page.render(scale=4).to_pil() if hasattr(page.render(scale=1), "to_pil") else None
+        array = page.render(scale=4).to_numpy() if image is None else None
+        found = zxingcpp.read_barcodes(image if image is not None else array)
+        codes = [b for b in found if b.format == zxingcpp.BarcodeFormat.Code128]
+        assert len(codes) == 1, found
+        # GS1-128: the reader reports the symbology identifier ]C1 and the AI 00 + SSCC-18.
+        assert codes[0].text == f"(00){sscc}"
+        assert codes[0].symbology_identifier == "]C1"
