@@ -1,4 +1,4 @@
-"""``make demo``: the order path end to end, on this machine, with nothing mocked.
+"""``make demo``: the order path and fulfilment end to end, on this machine, with nothing mocked.
 
 The Amazon simulator sends purchase orders (some with deliberate defects) into the
 loopback SFTP mailbox; po_to_so and so_to_poa run for real with dag.test() against the
@@ -87,6 +87,20 @@ def main(argv: list[str] | None = None) -> int:
             path = store.data_path(loaded.id)
             say(f"8. data path of PO {loaded.business_key}: "
                 + " -> ".join(f"{row['doc_type']} {row['business_key'] or ''}".strip() for row in path))
+        shipped = ship_some(sandbox.emulator.backend, [o.purchase_order for o in sent])
+        sandbox.run_dag("fulfilment_to_asn")
+        say(f"9. the warehouse shipped {len(shipped)} order(s) ({', '.join(shipped) or 'none'}), one with a "
+            f"date as BOL; fulfilment_to_asn sent ASN file(s): {len(names(sandbox, '856'))}, "
+            f"invoice file(s): {len(names(sandbox, '810'))}")
+        for exception in store.list_exceptions(type="asn_check_failed"):
+            say(f"     held for the warehouse: {exception.message[:160]}")
+        review = amazon.process_uploads()
+        asn_findings = [f for f in review.findings]
+        say(f"10. Amazon read {dict(review.documents)}; rejected sets: {len(review.rejected_sets)}; "
+            f"compliance findings: {len(asn_findings)}; chargebacks: {len(amazon.chargeback_ledger())}")
+        for finding in asn_findings:
+            say(f"     finding {finding.rule}: {finding.document}: {finding.detail}")
+        findings = findings + asn_findings
         say(f"done in {time.perf_counter() - started:.0f} s (Airflow DB {sandbox.timings['airflow_db']:.0f} s, "
             f"po_to_so {sandbox.timings['po_to_so']:.0f} s, so_to_poa {sandbox.timings['so_to_poa']:.0f} s)")
         if not unchanged or findings_on_our_documents(findings):
@@ -96,6 +110,20 @@ def main(argv: list[str] | None = None) -> int:
 
         shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def ship_some(backend, purchase_orders: list[str]) -> list[str]:
+    """The warehouse's day: pick, pack and ship the allocated orders; the last with a date as BOL."""
+    orders = [o for o in backend.list_sales_orders(customer_pos=purchase_orders)
+              if any(line.qty_allocated for line in o.lines)][:3]
+    shipped = []
+    for index, order in enumerate(orders):
+        backend.pick_and_pack(order.order_number)
+        options = {"bol_number": "VENDR20261130"} if index == len(orders) - 1 and len(orders) > 1 else {}
+        shipment = backend.ship([order.order_number], **options)
+        backend.invoice_shipment(shipment.shipment_id)
+        shipped.append(order.customer_po)
+    return shipped
 
 
 def say(line: str) -> None:
@@ -162,8 +190,8 @@ def fingerprint(sandbox) -> tuple:
 
 
 def findings_on_our_documents(findings) -> bool:
-    """Our 855s must pass Amazon's rules; findings about Amazon's own test defects do not count."""
-    return any(finding.document.startswith("855") for finding in findings)
+    """Our 855s, 856s and 810s must pass Amazon's rules; findings about Amazon's own test defects do not count."""
+    return any(finding.document.startswith(("855", "856", "810")) for finding in findings)
 
 
 if __name__ == "__main__":
