@@ -166,6 +166,7 @@ GL_ACCOUNTS = [
     ("1010", "Cash - Operating Bank", "asset"),
     ("1200", "Accounts Receivable - Trade", "asset"),
     ("1250", "Deductions Receivable", "asset"),
+    ("1299", "Suspense - Unidentified Remittance Items", "asset"),
     ("1300", "Inventory - Finished Goods", "asset"),
     ("2100", "Accounts Payable", "liability"),
     ("2150", "Unapplied Cash", "liability"),

@@ -95,3 +95,58 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
     run = subprocess.run([sys.executable, "-m", "amazon_bluecherry", "remit", "classify", str(path), "--json"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr and run.stdout == ""
+
+
+@pytest.fixture
+def cli_store(store, monkeypatch):
+    from amazon_bluecherry.settings import reset_settings_cache
+    from amazon_bluecherry.store import reset_store_cache
+
+    monkeypatch.setenv("AB_DATABASE_URL", store.url)
+    reset_settings_cache()
+    reset_store_cache()
+    yield store
+    reset_store_cache()
+    reset_settings_cache()
+
+
+def stored_remittance(store, status: str) -> int:
+    from amazon_bluecherry.store.models import Remittance, RemittanceLine
+
+    transaction_id = store.add_transaction("820", direction="in", partner="AMAZON", business_key="0000000042",
+                                           status="blocked")
+    with store.session() as db:
+        remittance = Remittance(transaction_id=transaction_id, trace_number="0000000042", status=status,
+                                payment_amount=Decimal("90.00"), blocked_reason="every GL account exists in "
+                                "BlueCherry's chart of accounts", plan={"receipt": None, "journals": []})
+        db.add(remittance)
+        db.flush()
+        db.add(RemittanceLine(remittance_id=remittance.id, line_number=1, reference="000000001VCBSINV",
+                              amount=Decimal("-10.00"), deduction_type="chargeback", gl_account="6199",
+                              owner="warehouse", rule_line=5, match_status="classified"))
+    return transaction_id
+
+
+def test_show_and_retry_a_blocked_remittance(cli_store, capsys):
+    from amazon_bluecherry.store.models import Remittance, Transaction
+
+    transaction_id = stored_remittance(cli_store, "blocked")
+    assert main(["remit", "show", "0000000042"]) == 0
+    out = capsys.readouterr().out
+    assert "blocked: every GL account exists" in out and "(remit_codes.csv line 5)" in out
+    assert main(["remit", "show", "0000000042", "--json"]) == 0
+    (shown,) = json.loads(capsys.readouterr().out)
+    assert shown["lines"][0]["gl_account"] == "6199" and shown["status"] == "blocked"
+
+    assert main(["remit", "retry", "0000000042", "--note", "6199 -> 6100 in remit_codes.csv"]) == 0
+    with cli_store.session() as db:
+        assert db.get(Transaction, transaction_id).status == "received"
+        assert db.query(Remittance).count() == 0
+    assert [e.payload["note"] for e in cli_store.events(kind="remittance.requeued")] == ["6199 -> 6100 in remit_codes.csv"]
+    assert main(["remit", "show", "0000000042"]) == 1
+
+
+def test_a_posted_remittance_cannot_be_retried(cli_store, capsys):
+    stored_remittance(cli_store, "posted")
+    assert main(["remit", "retry", "0000000042", "--note", "x"]) == 1
+    assert "only blocked remittances" in capsys.readouterr().err

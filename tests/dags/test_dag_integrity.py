@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-DAG_IDS = {"po_to_so", "so_to_poa", "fulfilment_to_asn"}
+DAG_IDS = {"po_to_so", "so_to_poa", "fulfilment_to_asn", "remit_to_journals"}
 # Imports that cost seconds or open connections; none may run while a DAG file is parsed.
 HEAVY_MODULES = ["great_expectations", "pandas", "pyx12", "fastapi", "uvicorn", "asyncssh", "paramiko",
                  "amazon_bluecherry.edi.validator", "amazon_bluecherry.quality.checkpoint", "sandbox"]

@@ -71,3 +71,26 @@ def make_820(trace: str, lines: list[Line], *, payment: Decimal | str | None = N
            f"{control:09d}*0*T*>")
     group = [f"GS*RA*AMAZON*VENDOR*20261023*1600*{control}*X*004010", *segments, f"GE*1*{control}"]
     return ("~".join([isa, *group, f"IEA*1*{control:09d}"]) + "~\n").encode()
+
+
+def invoiced(emulator, count: int, *, eaches: int = 3) -> list:
+    """``count`` Amazon orders in the BlueCherry emulator, shipped and invoiced (setup only)."""
+    from tests.bluecherry.conftest import _draft_for, _items_with, _new_po
+
+    items = _items_with(emulator, count=2, min_available=eaches * count + 1)
+    invoices = []
+    for _ in range(count):
+        written = emulator.backend.upsert_sales_order(_draft_for(items, [eaches, eaches + 1], po=_new_po("R")),
+                                                      idempotency_key=_new_po("key"))
+        invoices += emulator.backend.fulfil(written.document_number)[1]
+    return invoices
+
+
+def receive(store, content: bytes, *, name: str = "AMZN820.1", settings=None) -> list[int]:
+    """Store an 820 file as po_to_so's pickup would and run the real intake; the 820 transaction ids."""
+    from amazon_bluecherry.flows.intake import process_inbound
+    from amazon_bluecherry.settings import Settings
+
+    raw_id, _ = store.save_raw_document(content, partner="AMAZON", transport="sftp", remote_name=name)
+    result = process_inbound(store, raw_id, settings or Settings())
+    return result.accepted.get("820", [])

@@ -23,6 +23,17 @@ def register(subparsers) -> None:
     classify.add_argument("--json", action="store_true", help="print the JSON report")
     classify.set_defaults(handler=_classify)
 
+    show = commands.add_parser("show", help="a remittance in the store: status, lines, postings, exceptions")
+    show.add_argument("trace_number", help="TRN02 of the 820 (see `trace` for its documents)")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show)
+
+    retry = commands.add_parser(
+        "retry", help="classify a blocked remittance again on the next remit_to_journals run (after a fix)")
+    retry.add_argument("trace_number")
+    retry.add_argument("--note", required=True, help="what was fixed (kept in the audit trail)")
+    retry.set_defaults(handler=_retry)
+
 
 def _classify(args) -> int:
     from amazon_bluecherry.edi.parse import DocumentError
@@ -65,3 +76,68 @@ def _print_classification(report: dict) -> None:
         print("  journals:")
         for journal in remittance["journals"]:
             print(f"    {journal['deduction_type']:<26} {journal['gl_account']:<6} {journal['amount']:>12}")
+
+
+def _show(args) -> int:
+    from sqlalchemy import select
+
+    from amazon_bluecherry.store import get_store
+    from amazon_bluecherry.store.models import Remittance, RemittanceLine, RemittancePosting
+
+    store = get_store()
+    with store.session() as db:
+        remittances = list(db.scalars(select(Remittance).where(Remittance.trace_number == args.trace_number)
+                                      .order_by(Remittance.id)))
+        if not remittances:
+            raise CommandError(f"no remittance with trace number {args.trace_number}", exit_code=1)
+        shown = []
+        for remittance in remittances:
+            lines = db.scalars(select(RemittanceLine).where(RemittanceLine.remittance_id == remittance.id)
+                               .order_by(RemittanceLine.line_number))
+            postings = db.scalars(select(RemittancePosting).where(RemittancePosting.remittance_id == remittance.id)
+                                  .order_by(RemittancePosting.id))
+            shown.append({
+                "id": remittance.id, "trace_number": remittance.trace_number, "status": remittance.status,
+                "payment_amount": str(remittance.payment_amount),
+                "payment_date": remittance.payment_date.isoformat() if remittance.payment_date else None,
+                "transaction_id": remittance.transaction_id, "raw_document_id": remittance.raw_document_id,
+                "blocked_reason": remittance.blocked_reason, "unmatched": (remittance.plan or {}).get("unmatched", []),
+                "lines": [{"line_number": x.line_number, "reference": x.reference, "amount": str(x.amount),
+                           "deduction_type": x.deduction_type, "gl_account": x.gl_account, "owner": x.owner,
+                           "rule_line": x.rule_line, "match_status": x.match_status,
+                           "invoice_number": x.invoice_number, "shipment_id": x.shipment_id,
+                           "purchase_order": x.purchase_order, "description": x.description} for x in lines],
+                "postings": [{"kind": p.kind, "deduction_type": p.deduction_type, "reference": p.reference,
+                              "amount": str(p.amount), "status": p.status, "document_number": p.document_number,
+                              "error": p.error} for p in postings],
+            })
+    if args.json:
+        print(json.dumps(shown, indent=2))
+        return 0
+    for remittance in shown:
+        print(f"remittance {remittance['trace_number']} (id {remittance['id']}): {remittance['status']}, payment "
+              f"{remittance['payment_amount']} on {remittance['payment_date']}, 820 transaction "
+              f"{remittance['transaction_id']}, raw document {remittance['raw_document_id']}")
+        if remittance["blocked_reason"]:
+            print(f"  blocked: {remittance['blocked_reason']}")
+        for line in remittance["lines"]:
+            rule = f"remit_codes.csv line {line['rule_line']}" if line["rule_line"] else "no row"
+            print(f"  {line['line_number']:>5} {line['reference']:<36} {line['amount']:>12} {line['deduction_type']:<26}"
+                  f" {line['gl_account']:<6} {line['match_status']:<10} ({rule})")
+        for posting in remittance["postings"]:
+            print(f"  posting {posting['kind']:<12} {posting['deduction_type'] or '-':<26} {posting['reference']:<28} "
+                  f"{posting['amount']:>12} {posting['status']:<8} {posting['document_number'] or ''}"
+                  f"{'  ' + posting['error'] if posting['error'] else ''}")
+    return 0
+
+
+def _retry(args) -> int:
+    from amazon_bluecherry.flows.remit_to_journals_steps import requeue_remittance
+    from amazon_bluecherry.store import get_store
+
+    try:
+        requeue_remittance(get_store(), args.trace_number, note=args.note)
+    except ValueError as exc:
+        raise CommandError(str(exc), exit_code=1) from exc
+    print(f"remittance {args.trace_number} will be classified again by the next remit_to_journals run")
+    return 0

@@ -343,6 +343,7 @@ class PostingPlan:
     journals: list[dict]                   # {"deduction_type", "entry": JournalEntry JSON, "lines"}
     unmatched: list[Unmatched]
     applications: list[InvoiceApplication]
+    problems: list[str] = field(default_factory=list)   # why this plan must not be posted (gate blocks it)
 
     @property
     def unapplied(self) -> Decimal:
@@ -356,6 +357,7 @@ class PostingPlan:
             "receipt": self.receipt,
             "journals": self.journals,
             "unmatched": [{**asdict(u), "amount": str(u.amount)} for u in self.unmatched],
+            "problems": self.problems,
         }
 
 
@@ -377,6 +379,8 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
         invoice number, where they differ
     """
     aliases = bluecherry_numbers or {}
+    from pydantic import ValidationError
+
     from amazon_bluecherry.bluecherry.models import CashReceipt, JournalEntry, ReceiptApplication
 
     trace = remittance.trace_number
@@ -414,22 +418,23 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
     _allocate(applications, deductions, to_allocate, aliases)
 
     receipt = None
+    problems: list[str] = []
     if remittance.payment_amount > 0:
-        receipt = CashReceipt(
-            receipt_number=receipt_number(trace),
-            receipt_date=posting_date,
-            bc_customer=policy.bc_customer,
-            amount=remittance.payment_amount,
-            currency=remittance.currency or "USD",
-            method=(remittance.payment_method or "ACH")[:20],
-            reference=f"Amazon 820 TRN {trace}",
+        fields = dict(
+            receipt_number=receipt_number(trace), receipt_date=posting_date, bc_customer=policy.bc_customer,
+            amount=remittance.payment_amount, currency=remittance.currency or "USD",
+            method=(remittance.payment_method or "ACH")[:20], reference=f"Amazon 820 TRN {trace}",
             applications=[
                 ReceiptApplication(
                     invoice_number=a.invoice_number, amount_applied=a.amount_applied, deduction_amount=a.deduction,
                     deduction_reason="; ".join(f"{k} {v}" for k, v in sorted(a.reasons.items()))[:200] or None)
-                for a in applications.values()
-            ],
-        ).model_dump(mode="json")
+                for a in applications.values()])
+        try:
+            receipt = CashReceipt(**fields).model_dump(mode="json")
+        except ValidationError as exc:
+            # Only when the 820 contradicts itself (lines != BPR): kept for the gate to block, never posted.
+            receipt = CashReceipt.model_construct(**fields).model_dump(mode="json")
+            problems.append(f"cash receipt: {exc.errors()[0]['msg']}")
 
     by_type: dict[str, list] = defaultdict(list)
     for line in deductions:
@@ -462,7 +467,7 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
         journals.append({"deduction_type": deduction_type, "entry": entry.model_dump(mode="json"),
                          "amount": str(cents(-counter)), "lines": len(lines)})
     return PostingPlan(receipt=receipt, journals=journals, unmatched=unmatched,
-                       applications=list(applications.values()))
+                       applications=list(applications.values()), problems=problems)
 
 
 def _journal_line(account: str, amount: Decimal, memo: str, dimensions: dict):

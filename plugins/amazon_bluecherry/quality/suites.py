@@ -82,7 +82,7 @@ def remittance_totals_suite() -> list:
     each column computed on its own: payment (BPR02), lines (sum of the lines), cash (the
     planned receipt), invoice_lines, ar_and_unapplied (what the plan credits to AR and
     unapplied cash), deductions (minus the deduction lines), deduction_accounts (the plan's
-    net debit to the deduction accounts), unbalanced_journals, posted_before."""
+    net debit to the deduction accounts), unbalanced_journals, posted_before, plan_problems."""
     import great_expectations.expectations as gxe
 
     return [
@@ -100,6 +100,8 @@ def remittance_totals_suite() -> list:
                                         description="no trace number posted before"),
         gxe.ExpectColumnValuesToBeBetween(column="payment_cents", min_value=1,
                                           description="a positive payment to post"),
+        gxe.ExpectColumnValuesToBeInSet(column="plan_problems", value_set=[0],
+                                        description="the receipt and journals are content BlueCherry accepts"),
     ]
 
 

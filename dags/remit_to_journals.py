@@ -1,0 +1,57 @@
+"""remit_to_journals: Amazon 820 remittances -> a BlueCherry cash receipt and typed GL journals.
+
+classify every line (include/mappings/remit_codes.csv; unknown -> suspense + exception)
+-> data-quality gate (its own task) -> post: one cash receipt applied to the paid
+invoices, one balanced journal per deduction type, each exactly once.
+
+**Where the 820s come from: no pickup of its own.** Amazon's download folder has exactly
+one reader, po_to_so's `pick_up_files`; its `validate_and_record` stores the raw bytes,
+validates every set, answers every group with a 997 and records each accepted 820 as a
+`transactions` row (`doc_type='820'`, `status='received'`, `business_key` = TRN02). This
+DAG consumes those rows. A second pickup would race the first on the same folder: Amazon
+deletes nothing for us, so two DAGs listing it would both download a file, one deleting it
+under the other; both would validate it and Amazon would get two 997s for one group (or a
+file would be processed by a DAG that ignores its 850s). One reader, one intake, one 997;
+the store hands each set to the flow that owns its type, and the status column makes the
+hand-over exactly-once (received -> classified -> gated | blocked -> posting -> posted).
+An 820 reaches BlueCherry at most one po_to_so interval plus one run of this DAG after it
+lands; trigger this DAG by hand for sooner.
+
+Backfill: a run for a past interval takes only the 820s that had arrived by the end of
+its interval, and every write carries a key derived from the trace number, so a backfill
+posts nothing twice.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag
+
+from amazon_bluecherry.operators.dag_defaults import START_DATE, default_args
+from amazon_bluecherry.operators.remittances import (
+    CheckRemittancesOperator,
+    ClassifyRemittancesOperator,
+    PostRemittancesOperator,
+)
+from amazon_bluecherry.settings import get_settings
+
+OWNER = "finance-integration"
+
+
+@dag(
+    dag_id="remit_to_journals",
+    schedule=get_settings().remit_schedule,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(OWNER),
+    tags=["amazon", "bluecherry", "finance", "820"],
+    doc_md=__doc__,
+)
+def remit_to_journals():
+    classified = ClassifyRemittancesOperator(task_id="classify_remittances")
+    checked = CheckRemittancesOperator(task_id="check_remittances", remittance_ids=classified.output)
+    posted = PostRemittancesOperator(task_id="post_to_bluecherry")
+    classified >> checked >> posted
+
+
+remit_to_journals()

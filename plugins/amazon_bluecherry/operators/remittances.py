@@ -1,0 +1,140 @@
+"""Operators of remit_to_journals: thin wrappers over ``flows.remit_to_journals_steps``.
+
+Each builds its hooks and reads its settings in ``execute`` (nothing happens at DAG-parse
+time) and passes ids, never payloads, through XCom: the store holds the data.
+
+Which 820s a run works on: a backfill run (Airflow's run type ``backfill``) takes only the
+820s that had arrived by the end of its interval; ``received_before`` in a run's conf sets
+that instant by hand; any other run takes everything pending. (The run type, not the age
+of the interval: a manual run of a daily DAG has an interval that ended hours ago.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from amazon_bluecherry.operators.xcom import id_list
+
+
+def received_before(context: Any) -> datetime | None:
+    """The instant after which this run leaves 820s alone (None: take everything pending)."""
+    dag_run = context.get("dag_run") if context else None
+    conf = getattr(dag_run, "conf", None) or {}
+    if conf.get("received_before"):
+        return datetime.fromisoformat(str(conf["received_before"]))
+    run_type = getattr(dag_run, "run_type", None)
+    if getattr(run_type, "value", run_type) == "backfill":
+        return context.get("data_interval_end")
+    return None
+
+
+def _run_key(context: Any) -> str:
+    return str(context.get("run_id", "")) if context else ""
+
+
+class _BlueCherryStep(BaseOperator):
+    """Base: a step that reads the store and talks to BlueCherry.
+
+    :param bluecherry_conn_id: the BlueCherry connection (default ``AB_BLUECHERRY_CONN_ID``)
+    :param database_url: integration store (default from settings)
+    """
+
+    template_fields: Sequence[str] = ("bluecherry_conn_id",)
+
+    def __init__(self, *, bluecherry_conn_id: str | None = None, database_url: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bluecherry_conn_id = bluecherry_conn_id
+        self.database_url = database_url
+
+    def run_step(self, context: Any, step):
+        """``step(store, gateway, settings)`` with the hook closed afterwards."""
+        from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        settings = get_settings()
+        hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or settings.bluecherry_conn_id)
+        try:
+            return step(get_store(self.database_url), hook.get_conn(), settings)
+        finally:
+            hook.close()
+
+
+class ClassifyRemittancesOperator(_BlueCherryStep):
+    """Classify every 820 the intake accepted, match its invoices against BlueCherry's AR and
+    plan its posting; unrecognised lines and unmatched payments raise exceptions and alerts.
+
+    Returns the ids of the remittances classified.
+
+    :param mappings_dir: folder with remit_codes.csv (default ``AB_MAPPINGS_DIR``)
+    """
+
+    template_fields: Sequence[str] = ("bluecherry_conn_id", "mappings_dir")
+
+    def __init__(self, *, mappings_dir: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mappings_dir = mappings_dir
+
+    def execute(self, context: Any) -> list[int]:
+        from amazon_bluecherry.flows.exceptions import open_exception
+        from amazon_bluecherry.flows.mappings import MappingError
+        from amazon_bluecherry.flows.remit_codes import load_remit_codes
+        from amazon_bluecherry.flows.remit_to_journals_steps import classify_received
+
+        def step(store, gateway, settings):
+            try:
+                codes = load_remit_codes(self.mappings_dir or settings.mappings_dir)
+            except MappingError as exc:
+                open_exception(store, "mapping_file_invalid", f"{exc}; no remittance was classified",
+                               dedupe_key=f"mapping_file_invalid:{exc}"[:200])
+                raise
+            return classify_received(store, gateway, codes, settings, now=datetime.now(UTC),
+                                     received_before=received_before(context))
+
+        result = self.run_step(context, step)
+        self.log.info("820s: %s classified, %s unreadable, %s unrecognised line(s), %s unmatched payment(s)",
+                      len(result.remittance_ids), len(result.unreadable), result.unrecognised_lines,
+                      result.unmatched_lines)
+        return result.remittance_ids
+
+
+class CheckRemittancesOperator(_BlueCherryStep):
+    """The Great Expectations gate before posting: every line classified or in suspense, each
+    journal balanced, totals tie to the BPR amount, no trace number posted before.
+
+    :param remittance_ids: only these (the classify task's); None checks every classified one
+    """
+
+    template_fields: Sequence[str] = ("bluecherry_conn_id", "remittance_ids")
+
+    def __init__(self, *, remittance_ids: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.remittance_ids = remittance_ids
+
+    def execute(self, context: Any) -> dict:
+        from amazon_bluecherry.flows.remit_to_journals_steps import gate_classified
+
+        # Remittances classified by an earlier run that failed before its gate count too.
+        result = self.run_step(context, lambda store, gateway, settings: gate_classified(
+            store, gateway, settings, now=datetime.now(UTC), run_key=_run_key(context)))
+        self.log.info("remittance gate: %s passed, %s blocked (task input: %s)", len(result.gated),
+                      len(result.blocked), id_list(self.remittance_ids))
+        return {"gated": len(result.gated), "blocked": len(result.blocked)}
+
+
+class PostRemittancesOperator(_BlueCherryStep):
+    """Post every gated (or half-posted) remittance to BlueCherry: its cash receipt, then one
+    journal per deduction type, each once (idempotency keys from the trace number)."""
+
+    def execute(self, context: Any) -> dict:
+        from amazon_bluecherry.flows.remit_to_journals_steps import post_gated
+
+        result = self.run_step(context, lambda store, gateway, settings: post_gated(store, gateway, settings))
+        self.log.info("remittances: %s posted, %s incomplete, %s write(s)", len(result.posted),
+                      len(result.incomplete), result.writes)
+        return {"posted": len(result.posted), "incomplete": len(result.incomplete), "writes": result.writes}
