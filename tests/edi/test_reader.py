@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import pytest
 
 from amazon_bluecherry.edi.envelope import Delimiters
 from amazon_bluecherry.edi.reader import (
+    CHUNK_SIZE,
+    MAX_SEGMENT_LENGTH,
     NotX12Error,
     X12Error,
     iter_segment_batches,
@@ -17,6 +20,7 @@ from amazon_bluecherry.edi.reader import (
 )
 
 from .conftest import corpus_files
+from .samples import GOOD_BODIES, x12
 
 
 def isa(element="*", component=">", version="00401", control="000000001", rep="U") -> str:
@@ -188,3 +192,62 @@ def test_every_corpus_file_reads_to_a_complete_envelope(path):
     assert ids.count("ST") == ids.count("SE") >= 1
     assert all(len(sid) in (2, 3) and sid.isalnum() for sid in ids)
     assert segments == [s for s, _ in iter_segments(path, chunk_size=7)]
+
+
+class _EndlessStream(io.RawIOBase):
+    """A seekable source that never ends (like /dev/zero), counting what is read from it."""
+
+    def __init__(self, head: bytes = b"", fill: bytes = b"\x00"):
+        self._head, self._fill, self._position, self.bytes_read = head, fill, 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._position = offset
+        return offset
+
+    def readinto(self, buffer) -> int:
+        size = len(buffer)
+        head = self._head[self._position : self._position + size]
+        data = head + self._fill * (size - len(head))
+        buffer[:size] = data
+        self._position += size
+        self.bytes_read += size
+        return size
+
+
+def test_an_endless_input_of_zeros_is_refused_from_its_first_chunk():
+    stream = _EndlessStream()
+    with pytest.raises(NotX12Error, match="does not start with an ISA"):
+        list(iter_segment_batches(stream))
+    assert stream.bytes_read <= 2 * CHUNK_SIZE
+
+
+def test_a_segment_without_terminator_is_refused_in_bounded_memory():
+    # A valid header, then an endless segment: never buffered whole, refused past the limit.
+    header = (b"ISA*00*          *00*          *ZZ*AMAZON         *ZZ*VENDOR         *261126*1200*U*00401*"
+              b"000000001*0*T*>~GS*PO*AMAZON*VENDOR*20261126*1200*1*X*004010~ST*850*0001~BEG*00*NE*")
+    stream = _EndlessStream(header, b"A")
+    tracemalloc.start()
+    try:
+        with pytest.raises(NotX12Error, match="without the segment terminator"):
+            for _ in iter_segment_batches(stream):
+                pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert stream.bytes_read <= 4 * MAX_SEGMENT_LENGTH + 3 * CHUNK_SIZE
+    assert peak < 32 * MAX_SEGMENT_LENGTH  # a few copies of one segment, not the input
+
+
+def test_long_but_terminated_segments_are_still_read():
+    long_message = "MSG*" + "A" * 200_000
+    data = x12(body=[*GOOD_BODIES["850"][2][:-1], long_message, GOOD_BODIES["850"][2][-1]])
+    assert any(segment[0] == "MSG" and len(segment[1]) == 200_000 for segment, _ in iter_segments(data))

@@ -33,6 +33,20 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` with everything but printable ASCII escaped (``\\x1b``, ``\\u202e``...), newlines kept.
+
+    What we print may quote input (file names, bad values): raw bytes must never reach a
+    terminal, where escape sequences would move the cursor or rewrite earlier output.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return "\n".join(
+        "".join(char if " " <= char <= "~" else char.encode("unicode_escape").decode("ascii") for char in line)
+        for line in text.split("\n")
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amazon-bluecherry",
@@ -71,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except CommandError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_safe(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

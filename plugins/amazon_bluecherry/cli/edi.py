@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from amazon_bluecherry.cli import CommandError
+from amazon_bluecherry.cli import CommandError, terminal_safe
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,14 +80,27 @@ def _validate(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+class _SafeWriter:
+    """Writes through :func:`terminal_safe`: values quoted from the input are escaped."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        self._stream.write(terminal_safe(text))
+
+
 def _print_summary(report) -> None:
-    out = sys.stdout
+    out = _SafeWriter(sys.stdout)
     out.write(f"{report.source}: {report.segment_count} segments\n")
     for interchange in report.interchanges:
         out.write(
             f"interchange {interchange.control_number} from {interchange.sender} to {interchange.receiver}: "
             f"{'REJECTED - ' + interchange.error if interchange.error else 'envelope ok'}\n"
         )
+        for ta1 in interchange.acknowledgements:
+            v = ta1 + [""] * 6
+            out.write(f"  TA1 for interchange {v[1]} of {v[2]} {v[3]}: {_STATUS.get(v[4], v[4])}, note code {v[5]}\n")
         for group in interchange.groups:
             extra = f" ({'; '.join(group.messages)})" if group.messages else ""
             out.write(
@@ -144,5 +157,6 @@ def _parse(args: argparse.Namespace) -> int:
         raise CommandError(f"{path}: cannot read: {exc.strerror or exc}", exit_code=2) from exc
     except DocumentError as exc:
         raise CommandError(f"{path}: {exc}", exit_code=1) from exc
-    sys.stdout.write(documents_to_json(documents) + "\n")
+    # ASCII-only JSON (same data): a control character from the input never reaches a terminal raw.
+    sys.stdout.write(json.dumps(json.loads(documents_to_json(documents)), indent=2) + "\n")
     return 0

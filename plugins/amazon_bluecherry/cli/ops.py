@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from amazon_bluecherry.cli import CommandError
+from amazon_bluecherry.cli import CommandError, terminal_safe
 
 STATUSES = ("open", "acknowledged", "resolved")
 OWNERS = ("finance", "warehouse", "wholesale", "integration")
@@ -45,8 +45,8 @@ def _list(args) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        print(f"#{row['id']:<5} {row['status']:<12} {row['severity']:<8} {row['owner']:<11} {row['type']:<26} "
-              f"{row['business_key'] or '':<14} {row['message']}")
+        print(terminal_safe(f"#{row['id']:<5} {row['status']:<12} {row['severity']:<8} {row['owner']:<11} "
+                            f"{row['type']:<26} {row['business_key'] or '':<14} {row['message']}"))
     print(f"{len(rows)} exception(s)")
     return 0
 
@@ -85,7 +85,8 @@ def _trace(args) -> int:
         return 0
     for path in paths:
         for row in path:
-            print(f"{row['doc_type']:<12} {row['direction']:<4} {row['business_key'] or '':<16} {row['status']:<20} "
-                  f"transaction {row['id']}, raw document {row['raw_document_id']}, ISA13 {row['isa13'] or '-'}")
+            print(terminal_safe(
+                f"{row['doc_type']:<12} {row['direction']:<4} {row['business_key'] or '':<16} {row['status']:<20} "
+                f"transaction {row['id']}, raw document {row['raw_document_id']}, ISA13 {row['isa13'] or '-'}"))
         print()
     return 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from pathlib import Path
 
-from amazon_bluecherry.cli import CommandError
+from amazon_bluecherry.cli import CommandError, terminal_safe
 
 
 def register(subparsers) -> None:
@@ -60,6 +61,9 @@ def _translate(args) -> int:
 
 
 def _print_human(report: dict) -> None:
+    def print(text: str = "") -> None:  # noqa: A001 - every line quotes the input: escape it
+        builtins.print(terminal_safe(text))
+
     for order in report["sales_orders"]:
         window = order["ship_window"]
         print(f"PO {order['customer_po']} -> {order['bc_customer']}/{order['bc_store']} "

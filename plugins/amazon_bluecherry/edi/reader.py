@@ -46,6 +46,9 @@ __all__ = [
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
 CHUNK_SIZE = 1 << 20
+# The longest segment the reader holds: anything longer without a terminator is not X12
+# (binary data, a file cut before its terminators) and is refused instead of buffered.
+MAX_SEGMENT_LENGTH = 1 << 20
 _BOM = b"\xef\xbb\xbf"
 # The ISA is 106 characters when well formed; ids padded wrongly make it a little shorter
 # or longer, so the header is found by counting separators, never by fixed offsets.
@@ -112,6 +115,15 @@ def sniff_delimiters(text: str) -> _Header:
     return _Header(Delimiters(element, component, terminator, repetition), pos + 2 + len(terminator))
 
 
+def _terminator_bytes(header: _Header) -> bytes:
+    """The segment terminator as it appears in the raw bytes (U+2026 is three bytes in UTF-8)."""
+    term = header.delimiters.segment
+    try:
+        return term.encode("latin-1") if len(term) == 1 else term.encode("utf-8")
+    except UnicodeEncodeError:
+        return term.encode("utf-8")
+
+
 class _TextStream:
     """Decoded text of a binary source, chunk by chunk (UTF-8, else latin-1 for the file)."""
 
@@ -146,7 +158,9 @@ class _TextStream:
         return data or b""
 
     def _decide_encoding(self) -> None:
-        # A seekable source is checked once up front so the whole file gets one encoding.
+        # A seekable source is checked once up front so the whole file gets one encoding,
+        # but only when it starts like X12: anything else (/dev/zero, a binary) is refused
+        # from its first chunk by the header check, never read to the end first.
         try:
             seekable = self._fh.seekable()
         except (AttributeError, ValueError):
@@ -156,12 +170,29 @@ class _TextStream:
         start = self._fh.tell()
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
-            while chunk := self._read():
+            chunk = self._read()
+            head = chunk[len(_BOM):] if chunk.startswith(_BOM) else chunk
+            head = head.lstrip(_WHITESPACE.encode("ascii"))
+            try:
+                terminator = _terminator_bytes(sniff_delimiters(head[:_HEADER_LOOKAHEAD].decode("latin-1")))
+            except NotX12Error:
+                return  # the header check refuses it without reading further
+            # A run longer than any segment can be (in bytes, up to 4 per character) ends
+            # the scan: the reader will refuse the input there anyway.
+            since_terminator = 0
+            while chunk:
                 decoder.decode(chunk)
+                last = chunk.rfind(terminator)
+                since_terminator = (len(chunk) - last - len(terminator) if last >= 0
+                                    else since_terminator + len(chunk))
+                if since_terminator > 4 * MAX_SEGMENT_LENGTH:
+                    return
+                chunk = self._read()
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             self.encoding = "latin-1"
-        self._fh.seek(start)
+        finally:
+            self._fh.seek(start)
 
     def read(self) -> str | None:
         """Next piece of text, or None at the end."""
@@ -274,6 +305,8 @@ def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
                 break
             parts = layout.sub(replacement, text).split(term)
             text = parts.pop()
+            if len(text) > MAX_SEGMENT_LENGTH:
+                raise _runaway(term)
             if "" in parts:
                 parts = [p for p in parts if p]
             if batch:
@@ -322,6 +355,8 @@ def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
                 break
             parts = (rest + piece).split(term)
             rest = parts.pop()
+            if len(rest) > MAX_SEGMENT_LENGTH:
+                raise _runaway(term)
             stray.extend(s for p in parts if (s := _clean(p, strip_cr)))
             if stray:
                 yield stray, delims
@@ -332,6 +367,13 @@ def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
         if stray:
             yield stray, delims
         return
+
+
+def _runaway(term: str) -> NotX12Error:
+    return NotX12Error(
+        f"a segment runs past {MAX_SEGMENT_LENGTH} characters without the segment terminator {term!r}: "
+        "not X12 (binary data, or a file without terminators)"
+    )
 
 
 def _clean(raw: str, strip_cr: bool) -> str:
