@@ -7,16 +7,26 @@ receiver swapped, and ISA13/GS06/ST02 from the control-number source so they nev
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from amazon_bluecherry.edi.envelope import Delimiters, Segment
 from amazon_bluecherry.edi.reader import Source, read_interchanges
-from amazon_bluecherry.edi.validator import GroupVerdict, InterchangeVerdict, Issue, ValidationReport
+from amazon_bluecherry.edi.validator import (
+    ISA_QUALIFIERS,
+    GroupVerdict,
+    InterchangeVerdict,
+    Issue,
+    ValidationReport,
+    _valid_hhmm,
+    _valid_yymmdd,
+)
 from amazon_bluecherry.edi.writer import ControlNumberSource, OutboundSet, Party, write_interchange
 
 __all__ = [
+    "TA1_NOTE_CODES",
     "AckedSegment",
     "AckedSet",
     "FunctionalAck",
@@ -29,19 +39,86 @@ __all__ = [
 ]
 
 
+# TA105 interchange note codes (X12 data element I18).
+TA1_NOTE_CODES = {
+    "000": "no error",
+    "001": "the interchange control numbers in the header and trailer do not match",
+    "002": "this standard as noted in the control standards identifier is not supported",
+    "003": "this version of the controls is not supported",
+    "004": "the segment terminator is invalid",
+    "005": "invalid interchange ID qualifier for the sender",
+    "006": "invalid interchange sender ID",
+    "007": "invalid interchange ID qualifier for the receiver",
+    "008": "invalid interchange receiver ID",
+    "009": "unknown interchange receiver ID",
+    "010": "invalid authorization information qualifier value",
+    "011": "invalid authorization information value",
+    "012": "invalid security information qualifier value",
+    "013": "invalid security information value",
+    "014": "invalid interchange date value",
+    "015": "invalid interchange time value",
+    "016": "invalid interchange standards identifier value",
+    "017": "invalid interchange version ID value",
+    "018": "invalid interchange control number value",
+    "019": "invalid acknowledgment requested value",
+    "020": "invalid test indicator value",
+    "021": "invalid number of included groups value",
+    "022": "invalid control structure",
+    "023": "improper (premature) end-of-file (transmission)",
+    "024": "invalid interchange content (e.g. invalid GS segment)",
+    "025": "duplicate interchange control number",
+    "026": "invalid data element separator",
+    "027": "invalid component element separator",
+    "028": "invalid delivery date in deferred delivery request",
+    "029": "invalid delivery time in deferred delivery request",
+    "030": "invalid delivery time code in deferred delivery request",
+    "031": "invalid grade of service code",
+}
+
+
+# The X12 extended character set of version 00401 (what an AN element of ours may carry;
+# no '^' or '`', which only 00501 adds).
+_X12_CHARACTERS = frozenset(string.ascii_letters + string.digits + "!\"&'()*+,-./:;?= %~@[]_{}\\|<>#$")
+
+
 def _clean(value: str, delimiters: Delimiters) -> str:
-    # A copy of bad data (AK404) must not carry separators into our own file.
-    for sep in (delimiters.element, delimiters.component, delimiters.segment, delimiters.repetition):
-        if sep:
-            value = value.replace(sep, " ")
-    return value.strip()[:99]
+    """The X12 characters of ``value`` without our separators, blanks collapsed.
+
+    A copy of bad data (AK404) or an identifier echoed from the input must not carry
+    separators, control characters or raw binary into our own file.
+    """
+    separators = {sep for sep in (delimiters.element, delimiters.component, delimiters.segment,
+                                  delimiters.repetition) if sep}
+    text = "".join(char if char in _X12_CHARACTERS and char not in separators else " " for char in value)
+    return " ".join(text.split())
+
+
+def _fit(value: str, delimiters: Delimiters, min_len: int, max_len: int, *, numeric: bool = False) -> str:
+    """``value`` echoed into an element of ``min_len``..``max_len`` characters (N0 when ``numeric``).
+
+    The input's control numbers and ids are copied as they are when they fit. When they do
+    not (a 12-digit ST02, a GS06 with letters), the copy is made to fit rather than making
+    our own 997 invalid: digits only for a number, leading zeros dropped, then the
+    rightmost characters (the significant end of a control number); short values are
+    zero-padded. The AK5/AK9/TA1 codes tell the partner the original was invalid.
+    """
+    text = _clean(value, delimiters).replace(" ", "")
+    if numeric:
+        text = "".join(char for char in text if char.isdigit()).lstrip("0") or "0"
+    if len(text) > max_len:
+        text = text[-max_len:] if text.isdigit() else text[:max_len]
+    return text.zfill(min_len)
 
 
 def build_997_segments(group: GroupVerdict, delimiters: Delimiters) -> list[Segment]:
     """The body of one 997 (AK1 .. AK9, without ST/SE) acknowledging ``group``."""
-    body: list[Segment] = [["AK1", group.functional_id, group.control_number]]
+    # Element sizes from the 997 guide: AK101 ID 2/2, AK102 N0 1/9, AK201 ID 3/3, AK202 AN 4/9,
+    # AK301 ID 2/3, AK302 N0 1/6, AK303 AN 1/4, AK401 N0 1/2 (+ 1/2), AK402 N0 1/4, AK404 AN 1/99.
+    d = delimiters
+    body: list[Segment] = [["AK1", _fit(group.functional_id, d, 2, 2), _fit(group.control_number, d, 1, 9,
+                                                                             numeric=True)]]
     for ts in group.transactions:
-        body.append(["AK2", ts.set_id, ts.control_number])
+        body.append(["AK2", _fit(ts.set_id, d, 3, 3), _fit(ts.control_number, d, 4, 9)])
         by_segment: dict[tuple[str, int], list[Issue]] = {}
         for issue in ts.errors:
             if issue.segment_position is None:
@@ -51,15 +128,17 @@ def build_997_segments(group: GroupVerdict, delimiters: Delimiters) -> list[Segm
             segment_codes = sorted({i.code for i in issues if i.element_position is None}, key=int)
             if not segment_codes:
                 segment_codes = ["8"]
+            loop_id = _fit(issues[0].loop_id, d, 1, 4) if _clean(issues[0].loop_id, d) else ""
             for code in segment_codes:
-                body.append(["AK3", sid, str(position), issues[0].loop_id, code])
+                body.append(["AK3", _fit(sid, d, 2, 3), str(min(position, 999_999)), loop_id, code])
             for i in issues:
                 if i.element_position is None:
                     continue
-                where = str(i.element_position)
+                where = str(min(i.element_position, 99))
                 if i.component_position:
-                    where += delimiters.component + str(i.component_position)
-                body.append(["AK4", where, i.data_element, i.code, _clean(i.bad_value, delimiters)])
+                    where += delimiters.component + str(min(i.component_position, 99))
+                reference = i.data_element if i.data_element.isdigit() and len(i.data_element) <= 4 else ""
+                body.append(["AK4", where, reference, i.code, _clean(i.bad_value, delimiters)[:99].rstrip()])
         body.append(["AK5", ts.status, *ts.ak5_codes])
     body.append(
         [
@@ -74,10 +153,27 @@ def build_997_segments(group: GroupVerdict, delimiters: Delimiters) -> list[Segm
     return body
 
 
-def _ta1(interchange: InterchangeVerdict) -> Segment:
+def _ta1(interchange: InterchangeVerdict, when: datetime) -> Segment:
+    """TA101 N0 9/9, TA102 YYMMDD, TA103 HHMM: the input's ISA13/09/10 when they are valid."""
     isa = interchange.isa + [""] * 17
     status = "R" if interchange.ta1_codes else "A"
-    return ["TA1", interchange.control_number, isa[9], isa[10], status, interchange.ta1_code]
+    number = _fit(interchange.control_number, interchange.delimiters, 9, 9, numeric=True)
+    date = isa[9] if _valid_yymmdd(isa[9]) else when.strftime("%y%m%d")
+    time = isa[10] if _valid_hhmm(isa[10]) and len(isa[10]) == 4 else when.strftime("%H%M")
+    return ["TA1", number, date, time, status, interchange.ta1_code]
+
+
+def _qualifier(value: str) -> str:
+    return value if value in ISA_QUALIFIERS else "ZZ"
+
+
+def _group_id(value: str, isa_id: str, delimiters: Delimiters) -> str:
+    """GS02/GS03 are AN 2/15: the input's GS id when it fits, else its ISA id, else UNKNOWN."""
+    for candidate in (value, isa_id):
+        text = _clean(candidate, delimiters)[:15].rstrip()
+        if len(text) >= 2:
+            return text
+    return "UNKNOWN"
 
 
 def build_997(
@@ -99,15 +195,18 @@ def build_997(
         d = interchange.delimiters
         delimiters = Delimiters(d.element, d.component, d.segment, None)
         first_gs = interchange.groups[0].gs + [""] * 9 if interchange.groups else [""] * 9
-        # Our side is the input's receiver; the partner is its sender.
-        sender = Party(isa[8].strip() or "UNKNOWN", isa[7] or "ZZ", group_id=first_gs[3] or None)
-        receiver = Party(isa[6].strip() or "UNKNOWN", isa[5] or "ZZ", group_id=first_gs[2] or None)
+        # Our side is the input's receiver; the partner is its sender. Ids and qualifiers
+        # are echoed only in a shape our own ISA/GS may carry.
+        sender = Party(_clean(isa[8], delimiters)[:15] or "UNKNOWN", _qualifier(isa[7]),
+                       group_id=_group_id(first_gs[3], isa[8], delimiters))
+        receiver = Party(_clean(isa[6], delimiters)[:15] or "UNKNOWN", _qualifier(isa[5]),
+                         group_id=_group_id(first_gs[2], isa[6], delimiters))
         sets = [
             OutboundSet("997", build_997_segments(g, delimiters))
             for g in interchange.groups
             if g.functional_id != "FA"
         ]
-        ta1 = [_ta1(interchange)] if (interchange.ta1_codes or isa[14] == "1" or always_ta1) else []
+        ta1 = [_ta1(interchange, when or datetime.now())] if (interchange.ta1_codes or isa[14] == "1" or always_ta1) else []
         if not sets and not ta1:
             continue
         out.append(
