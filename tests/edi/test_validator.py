@@ -367,9 +367,9 @@ def test_a_new_partner_is_data_only(tmp_path):
 CORPUS_VERDICTS = {
     "amazon_retail_850__predicatestudio_predi_edi__amz_ex.edi": (0, [("850", "A", [])], []),
     "amazon_retail_850_truncated__predicatestudio_predi_edi__amz.edi": (1, [("850", "R", ["4", "5"])], []),
-    # SE01 is wrong, and BIG04 (the PO number Amazon requires) is empty
-    "amazon_DF_810__Stedi_starter-kit__amazon-jedi-810_README.edi": (1, [("810", "R", ["4", "5"])], []),
-    "amazon_DF_850__Stedi_starter-kit__jedi-850-to-orders-api_README.edi": (1, [("850", "R", ["5"])], []),
+    # Direct Fulfillment (AMAZONDS): no DF guide, so "set not supported" (AK5 1) and nothing else
+    "amazon_DF_810__Stedi_starter-kit__amazon-jedi-810_README.edi": (1, [("810", "R", ["1", "4"])], []),  # SE01 too
+    "amazon_DF_850__Stedi_starter-kit__jedi-850-to-orders-api_README.edi": (1, [("850", "R", ["1"])], []),
     "amazon_retail_855_connectivity_test__heinrichb_avc-importer__main.go.edi": (
         1,
         [("855", "R", ["5"])],
@@ -395,7 +395,8 @@ CORPUS_VERDICTS = {
     "generic_856_unicode_terminator__X12Parser__Example3.txt": (1, [("856", "R", ["5"])], []),
     "generic_860__X12Parser__Example1.txt": (1, [("860", "R", ["1", "4"])], ["006"]),
     "generic_865__X12Parser__FromTyco.txt": (1, [("865", "R", ["1"])], ["001"]),
-    "generic_997_4010__edifabric_X12.NET__997.txt": (1, [("997", "A", [])], ["016"]),
+    # GS04 071214 is YYMMDD where 004010 requires CCYYMMDD: 024
+    "generic_997_4010__edifabric_X12.NET__997.txt": (1, [("997", "A", [])], ["016", "024"]),
 }
 
 
@@ -438,3 +439,59 @@ def test_855_needs_lines_and_an_ack_per_line():
     no_lines = ["BAK*00*AC*L8266355*20240306", "CTT*0"]
     _, _, ts = only_set(validate_file(x12(set_id="855", body=no_lines)))
     assert ("PO1", "3") in codes(ts, "segment")
+
+
+# --- issue 14: GS04 century, TA1-only interchanges, Direct Fulfillment --------------------
+
+
+@pytest.mark.parametrize("version", ["004010", "005010", "004010VICS"])
+def test_gs04_must_be_ccyymmdd_from_004010_on(version):
+    data = x12(version=version, set_id="850").replace(b"*20240305*1407*1*X*", b"*240305*1407*1*X*")
+    [interchange] = validate_file(data).interchanges
+    assert interchange.ta1_codes == ["024"]
+    assert "GS04 date '240305' is not a valid CCYYMMDD" in interchange.error
+
+
+def test_gs04_may_be_yymmdd_before_004010():
+    data = x12(version="003040", set_id="850").replace(b"*20240305*1407*1*X*", b"*240305*1407*1*X*")
+    [interchange] = validate_file(data).interchanges
+    assert "024" not in interchange.ta1_codes
+
+
+TA1_ONLY = ("ISA*00*          *00*          *ZZ*AMAZON         *ZZ*VENDOR         *261126*1200*U*00401*"
+            "000000777*0*P*>~{ta1}~IEA*0*000000777~\n")
+
+
+def test_a_ta1_only_interchange_is_accepted_and_its_ta1s_kept():
+    report = validate_file(TA1_ONLY.format(ta1="TA1*000000012*261126*1155*A*000~TA1*000000013*261126*1156*R*022")
+                           .encode())
+    [interchange] = report.interchanges
+    assert report.exit_code == 0 and interchange.error is None and interchange.groups == []
+    assert [ta1[1:] for ta1 in interchange.acknowledgements] == [
+        ["000000012", "261126", "1155", "A", "000"], ["000000013", "261126", "1156", "R", "022"]]
+    assert report.to_dict()["interchanges"][0]["ta1"][1] == {"control_number": "000000013", "status": "R",
+                                                              "code": "022"}
+
+
+@pytest.mark.parametrize("ta1,problem", [
+    ("TA1*12*261126*1155*A*000", "TA101"),
+    ("TA1*000000012*261399*1155*A*000", "TA102"),
+    ("TA1*000000012*261126*2575*A*000", "TA103"),
+    ("TA1*000000012*261126*1155*X*000", "TA104"),
+    ("TA1*000000012*261126*1155*A", "5"),
+])
+def test_a_malformed_ta1_is_reported_not_trusted(ta1, problem):
+    report = validate_file(TA1_ONLY.format(ta1=ta1).encode())
+    [interchange] = report.interchanges
+    assert interchange.ta1_codes == ["024"] and problem in interchange.error and report.exit_code == 1
+
+
+def test_direct_fulfillment_sets_are_not_supported_not_misjudged():
+    body = ["BEG*00*DS*TesT0008596**20070808", "REF*OQ*X", "N1*ST*Charlie Dinkins",
+            "PO1*1*3*EA*18.04*NT*SK*1617", "CTT*1"]
+    report = validate_file(x12(body=body, sender="AMAZONDS"))
+    [(interchange, group, ts)] = list(report.sets())
+    assert interchange.partner == "amazon_direct_fulfillment"
+    assert (ts.status, ts.ak5_codes, [e.level for e in ts.errors]) == ("R", ["1"], ["set"])
+    assert "Direct Fulfillment" in ts.errors[0].message
+    assert group.codes == []  # the group itself is fine: no AK9 "version not supported"

@@ -140,3 +140,142 @@ def test_written_documents_round_trip_through_intake(store, settings):
     raw = write_documents([po], sender="AMAZON", receiver="VENDOR", control_numbers=store.control_numbers("X"))
     result = process_inbound(store, receive(store, raw), settings)
     assert list(result.accepted) == ["850"] and not result.rejected
+
+
+# --- issue 14: TA1s, Direct Fulfillment, broken envelopes, re-sends ------------------------
+
+def _staged_855(store, settings, po_number="PO9"):
+    from datetime import date
+
+    from amazon_bluecherry.edi.documents import (
+        AcknowledgementLine,
+        LineAcknowledgement,
+        PurchaseOrderAcknowledgement,
+    )
+
+    (po,) = parse_file(make_850(po_number))
+    ack = PurchaseOrderAcknowledgement(
+        acknowledgement_type="AD", purchase_order_number=po_number, purchase_order_date=date(2026, 11, 26),
+        lines=[AcknowledgementLine(line_number="1", quantity=8, unit="EA", unit_price=6.5, price_basis="PE",
+                                   product_ids=po.lines[0].product_ids,
+                                   acknowledgements=[LineAcknowledgement(status="IA", quantity=8, unit="EA")])])
+    return stage_documents(store, [ack], business_keys=[po_number], settings=settings)
+
+
+def _ta1_file(isa13: str, status: str, code: str, own: str = "000088001") -> bytes:
+    return (f"ISA*00*          *00*          *ZZ*AMAZON         *ZZ*VENDOR         *261126*0300*U*00401*{own}*0*P*>~"
+            f"TA1*{isa13}*261126*0250*{status}*{code}~IEA*0*{own}~").encode()
+
+
+def test_a_ta1_rejecting_our_interchange_rejects_the_file_and_opens_an_exception(store, settings):
+    from amazon_bluecherry.store.models import InterchangeAcknowledgement
+
+    staged = _staged_855(store, settings)
+    result = process_inbound(store, receive(store, _ta1_file(staged.isa13, "R", "006"), "AMZNTA1.1"), settings)
+    assert result.status == "processed" and result.ack_outbound_document_id is None  # a TA1 is never answered
+    with store.session() as db:
+        outbound = db.get(OutboundDocument, staged.outbound_document_id)
+        assert outbound.status == "rejected"
+        [ta1] = db.query(InterchangeAcknowledgement).all()
+        assert (ta1.control_number, ta1.status, ta1.code, ta1.outbound_document_id) == (
+            staged.isa13, "R", "006", outbound.id)
+    (sent,) = transactions(store, doc_type="855")
+    assert sent.status == "rejected_by_partner"
+    (exception,) = store.list_exceptions(type="transmission_rejected")
+    assert "TA105 006" in exception.message and "invalid interchange sender ID" in exception.message
+    assert [e.kind for e in store.events(entity_type="outbound_document", entity_id=outbound.id)][-1] == (
+        "outbound.interchange_acknowledged")
+
+
+def test_an_accepting_ta1_is_recorded_and_the_sets_still_wait_for_their_997(store, settings):
+    from amazon_bluecherry.store.models import InterchangeAcknowledgement
+
+    staged = _staged_855(store, settings)
+    with store.session() as db:
+        db.get(OutboundDocument, staged.outbound_document_id).status = "sent"
+    process_inbound(store, receive(store, _ta1_file(staged.isa13, "A", "000"), "AMZNTA1.2"), settings)
+    process_inbound(store, receive(store, _ta1_file("000999999", "A", "000", own="000088002"), "AMZNTA1.3"),
+                    settings)
+    with store.session() as db:
+        assert db.get(OutboundDocument, staged.outbound_document_id).status == "sent"
+        rows = db.query(InterchangeAcknowledgement).order_by(InterchangeAcknowledgement.id).all()
+        assert [(r.control_number, r.outbound_document_id is not None) for r in rows] == [
+            (staged.isa13, True), ("000999999", False)]  # the unmatched one is kept too
+    assert store.list_exceptions() == []
+
+
+def test_a_direct_fulfillment_interchange_gets_not_supported_and_one_exception(store, settings):
+    from pathlib import Path
+
+    sample = (Path(__file__).resolve().parents[2] / "include" / "edi_samples" /
+              "amazon_DF_850__Stedi_starter-kit__jedi-850-to-orders-api_README.edi").read_bytes()
+    raw_id = receive(store, sample, "AMZNDS850.1")
+    result = process_inbound(store, raw_id, settings)
+    (po,) = transactions(store, doc_type="850")
+    assert po.status == "rejected" and result.rejected == [po.id]
+    [exception] = store.list_exceptions()
+    assert exception.type == "direct_fulfillment_unsupported" and exception.severity == "critical"
+    assert "AMAZONDS" in exception.message and "850 0010" in exception.message
+    with store.session() as db:
+        ack = db.get(OutboundDocument, result.ack_outbound_document_id)
+        (functional_ack,) = parse_997(store.get_raw_document(ack.raw_document_id, session=db).content)
+    assert [(s.status, s.codes) for s in functional_ack.sets] == [("R", ["1"])]
+
+
+def test_a_broken_envelope_without_groups_is_answered_with_a_ta1_not_a_crash(store, settings):
+    from amazon_bluecherry.edi.ack import parse_ta1
+
+    broken = (b"ISA*00*          *00*          *ZZ*AMAZON         *ZZ*VENDOR         *261126*1200*U*00401*"
+              b"000000777*1*T*>~IEA*2*000000777~")
+    result = process_inbound(store, receive(store, broken, "AMZN850.broken"), settings)
+    with store.session() as db:
+        ack = db.get(OutboundDocument, result.ack_outbound_document_id)
+        assert (ack.doc_type, ack.file_name) == ("TA1", f"VENDR997.{int(ack.isa13):09d}")
+        [ta1] = parse_ta1(store.get_raw_document(ack.raw_document_id, session=db).content)
+    assert (ta1.control_number, ta1.status, ta1.code) == ("000000777", "R", "021")
+    assert [e.type for e in store.list_exceptions()] == ["edi_interchange_rejected"]
+
+
+def test_a_byte_identical_resend_is_acknowledged_again_without_processing_twice(store, settings):
+    from amazon_bluecherry.flows.intake import pending_arrivals, reacknowledge
+    from amazon_bluecherry.store.models import InboundArrival
+
+    content = make_850("PO7")
+    raw_id = receive(store, content)
+
+    def arrive() -> int:  # what pickup records for each arrival of the file
+        with store.session() as db:
+            arrival = InboundArrival(raw_document_id=raw_id, location="amazon:/download", remote_name="AMZN850.7",
+                                     size=len(content))
+            db.add(arrival)
+            db.flush()
+            return arrival.id
+
+    first_arrival = arrive()
+    first = process_inbound(store, raw_id, settings)
+    assert pending_arrivals(store) == []
+    second_arrival = arrive()  # Amazon never got our 997 and sends the same bytes again
+    assert pending_arrivals(store) == [second_arrival]
+    again = reacknowledge(store, second_arrival, settings)
+    assert reacknowledge(store, second_arrival, settings) == again  # once only
+    assert pending_arrivals(store) == []
+
+    assert len(transactions(store, doc_type="850")) == 1  # the PO is not recorded twice
+    with store.session() as db:
+        first_ack, second_ack = (db.get(OutboundDocument, i) for i in (first.ack_outbound_document_id, again))
+        assert first_ack.isa13 != second_ack.isa13 and first_ack.gs06 != second_ack.gs06  # new control numbers
+        verdicts = [parse_997(store.get_raw_document(a.raw_document_id, session=db).content)[0]
+                    for a in (first_ack, second_ack)]
+        assert [(v.group_control_number, v.status, [(s.control_number, s.status) for s in v.sets])
+                for v in verdicts] == [("12911", "A", [("0001", "A")])] * 2  # the same verdicts, no "duplicate"
+        assert [db.get(InboundArrival, i).ack_outbound_document_id for i in (first_arrival, second_arrival)] == [
+            first_ack.id, second_ack.id]
+    assert [e.payload["arrival_id"] for e in store.events(kind="raw_document.reacknowledged")] == [second_arrival]
+    assert store.list_exceptions() == []
+
+
+def test_another_file_reusing_the_control_numbers_is_still_a_duplicate(store, settings):
+    process_inbound(store, receive(store, make_850("PO7")), settings)
+    other = process_inbound(store, receive(store, make_850("PO8"), "AMZN850.8"), settings)  # same ISA13/GS06/ST02
+    assert [e.type for e in store.list_exceptions()] == ["duplicate_interchange"]
+    assert other.rejected and not other.accepted

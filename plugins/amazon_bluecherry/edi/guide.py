@@ -907,6 +907,7 @@ class Partner:
     guides: dict[str, dict[str, str]]
     hierarchy: dict[str, dict[str, tuple[str | None, ...]]]
     requirements: dict[str, Any] = field(default_factory=dict)  # set id -> requirements.SetRequirements
+    unsupported: str | None = None  # why none of this partner's sets can be validated
 
 
 class GuideRegistry:
@@ -926,12 +927,14 @@ class GuideRegistry:
                 name=name,
                 interchange_ids=frozenset(str(i) for i in p.get("interchange_ids", [])),
                 version_aliases={str(k): str(v) for k, v in (p.get("version_aliases") or {}).items()},
-                guides={str(v): {str(s): str(f) for s, f in sets.items()} for v, sets in p["guides"].items()},
+                guides={str(v): {str(s): str(f) for s, f in sets.items()}
+                        for v, sets in (p.get("guides") or {}).items()},
                 hierarchy={
                     str(s): {str(level): tuple(parents) for level, parents in levels.items()}
                     for s, levels in (p.get("hierarchy") or {}).items()
                 },
                 requirements=parse_requirements(p.get("requirements")) if with_requirements else {},
+                unsupported=p.get("unsupported"),
             )
 
     def partner_for(self, sender: str, receiver: str) -> str:
@@ -939,6 +942,11 @@ class GuideRegistry:
             if sender in partner.interchange_ids or receiver in partner.interchange_ids:
                 return partner.name
         return self.default_partner
+
+    def unsupported(self, partner: str) -> str | None:
+        """Why ``partner``'s sets cannot be validated at all (no guides), or None."""
+        p = self.partners.get(partner)
+        return p.unsupported if p is not None else None
 
     def resolve_version(self, partner: str, version: str) -> str | None:
         p = self.partners.get(partner)

@@ -103,6 +103,7 @@ _ISA_QUALIFIERS = frozenset(
         "ZZ",
     ]
 )
+ISA_QUALIFIERS = _ISA_QUALIFIERS  # ISA05/ISA07 codes; the 997 writer echoes only these
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
 AK3_MESSAGES = {
@@ -239,6 +240,8 @@ class InterchangeVerdict:
     groups: list[GroupVerdict] = field(default_factory=list)
     ta1_codes: list[str] = field(default_factory=list)  # TA105 codes, "000" when none
     messages: list[str] = field(default_factory=list)
+    acknowledgements: list[Segment] = field(default_factory=list)  # TA1s it carries (partner's answers)
+    partner: str = ""  # registry partner whose guides apply
 
     @property
     def error(self) -> str | None:
@@ -251,13 +254,19 @@ class InterchangeVerdict:
         return self.ta1_codes[0] if self.ta1_codes else "000"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "control_number": self.control_number,
             "sender": self.sender,
             "receiver": self.receiver,
             "error": self.error,
             "groups": [g.to_dict() for g in self.groups],
         }
+        if self.acknowledgements:  # only interchanges carrying TA1s: the usual shape is unchanged
+            out["ta1"] = [
+                {"control_number": ta1[1], "status": ta1[4], "code": ta1[5]}
+                for ta1 in (segment + [""] * 6 for segment in self.acknowledgements)
+            ]
+        return out
 
 
 @dataclass
@@ -285,7 +294,7 @@ class ValidationReport:
         if not self.interchanges:
             return 1
         for interchange in self.interchanges:
-            if interchange.ta1_codes or not interchange.groups:
+            if interchange.ta1_codes or not (interchange.groups or interchange.acknowledgements):
                 return 1
             for group in interchange.groups:
                 if group.status != "A" or group.codes or not group.transactions:
@@ -338,6 +347,11 @@ def _valid_ccyymmdd(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _century_dates(version: str) -> bool:
+    """True for GS08 releases whose dates are CCYYMMDD (004010 and later)."""
+    return version[:6].isdigit() and version[:6] >= "004010"
 
 
 def _valid_hhmm(value: str) -> bool:
@@ -633,7 +647,9 @@ class _Validator:
             getattr(self, f"_on_{sid.lower()}")(values)
             return
         if self.ts is None:
-            if not (sid == "TA1" and self.group is None):  # TA1s sit between ISA and GS
+            if sid == "TA1" and self.group is None:  # TA1s sit between ISA and GS
+                self._on_ta1(values)
+            else:
                 self._outside(sid)
             return
         self.count += 1
@@ -690,6 +706,7 @@ class _Validator:
         )
         self.report.interchanges.append(self.interchange)
         self.partner = self.registry.partner_for(self.interchange.sender, self.interchange.receiver)
+        self.interchange.partner = self.partner
         checks = [
             (len(isa) == 17, "022", f"ISA has {len(isa) - 1} elements, not 16"),
             (
@@ -745,6 +762,25 @@ class _Validator:
                 "025", f"duplicate interchange control number {self.interchange.control_number}"
             )
 
+    def _on_ta1(self, values: list[str]) -> None:
+        """An interchange acknowledgment (the partner's answer to one of our ISAs): kept, checked."""
+        if self.interchange is None:
+            return
+        self.interchange.acknowledgements.append(values)
+        get = lambda i: values[i] if i < len(values) else ""  # noqa: E731
+        checks = [
+            (len(values) == 6, f"TA1 has {len(values) - 1} elements, not 5"),
+            (len(get(1)) == 9 and get(1).isdigit(), f"TA101 control number {get(1)!r} must be 9 digits"),
+            (_valid_yymmdd(get(2)), f"TA102 date {get(2)!r} is not a valid YYMMDD"),
+            (len(get(3)) == 4 and _valid_hhmm(get(3)), f"TA103 time {get(3)!r} is not a valid HHMM"),
+            (get(4) in ("A", "E", "R"), f"TA104 {get(4)!r} is not A, E or R"),
+            (len(get(5)) == 3 and get(5).isdigit(), f"TA105 note code {get(5)!r} must be 3 digits"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                self._interchange_error("024", message)
+                return
+
     def _on_iea(self, values: list[str]) -> None:
         if self.interchange is None:
             return
@@ -781,7 +817,10 @@ class _Validator:
         bad = []
         if len(values) != 9:
             bad.append(f"GS has {len(values) - 1} elements, not 8")
-        if not (_valid_ccyymmdd(get(4)) or _valid_yymmdd(get(4))):
+        if _century_dates(get(8)):  # data element 373 is CCYYMMDD from 004010 on
+            if not _valid_ccyymmdd(get(4)):
+                bad.append(f"GS04 date {get(4)!r} is not a valid CCYYMMDD (required under GS08 {get(8)!r})")
+        elif not (_valid_ccyymmdd(get(4)) or _valid_yymmdd(get(4))):
             bad.append(f"GS04 date {get(4)!r} is not valid")
         if not (len(get(5)) in (4, 6, 7, 8) and _valid_hhmm(get(5))):
             bad.append(f"GS05 time {get(5)!r} is not valid")
@@ -791,7 +830,9 @@ class _Validator:
             bad.append("GS02/GS03 application ids must be 2-15 characters")
         for message in bad:
             self._interchange_error("024", message)
-        if self.registry.resolve_version(self.partner, get(8)) is None:
+        if self.registry.resolve_version(self.partner, get(8)) is None and not self.registry.unsupported(
+            self.partner
+        ):  # an unsupported partner's sets each say so (AK5 1); the group itself is fine
             self._group_error("2", f"version {get(8)!r} has no guides for partner {self.partner}")
         if self.duplicates is not None and get(6) and self.duplicates.seen("group", get(2), get(3), get(6)):
             self._group_error("19", f"duplicate group control number {get(6)}")
@@ -861,7 +902,8 @@ class _Validator:
         if self.guide is None:
             self._set_issue(
                 "1",
-                f"transaction set {set_id!r} (GS08 {self.group.version!r}) is not supported for {self.partner}",
+                self.registry.unsupported(self.partner)
+                or f"transaction set {set_id!r} (GS08 {self.group.version!r}) is not supported for {self.partner}",
                 "ST",
             )
         else:

@@ -6,7 +6,14 @@ Per raw document, once (an idempotency key makes a retried or replayed task harm
   set type picks it up: 850 -> po_to_so, 820 -> remit_to_journals), ``rejected`` with an
   ``edi_rejected`` exception otherwise; a broken envelope opens one exception for the file;
 - a 997 for every functional group (never for a 997), staged for upload;
-- inbound 997s are matched to what we sent: accepted, or rejected with an exception.
+- inbound 997s and TA1s are matched to what we sent: accepted, or rejected with an exception;
+- Amazon Direct Fulfillment interchanges (no DF guide yet) are answered "set not
+  supported" (AK5 1) with one ``direct_fulfillment_unsupported`` exception per interchange.
+
+Every arrival of a file is answered: a byte-identical re-send (Amazon re-sends a file it
+never got our 997 for) is the same raw document, already processed, so
+:func:`reacknowledge` sends a new 997 (new control numbers, the same verdicts) without
+processing its POs again.
 """
 
 from __future__ import annotations
@@ -17,14 +24,22 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 
-from amazon_bluecherry.edi.ack import build_997, parse_997
+from amazon_bluecherry.edi.ack import TA1_NOTE_CODES, build_997, parse_997
+from amazon_bluecherry.edi.guide import default_registry
 from amazon_bluecherry.edi.reader import NotX12Error, iter_transaction_sets
-from amazon_bluecherry.edi.validator import validate_file
+from amazon_bluecherry.edi.validator import ValidationReport, validate_file
 from amazon_bluecherry.flows.exceptions import open_exception
 from amazon_bluecherry.flows.outbound import stage_x12
 from amazon_bluecherry.settings import Settings
 from amazon_bluecherry.store import Store, StoreDuplicates
-from amazon_bluecherry.store.models import OutboundDocument, RawDocument, Transaction, utcnow
+from amazon_bluecherry.store.models import (
+    InboundArrival,
+    InterchangeAcknowledgement,
+    OutboundDocument,
+    RawDocument,
+    Transaction,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +56,7 @@ class IntakeResult:
     rejected: list[int] = field(default_factory=list)
     ack_outbound_document_id: int | None = None
     exception_ids: list[int] = field(default_factory=list)
+    interchange_acknowledgements: list[int] = field(default_factory=list)  # TA1s recorded
 
 
 def pending_raw_documents(store: Store, *, received_before=None, session=None) -> list[int]:
@@ -70,12 +86,16 @@ def process_inbound(store: Store, raw_document_id: int, settings: Settings) -> I
                 store, "not_x12", f"raw document {raw_document_id} ({raw.remote_name}) is not X12: {exc}",
                 raw_document_id=raw_document_id, dedupe_key=f"not_x12:{raw_document_id}", session=db))
             store.set_raw_document_status(raw_document_id, "refused", session=db)
+            _settle_arrivals(db, raw_document_id, status="refused")
             store.claim_idempotency_key(key, scope="intake", result=asdict(result), session=db)
             return result
         verdicts = defaultdict(list)
         for interchange, group, verdict in report.sets():
             verdicts[(interchange.control_number, group.control_number, verdict.control_number)].append(
                 (interchange, group, verdict))
+        unsupported = _unsupported_interchanges(report)
+        for interchange, reason in unsupported.values():
+            result.exception_ids.append(_open_unsupported(store, raw, interchange, reason, session=db))
         for interchange in report.interchanges:
             if interchange.error:
                 kind = "duplicate_interchange" if "duplicate" in interchange.error.lower() else \
@@ -106,6 +126,8 @@ def process_inbound(store: Store, raw_document_id: int, settings: Settings) -> I
             result.rejected.append(transaction_id)
             if interchange_verdict is not None and interchange_verdict.error:
                 continue  # one exception for the broken interchange, opened above, covers its sets
+            if isa.control_number in unsupported:
+                continue  # one direct_fulfillment_unsupported exception, opened above, covers its sets
             problems = "; ".join(
                 f"{issue.segment_id or 'set'}"
                 f"{'' if issue.segment_position is None else f' at segment {issue.segment_position}'}"
@@ -132,11 +154,162 @@ def process_inbound(store: Store, raw_document_id: int, settings: Settings) -> I
         for transaction_id in result.accepted.get("997", []):
             result.exception_ids.extend(_match_functional_acknowledgement(store, raw, settings, session=db))
             store.set_transaction_status(transaction_id, "matched", session=db)
+        recorded, rejections = _record_interchange_acknowledgements(store, raw, report, settings, session=db)
+        result.interchange_acknowledgements += recorded
+        result.exception_ids += rejections
+        _settle_arrivals(db, raw_document_id, status="acknowledged", outbound_id=result.ack_outbound_document_id)
         store.set_raw_document_status(raw_document_id, "processed", session=db)
         store.claim_idempotency_key(key, scope="intake", result=asdict(result), session=db)
     log.info("raw document %s: accepted %s, rejected %s, 997 %s", raw_document_id,
              {k: len(v) for k, v in result.accepted.items()}, len(result.rejected), result.ack_outbound_document_id)
     return result
+
+
+def _settle_arrivals(session, raw_document_id: int, *, status: str, outbound_id: int | None = None) -> None:
+    """The first pending arrival of a document is answered by its processing (later ones by
+    :func:`reacknowledge`)."""
+    arrival = session.scalar(select(InboundArrival).where(
+        InboundArrival.raw_document_id == raw_document_id, InboundArrival.status == "pending")
+        .order_by(InboundArrival.id).limit(1))
+    if arrival is not None:
+        arrival.status = status
+        arrival.ack_outbound_document_id = outbound_id
+
+
+def pending_arrivals(store: Store, *, arrived_before=None, session=None) -> list[int]:
+    """Arrivals still owed an answer whose document was already processed (re-sends), oldest first."""
+    with store.use_session(session) as db:
+        query = (select(InboundArrival.id)
+                 .join(RawDocument, RawDocument.id == InboundArrival.raw_document_id)
+                 .where(InboundArrival.status == "pending", RawDocument.status != "received"))
+        if arrived_before is not None:
+            query = query.where(InboundArrival.arrived_at < arrived_before)
+        return list(db.scalars(query.order_by(InboundArrival.id)))
+
+
+def reacknowledge(store: Store, arrival_id: int, settings: Settings) -> int | None:
+    """Answer a re-sent file again: a new 997 (new control numbers) with the verdicts its bytes get.
+
+    The document is not processed again: its sets were recorded at the first arrival and
+    its POs went their way. Its control numbers are not duplicates of itself (the store
+    compares them with other documents), so Amazon gets the same verdicts as the first
+    time; another file that reuses them is still reported as a duplicate. Returns the id
+    of the staged 997 (None when the file needs none: not X12, or only 997s/TA1s).
+    """
+    with store.session() as db:
+        arrival = db.get(InboundArrival, arrival_id, with_for_update=True)
+        if arrival is None or arrival.status != "pending":
+            return arrival.ack_outbound_document_id if arrival is not None else None
+        raw = db.get(RawDocument, arrival.raw_document_id)
+        outbound_id = None
+        if raw.status == "refused":
+            arrival.status = "refused"
+        else:
+            try:
+                report = validate_file(raw.content, duplicates=StoreDuplicates(store, raw.id, session=db))
+            except NotX12Error:
+                report = None
+            acknowledgement = build_997(
+                report, control_numbers=store.control_numbers(settings.partner_id, session=db),
+                usage=settings.usage_indicator) if report is not None else b""
+            if acknowledgement:
+                acked_groups = [group.control_number for _, group, _ in report.sets()]
+                staged = stage_x12(store, acknowledgement, settings=settings, session=db,
+                                   business_keys=_ack_keys(acknowledgement, default=acked_groups))
+                outbound_id = staged.outbound_document_id
+            arrival.status = "acknowledged"
+            arrival.ack_outbound_document_id = outbound_id
+        store.record_event(
+            "raw_document.reacknowledged", entity_type="raw_document", entity_id=raw.id,
+            payload={"arrival_id": arrival.id, "remote_name": arrival.remote_name, "location": arrival.location,
+                     "ack_outbound_document_id": outbound_id},
+            session=db)
+    log.info("raw document %s arrived again as %s: answered with outbound document %s", raw.id,
+             arrival.remote_name, outbound_id)
+    return outbound_id
+
+
+def _unsupported_interchanges(report: ValidationReport) -> dict:
+    """ISA13 -> (interchange verdict, reason) for interchanges of a partner we have no guides
+    for (Direct Fulfillment) that carry sets answered "not supported" (AK5 1)."""
+    registry = default_registry()
+    return {interchange.control_number: (interchange, reason) for interchange in report.interchanges
+            if (reason := registry.unsupported(interchange.partner)) and _not_supported_sets(interchange)}
+
+
+def _not_supported_sets(interchange) -> list[str]:
+    return [f"{ts.set_id} {ts.control_number}" for group in interchange.groups for ts in group.transactions
+            if "1" in ts.ak5_codes]
+
+
+def _open_unsupported(store: Store, raw: RawDocument, interchange, reason: str, *, session) -> int:
+    sets = _not_supported_sets(interchange)
+    return open_exception(
+        store, "direct_fulfillment_unsupported",
+        f"interchange {interchange.control_number} from {interchange.sender} in {raw.remote_name or 'raw document'} "
+        f"(raw document {raw.id}): {reason}. Its {len(sets)} set(s) ({', '.join(sets[:10]) or 'none'}) were "
+        "answered with a 997 saying 'set not supported' (AK5 1) and not processed; handle them in Amazon's "
+        "Direct Fulfillment portal.",
+        raw_document_id=raw.id, business_key=interchange.control_number,
+        dedupe_key=f"direct_fulfillment_unsupported:{raw.id}:{interchange.control_number}",
+        details={"sender": interchange.sender, "receiver": interchange.receiver, "sets": sets},
+        session=session)
+
+
+def _record_interchange_acknowledgements(store: Store, raw: RawDocument, report: ValidationReport,
+                                         settings: Settings, *, session) -> tuple[list[int], list[int]]:
+    """Amazon's TA1s: kept, and matched to the interchange we sent (its ISA13).
+
+    A TA1 with TA104 ``R`` rejects our whole interchange: the outbound file becomes
+    ``rejected``, its sets ``rejected_by_partner`` (an 855's window opens again) and a
+    ``transmission_rejected`` exception names the TA105 reason. ``A``/``E`` only say the
+    envelope arrived: the sets still wait for their 997.
+    """
+    recorded, exception_ids = [], []
+    for interchange in report.interchanges:
+        if interchange.error:
+            continue  # a broken interchange's TA1s are not trusted; its exception says why
+        for segment in interchange.acknowledgements:
+            _, number, date, time, status, code = (segment + [""] * 6)[:6]
+            if session.scalar(select(InterchangeAcknowledgement.id).where(
+                    InterchangeAcknowledgement.raw_document_id == raw.id,
+                    InterchangeAcknowledgement.control_number == number)) is not None:
+                continue
+            outbound = session.scalar(select(OutboundDocument).where(
+                OutboundDocument.partner == settings.partner_id, OutboundDocument.isa13 == number))
+            row = InterchangeAcknowledgement(
+                raw_document_id=raw.id, partner=settings.partner_id, control_number=number,
+                interchange_date=date, interchange_time=time, status=status, code=code,
+                outbound_document_id=outbound.id if outbound else None)
+            session.add(row)
+            session.flush()
+            recorded.append(row.id)
+            meaning = TA1_NOTE_CODES.get(code, "unknown note code")
+            if outbound is None:
+                log.warning("TA1 for interchange %s (%s %s) matches nothing we sent", number, status, code)
+                store.record_event("interchange.acknowledgement_unmatched", entity_type="raw_document",
+                                   entity_id=raw.id, payload={"isa13": number, "status": status, "code": code},
+                                   session=session)
+                continue
+            store.record_event("outbound.interchange_acknowledged", entity_type="outbound_document",
+                               entity_id=outbound.id,
+                               payload={"status": status, "code": code, "meaning": meaning,
+                                        "file_name": outbound.file_name, "ta1_raw_document_id": raw.id},
+                               session=session)
+            if status != "R":
+                continue
+            outbound.status = "rejected"
+            for transaction in session.scalars(select(Transaction).where(
+                    Transaction.raw_document_id == outbound.raw_document_id, Transaction.direction == "out")):
+                transaction.status = "rejected_by_partner"
+                _reopen_windows(session, transaction.id)
+            exception_ids.append(open_exception(
+                store, "transmission_rejected",
+                f"Amazon's TA1 rejected the whole interchange {number} of {outbound.file_name} (TA105 {code}: "
+                f"{meaning}); nothing in it was accepted. Correct and re-send before Amazon's window closes",
+                business_key=outbound.file_name, raw_document_id=outbound.raw_document_id,
+                dedupe_key=f"transmission_rejected:{outbound.id}:ta1:{raw.id}", session=session))
+    return recorded, exception_ids
 
 
 def _business_key(set_id: str, segments) -> str | None:

@@ -73,24 +73,33 @@ def stage_x12(
     data: list[dict | None] | None = None,
     session=None,
 ) -> StagedFile:
-    """Keep already written X12 bytes (one set id) as a pending outbound file."""
+    """Keep already written X12 bytes (one set id) as a pending outbound file.
+
+    An interchange with no set at all (only a TA1, our answer to a broken envelope) is
+    kept as doc type ``TA1`` and named like a 997: both are acknowledgments.
+    """
     from amazon_bluecherry.amazon.mailbox import outbound_file_name
 
     interchanges = read_interchanges(raw)
     transactions = [(interchange, group, transaction) for interchange in interchanges
                     for group in interchange.groups for transaction in group.transactions]
     set_ids = {transaction.set_id for _, _, transaction in transactions}
-    if len(set_ids) != 1:
+    if not transactions and interchanges:
+        doc_type, name_set, first_interchange, gs06 = "TA1", "997", interchanges[0], ""
+    elif len(set_ids) != 1:
         raise ValueError(f"one set id per file, got {sorted(set_ids)}")
-    (set_id,) = set_ids
-    first_interchange, first_group, _ = transactions[0]
+    else:
+        (doc_type,) = set_ids
+        first_interchange, first_group, _ = transactions[0]
+        name_set, gs06 = doc_type, first_group.control_number
+    set_id = doc_type
     with store.use_session(session) as db:
         raw_id, _ = store.save_raw_document(raw, partner=settings.partner_id, transport="sftp",
                                             direction="out", session=db)
-        file_name = outbound_file_name(settings.vendor_code, set_id, int(first_interchange.control_number))
+        file_name = outbound_file_name(settings.vendor_code, name_set, int(first_interchange.control_number))
         outbound = OutboundDocument(
-            partner=settings.partner_id, doc_type=set_id, raw_document_id=raw_id,
-            isa13=first_interchange.control_number, gs06=first_group.control_number,
+            partner=settings.partner_id, doc_type=doc_type, raw_document_id=raw_id,
+            isa13=first_interchange.control_number, gs06=gs06,
             st02_list=[transaction.control_number for _, _, transaction in transactions],
             file_name=file_name, status="pending",
         )

@@ -94,7 +94,7 @@ def watch_windows(store: Store, settings: Settings, windows: Sequence[Window], *
         if transmissions:
             overdue_before = now - timedelta(hours=settings.ack_timeout_hours)
             for outbound in db.scalars(select(OutboundDocument).where(
-                    OutboundDocument.status == "sent", OutboundDocument.doc_type != "997",
+                    OutboundDocument.status == "sent", OutboundDocument.doc_type.not_in(("997", "TA1")),
                     OutboundDocument.sent_at < overdue_before)):
                 result.unacknowledged.append(outbound.file_name)
                 outbound.status = "unacknowledged"

@@ -43,7 +43,8 @@ def _run_key(context: Any) -> str:
 class ProcessInboundOperator(BaseOperator):
     """Validate picked-up X12 files, record every set, stage a 997 for every group.
 
-    Pushes ``ack_outbound_ids`` (every 997 waiting to be sent) and returns the ids of
+    Pushes ``ack_outbound_ids`` (every 997 or TA1 waiting to be sent, the new answers to
+    byte-identical re-sends included) and returns the ids of
     accepted 850 transactions.
 
     :param raw_document_ids: ids from the pickup task; documents still pending from
@@ -59,20 +60,28 @@ class ProcessInboundOperator(BaseOperator):
         self.database_url = database_url
 
     def execute(self, context: Any) -> list[int]:
-        from amazon_bluecherry.flows.intake import pending_raw_documents, process_inbound
+        from amazon_bluecherry.flows.intake import (
+            pending_arrivals,
+            pending_raw_documents,
+            process_inbound,
+            reacknowledge,
+        )
         from amazon_bluecherry.flows.outbound import pending_outbound_ids
         from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
         store, settings = get_store(self.database_url), get_settings()
-        ids = set(id_list(self.raw_document_ids)) | set(pending_raw_documents(store, received_before=_cutoff(context)))
+        cutoff = _cutoff(context)
+        ids = set(id_list(self.raw_document_ids)) | set(pending_raw_documents(store, received_before=cutoff))
         purchase_orders: list[int] = []
         for raw_document_id in sorted(ids):
             result = process_inbound(store, raw_document_id, settings)
             purchase_orders += result.accepted.get("850", [])
             self.log.info("raw document %s: %s set(s) accepted, %s rejected", raw_document_id,
                           sum(len(v) for v in result.accepted.values()), len(result.rejected))
-        ack_ids = pending_outbound_ids(store, doc_type="997")
+        for arrival_id in pending_arrivals(store, arrived_before=cutoff):  # byte-identical re-sends
+            reacknowledge(store, arrival_id, settings)
+        ack_ids = sorted(pending_outbound_ids(store, doc_type="997") + pending_outbound_ids(store, doc_type="TA1"))
         context["ti"].xcom_push(key="ack_outbound_ids", value=ack_ids)
         return purchase_orders
 

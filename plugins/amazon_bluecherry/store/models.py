@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -521,3 +522,67 @@ class ReconciliationRun(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     report_path: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+# --- intake hardening (issue 14): mailbox sightings, arrivals, interchange acknowledgments ---
+class RemoteFileSighting(Base):
+    """A file seen in a remote folder and not taken yet: pickup's memory between listings.
+
+    Pickup takes a file only once two listings saw the same size and mtime (``changed_at``
+    is when they last differed) and its bytes end with complete interchanges; a file that
+    stays incomplete or temp-named past the age limit gets one exception (``exception_id``).
+    The row goes when the file is taken or disappears.
+    """
+
+    __tablename__ = "remote_file_sightings"
+    __table_args__ = (UniqueConstraint("location", "name", name="uq_remote_file_sightings_location_name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    location: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime: Mapped[float] = mapped_column(Float)
+    first_seen_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    exception_id: Mapped[int | None] = mapped_column(ForeignKey("exceptions.id"))
+
+
+class InboundArrival(Base):
+    """One arrival of a file: the same bytes twice are one raw document but two arrivals.
+
+    Amazon re-sends a file when it never got our 997, so every arrival is answered:
+    the first by intake's 997, a byte-identical re-send by a new 997 (new control numbers)
+    without processing its POs again.
+    """
+
+    __tablename__ = "inbound_arrivals"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    raw_document_id: Mapped[int] = mapped_column(ForeignKey("raw_documents.id"), index=True)
+    location: Mapped[str] = mapped_column(String(255))
+    remote_name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    arrived_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / acknowledged / refused
+    ack_outbound_document_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_documents.id"))
+
+
+class InterchangeAcknowledgement(Base):
+    """A TA1 the partner sent: its verdict on one of our interchanges (ISA13)."""
+
+    __tablename__ = "interchange_acknowledgements"
+    __table_args__ = (
+        UniqueConstraint("raw_document_id", "control_number", name="uq_interchange_acknowledgements_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    raw_document_id: Mapped[int] = mapped_column(ForeignKey("raw_documents.id"))  # the file carrying the TA1
+    partner: Mapped[str] = mapped_column(String(64))
+    control_number: Mapped[str] = mapped_column(String(9))  # TA101: the ISA13 it answers
+    interchange_date: Mapped[str] = mapped_column(String(6))  # TA102
+    interchange_time: Mapped[str] = mapped_column(String(4))  # TA103
+    status: Mapped[str] = mapped_column(String(1))  # TA104: A, E or R
+    code: Mapped[str] = mapped_column(String(3))  # TA105 note code, 000 = no error
+    outbound_document_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_documents.id"))
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
