@@ -2,7 +2,9 @@
 
 classify every line (include/mappings/remit_codes.csv; unknown -> suspense + exception)
 -> data-quality gate (its own task) -> post: one cash receipt applied to the paid
-invoices, one balanced journal per deduction type, each exactly once.
+invoices, one balanced journal per deduction type, each exactly once -> reconcile the
+month against BlueCherry's ledger and AR (HTML with charts, CSV; a scheduled run that
+crosses into a new month writes the previous month's final report).
 
 **Where the 820s come from: no pickup of its own.** Amazon's download folder has exactly
 one reader, po_to_so's `pick_up_files`; its `validate_and_record` stores the raw bytes,
@@ -31,6 +33,7 @@ from amazon_bluecherry.operators.remittances import (
     CheckRemittancesOperator,
     ClassifyRemittancesOperator,
     PostRemittancesOperator,
+    ReconcileMonthOperator,
 )
 from amazon_bluecherry.settings import get_settings
 
@@ -51,7 +54,9 @@ def remit_to_journals():
     classified = ClassifyRemittancesOperator(task_id="classify_remittances")
     checked = CheckRemittancesOperator(task_id="check_remittances", remittance_ids=classified.output)
     posted = PostRemittancesOperator(task_id="post_to_bluecherry")
-    classified >> checked >> posted
+    # The report is wanted most when posting went wrong: it shows what is missing.
+    reconciled = ReconcileMonthOperator(task_id="reconcile_month", trigger_rule="all_done")
+    classified >> checked >> posted >> reconciled
 
 
 remit_to_journals()

@@ -5,12 +5,14 @@ BlueCherry emulator; a second run posts nothing."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from amazon_bluecherry.edi.ack import parse_997
-from amazon_bluecherry.store.models import QualityResult, Remittance, Transaction
+from amazon_bluecherry.store.models import QualityResult, ReconciliationRun, Remittance, Transaction
 from tests.dags.conftest import run_dag, task_states
 from tests.flows.remittances import Line, invoiced
 from tests.flows.test_remit_to_journals_steps import remittance_820
@@ -32,7 +34,7 @@ def test_an_820_from_the_mailbox_becomes_a_receipt_and_typed_journals(dagbag, pa
 
     run = run_dag(dagbag, "remit_to_journals")
     assert task_states(run) == {"classify_remittances": "success", "check_remittances": "success",
-                                "post_to_bluecherry": "success"}
+                                "post_to_bluecherry": "success", "reconcile_month": "success"}
     with store.session() as db:
         assert db.scalar(select(Remittance.status)) == "posted"
         assert {q.suite for q in db.scalars(select(QualityResult))} >= {"remit_to_journals_lines",
@@ -44,6 +46,13 @@ def test_an_820_from_the_mailbox_becomes_a_receipt_and_typed_journals(dagbag, pa
     assert emulator.backend.list_open_ar(bc_customer="AMAZON") == []
     assert [e.type for e in store.list_exceptions(owner="finance")] == ["unrecognised_deduction"]
 
-    again = run_dag(dagbag, "remit_to_journals")
+    # Run again for October's reconciliation (the conf names the month; the 820 of 23 October
+    # reached us only today, so as of now): nothing posted twice.
+    as_of = datetime.now(UTC).isoformat()
+    again = run_dag(dagbag, "remit_to_journals", run_conf={"period": "2026-10", "as_of": as_of})
     assert set(task_states(again).values()) == {"success"}
     assert len(emulator.backend.list_ledger_lines("2026-10")) == len(ledger)
+    with store.session() as db:
+        (october,) = db.scalars(select(ReconciliationRun).where(ReconciliationRun.period == "2026-10"))
+    assert october.ties_out and october.totals["summary"]["remittances_posted"] == "1"
+    assert Path(october.report_path).is_file()

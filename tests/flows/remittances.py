@@ -86,11 +86,12 @@ def invoiced(emulator, count: int, *, eaches: int = 3) -> list:
     return invoices
 
 
-def receive(store, content: bytes, *, name: str = "AMZN820.1", settings=None) -> list[int]:
+def receive(store, content: bytes, *, name: str = "AMZN820.1", settings=None, received_at=None) -> list[int]:
     """Store an 820 file as po_to_so's pickup would and run the real intake; the 820 transaction ids."""
     from amazon_bluecherry.flows.intake import process_inbound
     from amazon_bluecherry.settings import Settings
 
-    raw_id, _ = store.save_raw_document(content, partner="AMAZON", transport="sftp", remote_name=name)
+    raw_id, _ = store.save_raw_document(content, partner="AMAZON", transport="sftp", remote_name=name,
+                                        received_at=received_at)
     result = process_inbound(store, raw_id, settings or Settings())
     return result.accepted.get("820", [])

@@ -34,6 +34,14 @@ def register(subparsers) -> None:
     retry.add_argument("--note", required=True, help="what was fixed (kept in the audit trail)")
     retry.set_defaults(handler=_retry)
 
+    reconcile = commands.add_parser(
+        "reconcile", help="month-end reconciliation against BlueCherry: HTML and CSV (exit 1 if it does not tie out)")
+    reconcile.add_argument("--period", required=True, help="YYYY-MM")
+    reconcile.add_argument("--as-of", help="ISO instant (default: the end of the period, or now if sooner)")
+    reconcile.add_argument("--out", type=Path, help="folder for the report (default AB_REPORTS_DIR/reconciliation/<period>)")
+    reconcile.add_argument("--json", action="store_true", help="print the totals and tie-outs as JSON")
+    reconcile.set_defaults(handler=_reconcile)
+
 
 def _classify(args) -> int:
     from amazon_bluecherry.edi.parse import DocumentError
@@ -141,3 +149,69 @@ def _retry(args) -> int:
         raise CommandError(str(exc), exit_code=1) from exc
     print(f"remittance {args.trace_number} will be classified again by the next remit_to_journals run")
     return 0
+
+
+def _reconcile(args) -> int:
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from amazon_bluecherry.bluecherry.gateway import GatewayError
+    from amazon_bluecherry.flows.reconciliation import month_bounds, run_reconciliation
+    from amazon_bluecherry.settings import get_settings
+    from amazon_bluecherry.store import get_store
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
+        raise CommandError(f"--period must be YYYY-MM, not {args.period!r}")
+    last = month_bounds(args.period)[1]
+    end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    try:
+        as_of = datetime.fromisoformat(args.as_of) if args.as_of else min(end, datetime.now(UTC))
+    except ValueError as exc:
+        raise CommandError(f"--as-of must be an ISO date-time: {exc}") from exc
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    settings = get_settings()
+    with _gateway(settings) as gateway:
+        try:
+            result = run_reconciliation(get_store(), gateway, settings, period=args.period, as_of=as_of,
+                                        run_key="cli", folder=args.out)
+        except GatewayError as exc:
+            raise CommandError(f"BlueCherry: {exc}", exit_code=1) from exc
+    reconciliation = result.reconciliation
+    if args.json:
+        print(json.dumps({"period": args.period, "as_of": as_of.isoformat(), "report": str(result.paths["html"]),
+                          "csv": str(result.paths["csv"]), **reconciliation.totals()}, indent=2))
+    else:
+        for tie in reconciliation.ties:
+            print(f"{'ok ' if tie.ok else 'DIFF'} {tie.name:<36} {tie.left:>14.2f} {tie.right:>14.2f} "
+                  f"{tie.difference:>10.2f}")
+        print(f"{reconciliation.summary['automatically_matched_and_posted_percent']}% of remittance dollars "
+              f"matched and posted automatically; report {result.paths['html']}")
+    return 0 if reconciliation.ties_out else 1
+
+
+class _gateway:
+    """The BlueCherry gateway of the Airflow connection ``AB_BLUECHERRY_CONN_ID`` (closed on exit)."""
+
+    def __init__(self, settings):
+        self.conn_id = settings.bluecherry_conn_id
+        self.hook = None
+
+    def __enter__(self):
+        import contextlib
+        import sys
+
+        # Airflow logs its configuration on stdout when first imported: keep stdout for our output.
+        with contextlib.redirect_stdout(sys.stderr):
+            from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
+
+            self.hook = BlueCherryHook(bluecherry_conn_id=self.conn_id)
+            try:
+                return self.hook.get_conn()
+            except Exception as exc:  # noqa: BLE001 - no connection configured, unreachable: one clear line
+                raise CommandError(f"cannot reach BlueCherry through connection {self.conn_id!r}: {exc}",
+                                   exit_code=1) from exc
+
+    def __exit__(self, *exc_info) -> None:
+        if self.hook is not None:
+            self.hook.close()

@@ -138,3 +138,52 @@ class PostRemittancesOperator(_BlueCherryStep):
         self.log.info("remittances: %s posted, %s incomplete, %s write(s)", len(result.posted),
                       len(result.incomplete), result.writes)
         return {"posted": len(result.posted), "incomplete": len(result.incomplete), "writes": result.writes}
+
+
+def reconciliation_window(context: Any, now: datetime) -> tuple[str, datetime]:
+    """(period, as of) a run reconciles.
+
+    Scheduled and backfill runs: the month their interval starts in, as of the interval's
+    end (at most the month's end), so the run that crosses into a new month writes the
+    final report of the month before, and a backfill of a past month reproduces it. A
+    manual run: this month, as of now. ``period`` (and ``as_of``) in the conf: by hand.
+    """
+    from datetime import timedelta
+
+    from amazon_bluecherry.flows.reconciliation import month_bounds, period_of
+
+    dag_run = context.get("dag_run") if context else None
+    conf = getattr(dag_run, "conf", None) or {}
+
+    def month_end(period: str) -> datetime:
+        last = month_bounds(period)[1]
+        return datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+
+    if conf.get("period"):
+        period = str(conf["period"])
+        as_of = datetime.fromisoformat(str(conf["as_of"])) if conf.get("as_of") else min(month_end(period), now)
+        return period, as_of
+    run_type = getattr(dag_run, "run_type", None)
+    run_type = getattr(run_type, "value", run_type)
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if run_type in ("scheduled", "backfill") and start is not None and end is not None:
+        period = period_of(start)
+        return period, min(end, month_end(period))
+    return period_of(now), now
+
+
+class ReconcileMonthOperator(_BlueCherryStep):
+    """Month-end reconciliation of Amazon's remittances against BlueCherry's ledger and AR:
+    HTML (with charts) and CSV under ``AB_REPORTS_DIR``; a difference is an exception."""
+
+    def execute(self, context: Any) -> dict:
+        from amazon_bluecherry.flows.reconciliation import run_reconciliation
+
+        period, as_of = reconciliation_window(context, datetime.now(UTC))
+        result = self.run_step(context, lambda store, gateway, settings: run_reconciliation(
+            store, gateway, settings, period=period, as_of=as_of, run_key=_run_key(context)))
+        reconciliation = result.reconciliation
+        self.log.info("reconciliation %s as of %s: %s; %s%% of remittance dollars matched and posted; report %s",
+                      period, as_of.isoformat(), "ties out" if reconciliation.ties_out else "DOES NOT TIE OUT",
+                      reconciliation.summary["automatically_matched_and_posted_percent"], result.paths["html"])
+        return {"period": period, "ties_out": reconciliation.ties_out, "run_id": result.run_id}
