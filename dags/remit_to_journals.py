@@ -4,7 +4,9 @@ classify every line (include/mappings/remit_codes.csv; unknown -> suspense + exc
 -> data-quality gate (its own task) -> post: one cash receipt applied to the paid
 invoices, one balanced journal per deduction type, each exactly once -> reconcile the
 month against BlueCherry's ledger and AR (HTML with charts, CSV; a scheduled run that
-crosses into a new month writes the previous month's final report).
+crosses into a new month writes the previous month's final report); and for every
+shortage claim and chargeback, a dispute packet (PDF + the raw documents, one folder per
+claim) whose 30-day window is watched (alerts at day 20 and 25).
 
 **Where the 820s come from: no pickup of its own.** Amazon's download folder has exactly
 one reader, po_to_so's `pick_up_files`; its `validate_and_record` stores the raw bytes,
@@ -32,8 +34,10 @@ from amazon_bluecherry.operators.dag_defaults import START_DATE, default_args
 from amazon_bluecherry.operators.remittances import (
     CheckRemittancesOperator,
     ClassifyRemittancesOperator,
+    DisputePacketsOperator,
     PostRemittancesOperator,
     ReconcileMonthOperator,
+    WatchDisputeWindowsOperator,
 )
 from amazon_bluecherry.settings import get_settings
 
@@ -56,7 +60,11 @@ def remit_to_journals():
     posted = PostRemittancesOperator(task_id="post_to_bluecherry")
     # The report is wanted most when posting went wrong: it shows what is missing.
     reconciled = ReconcileMonthOperator(task_id="reconcile_month", trigger_rule="all_done")
-    classified >> checked >> posted >> reconciled
+    packets = DisputePacketsOperator(task_id="assemble_dispute_packets")
+    # Deadlines are watched whatever happened upstream: a failed run is when they need it most.
+    watched = WatchDisputeWindowsOperator(task_id="watch_dispute_windows", trigger_rule="all_done")
+    classified >> checked >> posted >> [reconciled, packets]
+    packets >> watched
 
 
 remit_to_journals()

@@ -42,6 +42,19 @@ def register(subparsers) -> None:
     reconcile.add_argument("--json", action="store_true", help="print the totals and tie-outs as JSON")
     reconcile.set_defaults(handler=_reconcile)
 
+    packet = commands.add_parser(
+        "packet", help="the dispute packet of a shortage claim or chargeback: PDF + raw documents + labels")
+    packet.add_argument("claim_reference", help="the deduction's reference on the 820 (e.g. INV0000001SC)")
+    packet.add_argument("--out", type=Path, required=True, help="folder; the packet is written to <out>/<claim>/")
+    packet.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    packet.set_defaults(handler=_packet)
+    for action, status, what in (("dispute", "disputed", "a case was opened with Amazon"),
+                                 ("accept", "accepted", "the deduction stands, no dispute")):
+        close = commands.add_parser(action, help=f"record that {what}: the claim's deadline alerts stop")
+        close.add_argument("claim_reference")
+        close.add_argument("--note", required=True, help="case number, who decided and why (audit trail)")
+        close.set_defaults(handler=_close_claim, status=status)
+
 
 def _classify(args) -> int:
     from amazon_bluecherry.edi.parse import DocumentError
@@ -215,3 +228,56 @@ class _gateway:
     def __exit__(self, *exc_info) -> None:
         if self.hook is not None:
             self.hook.close()
+
+
+def _packet(args) -> int:
+    from sqlalchemy import select
+
+    from amazon_bluecherry.flows.dispute_packets import assemble_packet, open_claims
+    from amazon_bluecherry.settings import get_settings
+    from amazon_bluecherry.store import get_store
+    from amazon_bluecherry.store.models import DisputeClaim
+
+    store, settings = get_store(), get_settings()
+
+    def find():
+        with store.session() as db:
+            return db.scalar(select(DisputeClaim.id).where(DisputeClaim.claim_reference == args.claim_reference)
+                             .order_by(DisputeClaim.id.desc()).limit(1))
+
+    claim_id = find()
+    if claim_id is None:  # posted since the last run: its claim is opened now
+        open_claims(store, settings, now=datetime_now())
+        claim_id = find()
+    if claim_id is None:
+        raise CommandError(f"no shortage claim or chargeback {args.claim_reference} on a posted remittance "
+                           "(see `remit show <trace>`)", exit_code=1)
+    packet = assemble_packet(store, claim_id, args.out)
+    if args.json:
+        print((packet.folder / "manifest.json").read_text(encoding="utf-8"))
+        return 0
+    print(f"dispute packet for {args.claim_reference}: {packet.folder}")
+    for name in sorted(packet.files):
+        print(f"  {name}")
+    for missing in packet.facts["missing"]:
+        print(f"  not found: {missing}")
+    print(f"dispute by {packet.facts['claim']['due']}")
+    return 0
+
+
+def datetime_now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _close_claim(args) -> int:
+    from amazon_bluecherry.flows.dispute_packets import close_claim
+    from amazon_bluecherry.store import get_store
+
+    try:
+        close_claim(get_store(), args.claim_reference, status=args.status, note=args.note)
+    except ValueError as exc:
+        raise CommandError(str(exc), exit_code=1) from exc
+    print(f"claim {args.claim_reference} {args.status}; its deadline alerts stop")
+    return 0

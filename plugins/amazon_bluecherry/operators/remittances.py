@@ -187,3 +187,45 @@ class ReconcileMonthOperator(_BlueCherryStep):
                       period, as_of.isoformat(), "ties out" if reconciliation.ties_out else "DOES NOT TIE OUT",
                       reconciliation.summary["automatically_matched_and_posted_percent"], result.paths["html"])
         return {"period": period, "ties_out": reconciliation.ties_out, "run_id": result.run_id}
+
+
+class _StoreStep(BaseOperator):
+    """Base: a step over the store only.
+
+    :param database_url: integration store (default from settings)
+    """
+
+    def __init__(self, *, database_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.database_url = database_url
+
+
+class DisputePacketsOperator(_StoreStep):
+    """Open a dispute claim for every shortage claim and chargeback posted, and assemble its
+    packet (PDF + raw documents + labels, one folder per claim) under ``AB_DISPUTE_PACKETS_DIR``."""
+
+    def execute(self, context: Any) -> dict:
+        from amazon_bluecherry.flows.dispute_packets import assemble_packets
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        result = assemble_packets(get_store(self.database_url), get_settings(), now=datetime.now(UTC))
+        self.log.info("dispute claims: %s opened, %s packet(s) assembled, %s incomplete, %s failed",
+                      len(result.opened), len(result.assembled), len(result.incomplete), len(result.failed))
+        if result.failed:  # the others are written; fail so that the retry tries these again
+            raise RuntimeError(f"{len(result.failed)} dispute packet(s) could not be written: "
+                               + "; ".join(f"claim {k}: {v}" for k, v in list(result.failed.items())[:5]))
+        return {"opened": len(result.opened), "assembled": len(result.assembled), "incomplete": len(result.incomplete)}
+
+
+class WatchDisputeWindowsOperator(_StoreStep):
+    """Amazon's dispute window per open claim: alerts at day 20 and 25 (``AB_DISPUTE_ALERT_DAYS``)."""
+
+    def execute(self, context: Any) -> dict:
+        from amazon_bluecherry.flows.dispute_packets import watch_dispute_windows
+        from amazon_bluecherry.settings import get_settings
+        from amazon_bluecherry.store import get_store
+
+        result = watch_dispute_windows(get_store(self.database_url), get_settings(), now=datetime.now(UTC))
+        self.log.info("dispute windows: %s alerted, %s expired", len(result["alerted"]), len(result["expired"]))
+        return {key: len(value) for key, value in result.items()}
