@@ -91,6 +91,9 @@ def main() -> int:
     args = parser.parse_args()
 
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
+    # The sandbox mailbox publishes whole files atomically: pickup's second listing need not
+    # wait the production settle interval (AB_PICKUP_SETTLE_SECONDS, 10 s) in every run.
+    os.environ.setdefault("AB_PICKUP_SETTLE_SECONDS", "1")
     from sandbox.harness import Sandbox
 
     with tempfile.TemporaryDirectory(prefix="ab-bench-") as folder, Sandbox(Path(folder)) as sandbox:

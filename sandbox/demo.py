@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
+    # The sandbox mailbox publishes whole files atomically: pickup's second listing need not
+    # wait the production settle interval (AB_PICKUP_SETTLE_SECONDS, 10 s) in every run.
+    os.environ.setdefault("AB_PICKUP_SETTLE_SECONDS", "1")
     logging.basicConfig(level=logging.ERROR)
     folder = Path(os.environ["AB_HOME"]) if os.environ.get("AB_HOME") else Path(tempfile.mkdtemp(prefix="ab-demo-"))
     started = time.perf_counter()

@@ -24,6 +24,9 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_session_home / 'airflow' / 'airflow.db'}"
 os.environ.setdefault("AB_HOME", str(_session_home / "ab"))
+# The sandbox mailbox publishes whole files atomically: pickup's second listing need not wait
+# the production settle interval (10 s) in every DAG run. The tests of the interval set theirs.
+os.environ.setdefault("AB_PICKUP_SETTLE_SECONDS", "0")
 (_session_home / "airflow").mkdir(parents=True, exist_ok=True)
 
 # CI sets this so the PostgreSQL tests always run there; elsewhere they run when the

@@ -52,7 +52,20 @@ class Settings(BaseSettings):
     # --- SFTP mailbox (amazon/mailbox.py, hooks/amazon_sftp.py) ---------------------------
     pickup_max_files: int = Field(default=100, ge=1, description="Files downloaded per pickup run.")
     sftp_quarantine_dir: str = Field(
-        default="", description="Remote folder for refused files; empty = leave them in place."
+        default="quarantine",
+        description="Remote folder for refused and oversize files, out of Amazon's 500-file folder: relative to "
+                    "the download folder or absolute, created when missing. Empty = leave them in place.",
+    )
+    # --- intake hardening (issue 14): when a remote file is complete (amazon/mailbox.py) --------
+    pickup_settle_seconds: float = Field(
+        default=10, ge=0,
+        description="A file is taken once two listings at least this far apart agree on its size and mtime "
+                    "(and its bytes end with a whole interchange).",
+    )
+    pickup_stale_minutes: float = Field(
+        default=60, gt=0,
+        description="A file still incomplete, empty or temp-named this long after we first saw it opens one "
+                    "exception (incomplete_file, empty_file, stale_temp_file).",
     )
     sftp_conn_timeout: int = Field(default=30, ge=1, description="Seconds; used when the connection sets none.")
     sftp_conn_retry_attempts: int = Field(default=3, ge=1)

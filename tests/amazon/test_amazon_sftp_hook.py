@@ -28,9 +28,13 @@ def test_pickup_through_the_hook(mailbox_env, store, make_x12):
     [raw_id] = report.new_raw_document_ids
     assert store.get_raw_document(raw_id).content == make_x12(1)
     assert report.location == "amazon_sftp_download:/download"
-    assert mailbox_env.remote_files("download") == ["VENDR850..2"]
+    # refused, and moved out of Amazon's folder into the default quarantine folder under it
+    assert mailbox_env.remote_files("download") == []
+    [quarantined] = (mailbox_env.download_dir / "quarantine").iterdir()
+    assert quarantined.name.startswith("refused-name-") and quarantined.read_bytes() == make_x12(2)
     [refused] = store.list_exceptions(type="refused_file_name")
     assert "amazon_sftp_download:/download" in refused.message
+    assert refused.details["quarantine_path"] == f"quarantine/{quarantined.name}"
     # the hook logged in as the download account
     assert {entry.user for entry in mailbox_env.audit} == {mailbox_env.download_user}
 

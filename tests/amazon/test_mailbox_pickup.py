@@ -27,6 +27,7 @@ def run_pickup(mailbox, store, **kwargs):
     kwargs.setdefault("max_files", 100)
     kwargs.setdefault("max_file_bytes", 1_000_000)
     kwargs.setdefault("quarantine_dir", "")
+    kwargs.setdefault("settle_seconds", 0)
     with mailbox.open_sftp("download") as sftp:
         return pickup(SftpFolder(sftp, mailbox.download_remote_dir), store, **kwargs)
 
@@ -66,7 +67,7 @@ def test_pickup_stores_bytes_then_deletes_the_remote_file(mailbox, store, make_x
 def test_remote_file_stays_when_the_store_cannot_keep_it(mailbox, tmp_path, make_x12):
     unmigrated = Store(f"sqlite:///{tmp_path / 'no-tables.sqlite'}")  # every write fails
     mailbox.drop("VENDR850.000000001", make_x12(1))
-    with pytest.raises(Exception, match="raw_documents"):
+    with pytest.raises(Exception, match="no such table"):
         run_pickup(mailbox, unmigrated)
     assert mailbox.remote_files("download") == ["VENDR850.000000001"]
     assert not any(entry.op == "remove" for entry in mailbox.audit)
@@ -174,10 +175,12 @@ def test_refused_files_move_to_a_quarantine_folder_when_configured(mailbox, sqli
 
 
 def test_a_zero_byte_file_is_reported_and_deleted(mailbox, sqlite_url):
+    from datetime import timedelta
+
     store = Store(sqlite_url)
     store.migrate()
     mailbox.drop("VENDR850.000000005", b"")
-    report = run_pickup(mailbox, store)
+    report = run_pickup(mailbox, store, stale_after=timedelta(0))  # empty since before the age limit
     [record] = exceptions_of(store, EMPTY_FILE)
     assert record.owner == "integration" and "'VENDR850.000000005'" in record.message and "0 bytes" in record.message
     assert report.deleted == ["VENDR850.000000005"] and mailbox.remote_files("download") == []
@@ -259,12 +262,12 @@ def test_a_500_file_backlog_drains_in_batches_oldest_first(mailbox, sqlite_url, 
     assert raw_document_count(store) == 500
 
 
-def test_a_refused_file_stays_put_when_the_quarantine_folder_is_missing(mailbox, sqlite_url, make_x12):
+def test_a_refused_file_stays_put_when_the_quarantine_folder_cannot_be_made(mailbox, sqlite_url, make_x12):
     store = Store(sqlite_url)
     store.migrate()
     mailbox.drop("VENDR850..1", make_x12(1))
-    run_pickup(mailbox, store, quarantine_dir="/no-such-folder")
-    run_pickup(mailbox, store, quarantine_dir="/no-such-folder")
+    run_pickup(mailbox, store, quarantine_dir="/no-such-folder/quarantine")  # SFTP mkdir makes one level
+    run_pickup(mailbox, store, quarantine_dir="/no-such-folder/quarantine")
     assert mailbox.remote_files("download") == ["VENDR850..1"]
     [record] = exceptions_of(store, REFUSED_FILE_NAME)
     assert "stays in" in record.message and not mailbox.opened_for_reading("VENDR850..1")

@@ -166,3 +166,25 @@ def test_simulated_amazon_accepts_our_997s_and_855s(dagbag, parties, tmp_path):
     with store.session() as db:
         statuses = {o.status for o in db.scalars(select(OutboundDocument).where(OutboundDocument.doc_type == "855"))}
     assert statuses == {"accepted"}
+
+
+def test_a_byte_identical_resend_gets_a_new_997_and_changes_nothing_else(dagbag, parties):
+    # Amazon re-sends a file when it never got our 997 for it: the very same bytes.
+    mailbox, emulator, store = parties
+    items = catalogue_items(2)
+    content = order_file("AGAIN1", items, control="000000401")
+    mailbox.drop("AMZN850.000000401", content)
+    run_dag(dagbag, "po_to_so")
+    before = {"850": len(transactions_of(store, "850")), "orders": emulator.backend.count_sales_orders("AGAIN1")}
+
+    mailbox.drop("AMZN850.000000401", content)
+    assert set(task_states(run_dag(dagbag, "po_to_so")).values()) == {"success"}
+
+    acks = [(name, ack) for name, data in mailbox.received().items() if "997" in name for ack in parse_997(data)]
+    assert [(ack.group_control_number, ack.status) for _, ack in acks] == [("401", "A"), ("401", "A")]
+    assert len({name for name, _ in acks}) == 2, "a new file with new control numbers"
+    assert {"850": len(transactions_of(store, "850")),
+            "orders": emulator.backend.count_sales_orders("AGAIN1")} == before == {"850": 1, "orders": 1}
+    with store.session() as db:
+        assert db.scalar(select(func.count()).select_from(RawDocument)) == 1 + len(acks)  # one inbound document
+    assert store.list_exceptions(type="duplicate_interchange") == []

@@ -7,25 +7,55 @@ folder capacity, temp names, outbound names) are data in ``mailbox_rules.yaml``.
 
 Pickup, file by file, oldest first (modification time, then name)::
 
-    list -> refuse a bad name / leave a file still being written alone
-         -> size from the listing: zero bytes or over the limit -> exception, not read
+    list -> refuse a bad name (quarantine) / leave a temp-named file alone
+         -> size from the listing over the limit -> exception, quarantine, not read
+         -> settled? the same size and mtime in two listings (see below), else wait
          -> download into a bounded buffer (never more than the limit)
-         -> store the raw bytes (sha256-deduplicated) and judge them (X12 or not)
-         -> only then delete the remote file
+         -> complete? the bytes end with an IEA matching its ISA13, else wait
+         -> store the raw bytes (sha256-deduplicated) and the arrival, judge them (X12 or not)
+         -> only then, if the file did not change meanwhile, delete the remote file
 
-Picking up the same bytes twice (a delete that failed, or Amazon re-sending a file) gives
-one raw document: the store answers ``created=False`` and the remote file is deleted all
-the same. A batch takes at most ``max_files`` downloads, so a backlog (Amazon's folder
-holds up to 500 files) drains over a few runs.
+**A file still being written is never taken.** Amazon publishes whole files, but a sender
+that writes in place under the final name must not lose a PO to us. Completeness is judged
+from the file, not its name, twice over:
+
+* *settled*: its size and mtime are the same in two listings at least
+  ``settle_seconds`` apart (``AB_PICKUP_SETTLE_SECONDS``, default 10). The store remembers
+  every sighting (``remote_file_sightings``), so a file seen unchanged by an earlier run is
+  taken at once; a file first seen (or seen changed) in this run is listed again after one
+  settle interval, in the same run. Only the store's memory would hold every file for a
+  whole schedule interval (15 minutes); only an in-run interval would forget a file that
+  was still growing at the last run. Both together cost one short wait per run at most,
+  and the age limit below needs the memory anyway.
+* *complete*: the bytes read end with a whole interchange (the last segment is an IEA
+  whose IEA02 is its ISA13). A writer that pauses longer than the settle interval in the
+  middle of a file is caught here; one that pauses exactly between two interchanges of
+  one file cannot be told from a finished file (raise the settle interval for such a
+  partner). Before the remote file is deleted it is looked at once more: if its size or
+  mtime moved while we read and stored it, the stored copy is not trusted (the
+  transaction is rolled back) and the file waits for the next run.
+
+A file that stays unsettled or incomplete, or keeps a temp name (``*.part``, ``*.tmp``,
+``.name``), for longer than ``stale_after`` (``AB_PICKUP_STALE_MINUTES``, default 60, counted
+from our first sighting, so the remote clock does not matter) gets one exception
+(``incomplete_file``, ``stale_temp_file``) and stays where it is; a zero-byte file that
+stays empty that long is reported (``empty_file``) and deleted (a sender may just have
+created it, so an empty file is never deleted sooner).
+
+Picking up the same bytes twice (a delete that failed, or Amazon re-sending a file it
+never got our 997 for) gives one raw document: the store answers ``created=False``, the
+arrival is recorded (``inbound_arrivals``) and answered with a new 997 by intake, and the
+remote file is deleted all the same. A batch takes at most ``max_files`` downloads, so a
+backlog (Amazon's folder holds up to 500 files) drains over a few runs.
 
 What happens to refused files (decided here, explained in the runbooks):
 
-* bad name, oversize: never read, never deleted (we did not keep their bytes). With a
-  quarantine folder configured they are moved there (out of Amazon's 500-file folder);
-  otherwise, or when the move fails, they stay where they are. Either way one exception,
-  with a dedupe key made of folder, name, size and mtime, so later runs do not report
-  the same file again.
-* zero bytes: the exception is recorded, then the remote file is deleted (nothing to keep).
+* bad name, oversize: never read, never deleted (we did not keep their bytes). They are
+  moved to the quarantine folder (``AB_SFTP_QUARANTINE_DIR``, default ``quarantine`` under
+  the download folder, created when missing) to get them out of Amazon's 500-file
+  folder; with quarantine switched off (empty), or when the move fails, they stay where
+  they are. Either way one exception, with a dedupe key made of folder, name, size and
+  mtime, so later runs do not report the same file again.
 * not X12: the bytes are stored first (raw first, then judged), the raw document is marked
   ``refused`` and the remote file deleted like any stored file.
 
@@ -42,16 +72,25 @@ import hashlib
 import logging
 import posixpath
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 
-from amazon_bluecherry.edi.reader import NotX12Error, sniff_delimiters
-from amazon_bluecherry.store.models import OutboundDocument, RawDocument, Transaction, utcnow
+from amazon_bluecherry.edi.reader import NotX12Error, iter_segments, sniff_delimiters
+from amazon_bluecherry.store.models import (
+    InboundArrival,
+    OutboundDocument,
+    RawDocument,
+    RemoteFileSighting,
+    Transaction,
+    utcnow,
+)
 from amazon_bluecherry.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -67,9 +106,11 @@ OVERSIZE_FILE = "oversize_file"
 NOT_X12 = "not_x12"
 REFUSED_FILE_NAME = "refused_file_name"
 REMOTE_DELETE_FAILED = "remote_delete_failed"
+INCOMPLETE_FILE = "incomplete_file"
+STALE_TEMP_FILE = "stale_temp_file"
 # As in include/mappings/exception_types.yaml (the owner table); all owned by integration.
 _SEVERITY = {EMPTY_FILE: "warning", OVERSIZE_FILE: "error", NOT_X12: "error", REFUSED_FILE_NAME: "error",
-             REMOTE_DELETE_FAILED: "warning"}
+             REMOTE_DELETE_FAILED: "warning", INCOMPLETE_FILE: "error", STALE_TEMP_FILE: "warning"}
 
 _SNIFF_BYTES = 1024  # enough for an ISA (106 chars) after a BOM and some blank lines
 _BOM = b"\xef\xbb\xbf"
@@ -127,6 +168,9 @@ class RemoteFolder(Protocol):
         """Rename; ``new_path`` is a name in this folder or an absolute remote path. Never overwrites."""
 
     def delete(self, name: str) -> None: ...
+
+    def make_folder(self, path: str) -> None:
+        """Create ``path`` (relative to this folder, or absolute) unless it exists."""
 
 
 def display_name(name: str) -> str:
@@ -224,6 +268,34 @@ def x12_problem(content: bytes) -> str | None:
     return None
 
 
+def incomplete_interchange(content: bytes) -> str | None:
+    """Why ``content``, which starts like X12, does not end with a whole interchange yet, or None.
+
+    Whole: the last segment is an IEA and its IEA02 is the ISA13 of the interchange it
+    closes. Content that does not start with ``ISA`` is not judged here (see
+    :func:`x12_problem`); an ISA header cut short is incomplete, not "not X12".
+    """
+    head = content[len(_BOM):] if content.startswith(_BOM) else content
+    if not head.lstrip(_WHITESPACE.encode("ascii")).startswith(b"ISA"):
+        return None
+    if b"IEA" not in content[-4096:]:
+        return "it does not end with an IEA segment"
+    isa13, last = None, None
+    try:
+        for segment, _ in iter_segments(content):
+            if segment[0] == "ISA":
+                isa13 = segment[13] if len(segment) > 13 else ""
+            last = segment
+    except NotX12Error as exc:
+        return f"it cannot be read to its end ({exc})"
+    if last is None or last[0] != "IEA":
+        return f"it ends with a {last[0] if last else 'blank'} segment, not an IEA"
+    iea02 = last[2] if len(last) > 2 else ""
+    if iea02 != isa13:
+        return f"its last IEA02 {iea02!r} does not match the ISA13 {isa13!r} it closes"
+    return None
+
+
 def _dedupe_key(kind: str, *parts: object) -> str:
     digest = hashlib.sha256("\x00".join(str(part) for part in parts).encode("utf-8", "surrogateescape"))
     return f"mailbox:{kind}:{digest.hexdigest()[:40]}"
@@ -245,7 +317,8 @@ class PickupReport:
     not_x12_raw_document_ids: list[int] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # display names
     exception_ids: list[int] = field(default_factory=list)
-    in_progress: list[str] = field(default_factory=list)
+    in_progress: list[str] = field(default_factory=list)  # temp names
+    waiting: list[str] = field(default_factory=list)  # not settled or not complete yet
     deleted: list[str] = field(default_factory=list)
     delete_failed: list[str] = field(default_factory=list)
     remaining: int = 0  # files left for the next run (batch limit reached)
@@ -254,14 +327,32 @@ class PickupReport:
         return {
             "location": self.location, "listed": self.listed, "new": len(self.new_raw_document_ids),
             "duplicates": len(self.duplicate_raw_document_ids), "not_x12": len(self.not_x12_raw_document_ids),
-            "refused": len(self.refused), "in_progress": len(self.in_progress), "deleted": len(self.deleted),
+            "refused": len(self.refused), "in_progress": len(self.in_progress), "waiting": len(self.waiting),
+            "deleted": len(self.deleted),
             "delete_failed": len(self.delete_failed), "remaining": self.remaining,
         }
 
 
+class _FileChanged(Exception):
+    """The remote file moved while it was read and stored: the stored copy is not trusted."""
+
+
+@dataclass
+class _Sighting:
+    """What the store remembers of one remote file, as of the latest listing."""
+
+    size: int
+    mtime: float
+    first_seen_at: datetime
+    changed_at: datetime
+    confirmed: bool  # two listings agreed on size and mtime
+    exception_id: int | None
+
+
 class _Pickup:
     def __init__(self, folder: RemoteFolder, store: Store, *, partner: str, max_files: int,
-                 max_file_bytes: int, quarantine_dir: str | None, rules: MailboxRules):
+                 max_file_bytes: int, quarantine_dir: str | None, rules: MailboxRules, settle_seconds: float,
+                 stale_after: timedelta, clock: Callable[[], datetime], sleep: Callable[[float], None]):
         self.folder = folder
         self.store = store
         self.partner = partner
@@ -269,29 +360,36 @@ class _Pickup:
         self.max_file_bytes = max_file_bytes
         self.quarantine_dir = quarantine_dir or None
         self.rules = rules
+        self.settle_seconds = max(0.0, float(settle_seconds))
+        self.stale_after = stale_after
+        self.clock = clock
+        self.sleep = sleep
+        self.sightings: dict[str, _Sighting] = {}
         self.report = PickupReport(location=folder.location)
 
     def run(self) -> PickupReport:
-        entries = [entry for entry in self.folder.list_files() if entry.is_file]
-        entries.sort(key=lambda entry: (entry.mtime, entry.name))
+        entries = self._list()
         self.report.listed = len(entries)
         if len(entries) >= self.rules.folder_warning_fill:
             log.warning("%s holds %s files (Amazon's limit is %s): pickup is falling behind",
                         self.folder.location, len(entries), self.rules.folder_capacity)
+        candidates = self._screen(entries)
+        unsettled = [entry for entry in candidates if not self._settled(entry)]
+        if unsettled:
+            # One more listing after the settle interval: a file that keeps its size and
+            # mtime across it is settled in this run; one that does not waits for the next.
+            now = self.clock()
+            waited = min((now - self.sightings[entry.name].changed_at).total_seconds() for entry in unsettled)
+            self.sleep(max(0.0, self.settle_seconds - waited))
+            relisted = {entry.name: entry for entry in self._list()}
+            candidates = self._screen([relisted[entry.name] for entry in candidates if entry.name in relisted],
+                                      second_look=True)
         taken = 0
-        for entry in entries:
-            reason = self.rules.refuse_name(entry.name)
-            if reason:
-                self._refuse(entry, REFUSED_FILE_NAME, f"refused: {reason}", quarantine=True)
-            elif self.rules.is_in_progress(entry.name):
-                log.debug("%s in %s is still being written; left for later", entry.name, self.folder.location)
-                self.report.in_progress.append(entry.name)
+        for entry in candidates:
+            if not self._settled(entry):
+                self._wait(entry, "its size or modification time is still changing")
             elif entry.size == 0:
-                self._refuse(entry, EMPTY_FILE, "is empty (0 bytes)", quarantine=False)
-            elif entry.size > self.max_file_bytes:
-                self._refuse(entry, OVERSIZE_FILE,
-                             f"is {entry.size} bytes, over the limit of {self.max_file_bytes} bytes",
-                             quarantine=True)
+                self._empty(entry)
             elif taken >= self.max_files:
                 self.report.remaining += 1
             else:
@@ -300,6 +398,120 @@ class _Pickup:
         log.info("pickup from %s: %s", self.folder.location, self.report.summary())
         return self.report
 
+    # --- what the folder holds -----------------------------------------------------------
+    def _list(self) -> list[RemoteFile]:
+        """List the folder and remember every acceptable name's size and mtime in the store."""
+        entries = [entry for entry in self.folder.list_files() if entry.is_file]
+        entries.sort(key=lambda entry: (entry.mtime, entry.name))
+        now = self.clock()
+        location = self.folder.location
+        with self.store.session() as db:
+            known = {row.name: row for row in db.scalars(
+                select(RemoteFileSighting).where(RemoteFileSighting.location == location))}
+            listed = set()
+            for entry in entries:
+                if self.rules.refuse_name(entry.name):
+                    continue  # never remembered under its hostile name: its exception's key dedupes it
+                listed.add(entry.name)
+                row = known.get(entry.name)
+                if row is None:
+                    row = RemoteFileSighting(location=location, name=entry.name, size=entry.size, mtime=entry.mtime,
+                                             first_seen_at=now, changed_at=now, last_seen_at=now)
+                    db.add(row)
+                    confirmed = False
+                elif (row.size, row.mtime) != (entry.size, entry.mtime):
+                    row.size, row.mtime, row.changed_at, row.last_seen_at = entry.size, entry.mtime, now, now
+                    confirmed = False
+                else:
+                    row.last_seen_at = now
+                    confirmed = True
+                self.sightings[entry.name] = _Sighting(entry.size, entry.mtime, row.first_seen_at or now,
+                                                       row.changed_at or now, confirmed, row.exception_id)
+            gone = [name for name in known if name not in listed]
+            if gone:  # taken by another run, deleted or renamed by the sender: forget them
+                db.execute(delete(RemoteFileSighting).where(RemoteFileSighting.location == location,
+                                                            RemoteFileSighting.name.in_(gone)))
+        return entries
+
+    def _screen(self, entries: list[RemoteFile], *, second_look: bool = False) -> list[RemoteFile]:
+        """Refuse bad names and oversize files, set temp names aside; the rest may be taken."""
+        candidates = []
+        for entry in entries:
+            reason = self.rules.refuse_name(entry.name)
+            if reason:
+                self._refuse(entry, REFUSED_FILE_NAME, f"refused: {reason}", quarantine=True)
+            elif self.rules.is_in_progress(entry.name):
+                if not second_look:
+                    log.debug("%s in %s has a temp name; left for later", entry.name, self.folder.location)
+                    self.report.in_progress.append(entry.name)
+                    self._overdue(entry, STALE_TEMP_FILE, "still has a temporary name (a sender's file in progress)")
+            elif entry.size > self.max_file_bytes:
+                self._refuse(entry, OVERSIZE_FILE,
+                             f"is {entry.size} bytes, over the limit of {self.max_file_bytes} bytes",
+                             quarantine=True)
+            else:
+                candidates.append(entry)
+        return candidates
+
+    def _settled(self, entry: RemoteFile) -> bool:
+        sighting = self.sightings.get(entry.name)
+        if sighting is None or not sighting.confirmed or (sighting.size, sighting.mtime) != (entry.size, entry.mtime):
+            return False
+        return (self.clock() - sighting.changed_at).total_seconds() >= self.settle_seconds
+
+    def _age(self, entry: RemoteFile) -> timedelta:
+        sighting = self.sightings.get(entry.name)
+        return self.clock() - sighting.first_seen_at if sighting else timedelta(0)
+
+    # --- files that are not ready -----------------------------------------------------------
+    def _wait(self, entry: RemoteFile, why: str) -> None:
+        log.info("%s in %s is not complete yet (%s); left for the next run", display_name(entry.name),
+                 self.folder.location, why)
+        self.report.waiting.append(entry.name)
+        self._overdue(entry, INCOMPLETE_FILE, f"is not complete: {why}")
+
+    def _overdue(self, entry: RemoteFile, kind: str, state: str) -> None:
+        """One exception for a file that stays unready past the age limit (never deleted here)."""
+        sighting = self.sightings.get(entry.name)
+        age = self._age(entry)
+        if sighting is None or sighting.exception_id is not None or age < self.stale_after:
+            return
+        minutes = age.total_seconds() / 60
+        exception_id = self.store.open_exception(
+            kind, owner=OWNER, severity=_SEVERITY[kind], business_key=_business_key(entry.name),
+            dedupe_key=_dedupe_key(kind, self.folder.location, entry.name, sighting.first_seen_at.isoformat()),
+            message=(f"{display_name(entry.name)} in {self.folder.location} {state}; first seen "
+                     f"{sighting.first_seen_at:%Y-%m-%d %H:%M} UTC ({minutes:.0f} min ago, limit "
+                     f"{self.stale_after.total_seconds() / 60:g} min). It was not read into the store and not "
+                     "deleted; pickup keeps checking it and takes it once it is complete."),
+            details={"remote_name": display_name(entry.name), "location": self.folder.location, "size": entry.size,
+                     "mtime": entry.mtime, "first_seen_at": sighting.first_seen_at.isoformat(), "state": state},
+        )
+        sighting.exception_id = exception_id
+        with self.store.session() as db:
+            db.execute(update(RemoteFileSighting).where(RemoteFileSighting.location == self.folder.location,
+                                                        RemoteFileSighting.name == entry.name)
+                       .values(exception_id=exception_id))
+        self.report.exception_ids.append(exception_id)
+
+    def _empty(self, entry: RemoteFile) -> None:
+        # A sender creates a file before writing it: an empty file goes only once it stayed
+        # empty past the age limit.
+        if self._age(entry) < self.stale_after:
+            self.report.waiting.append(entry.name)
+            return
+        self._refuse(entry, EMPTY_FILE, f"has been empty (0 bytes) for {self._age(entry).total_seconds() / 60:.0f} "
+                     "min", quarantine=False)
+
+    def _changed(self, entry: RemoteFile) -> None:
+        """The file moved while we read it: it must settle again."""
+        with self.store.session() as db:
+            db.execute(update(RemoteFileSighting).where(RemoteFileSighting.location == self.folder.location,
+                                                        RemoteFileSighting.name == entry.name)
+                       .values(changed_at=self.clock()))
+        self._wait(entry, "it changed while it was being read")
+
+    # --- taking a file ---------------------------------------------------------------------
     def _take(self, entry: RemoteFile) -> None:
         try:
             content = self.folder.read(entry.name, max_bytes=self.max_file_bytes)
@@ -310,29 +522,56 @@ class _Pickup:
         except FileNotFoundError:  # another run took it between list and read
             log.info("%s vanished from %s before it was read", entry.name, self.folder.location)
             return
-        if not content:
-            self._refuse(entry, EMPTY_FILE, "is empty (0 bytes)", quarantine=False)
+        if len(content) != entry.size:
+            self._changed(entry)
+            return
+        incomplete = incomplete_interchange(content)
+        if incomplete:
+            self._wait(entry, incomplete)
             return
         problem = x12_problem(content)
-        with self.store.session() as db:
-            raw_id, created = self.store.save_raw_document(
-                content, partner=self.partner, transport=TRANSPORT, remote_name=entry.name, session=db)
-            self.store.record_event(
-                "mailbox.picked_up", entity_type="raw_document", entity_id=raw_id,
-                payload={"remote_name": entry.name, "location": self.folder.location, "size": len(content),
-                         "duplicate": not created},
-                session=db)
-            if created and problem:
-                self.store.set_raw_document_status(raw_id, "refused", session=db)
-                exception_id = self.store.open_exception(
-                    NOT_X12, owner=OWNER, raw_document_id=raw_id, business_key=_business_key(entry.name),
-                    dedupe_key=f"not_x12:{raw_id}",  # the same key intake uses: one exception per document
-                    message=(f"{display_name(entry.name)} from {self.folder.location} is not X12: {problem}. "
-                             f"Its bytes are kept as raw document {raw_id}; it was not processed."),
-                    details={"remote_name": entry.name, "location": self.folder.location,
-                             "size": len(content), "problem": problem},
+        not_x12_exception = None
+        try:
+            with self.store.session() as db:
+                raw_id, created = self.store.save_raw_document(
+                    content, partner=self.partner, transport=TRANSPORT, remote_name=entry.name, session=db)
+                arrival = InboundArrival(raw_document_id=raw_id, location=self.folder.location,
+                                         remote_name=entry.name, size=len(content), arrived_at=utcnow())
+                db.add(arrival)
+                db.flush()
+                self.store.record_event(
+                    "mailbox.picked_up", entity_type="raw_document", entity_id=raw_id,
+                    payload={"remote_name": entry.name, "location": self.folder.location, "size": len(content),
+                             "duplicate": not created, "arrival_id": arrival.id},
                     session=db)
-                self.report.exception_ids.append(exception_id)
+                if not created:  # the same bytes again: one document, one more arrival to answer
+                    self.store.record_event(
+                        "raw_document.arrived_again", entity_type="raw_document", entity_id=raw_id,
+                        payload={"remote_name": entry.name, "location": self.folder.location,
+                                 "arrival_id": arrival.id},
+                        session=db)
+                if created and problem:
+                    arrival.status = "refused"
+                    self.store.set_raw_document_status(raw_id, "refused", session=db)
+                    not_x12_exception = self.store.open_exception(
+                        NOT_X12, owner=OWNER, raw_document_id=raw_id, business_key=_business_key(entry.name),
+                        dedupe_key=f"not_x12:{raw_id}",  # the same key intake uses: one exception per document
+                        message=(f"{display_name(entry.name)} from {self.folder.location} is not X12: {problem}. "
+                                 f"Its bytes are kept as raw document {raw_id}; it was not processed."),
+                        details={"remote_name": entry.name, "location": self.folder.location,
+                                 "size": len(content), "problem": problem},
+                        session=db)
+                # A last look before the bytes count as received: the file must still be what we read.
+                now = self.folder.stat(entry.name)
+                if now is None or (now.size, now.mtime) != (entry.size, entry.mtime):
+                    raise _FileChanged
+                db.execute(delete(RemoteFileSighting).where(RemoteFileSighting.location == self.folder.location,
+                                                            RemoteFileSighting.name == entry.name))
+        except _FileChanged:  # rolled back: nothing of this reading was kept
+            self._changed(entry)
+            return
+        if not_x12_exception is not None:
+            self.report.exception_ids.append(not_x12_exception)
         # Only now, with the bytes committed, may the remote copy go.
         if not created:
             self.report.duplicate_raw_document_ids.append(raw_id)
@@ -383,7 +622,8 @@ class _Pickup:
         if kind == EMPTY_FILE:
             fate = "Nothing to keep: the remote file is deleted."
         elif target:
-            fate = (f"It was not read and not deleted: it is moved to {target} "
+            where = target if target.startswith("/") else f"{target} under {self.folder.location}"
+            fate = (f"It was not read and not deleted: it is moved to {where} "
                     f"(or stays in {self.folder.location} if the move failed).")
         else:
             fate = f"It was not read and not deleted: it stays in {self.folder.location}."
@@ -399,6 +639,7 @@ class _Pickup:
             self._delete(entry, raw_document_id=None)
         elif target:
             try:
+                self.folder.make_folder(self.quarantine_dir)
                 self.folder.rename(entry.name, target)
                 self.store.record_event("mailbox.quarantined", entity_type="exception", entity_id=exception_id,
                                         payload={"remote_name": name, "quarantine_path": target})
@@ -415,11 +656,16 @@ def pickup(
     quarantine_dir: str | None = None,
     partner: str | None = None,
     rules: MailboxRules | None = None,
+    settle_seconds: float | None = None,
+    stale_after: timedelta | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> PickupReport:
     """Take up to ``max_files`` whole files from ``folder`` into the store, deleting each once stored.
 
     Defaults come from the settings (``AB_PICKUP_MAX_FILES``, ``AB_MAX_INBOUND_FILE_BYTES``,
-    ``AB_SFTP_QUARANTINE_DIR``, ``AB_PARTNER_ID``).
+    ``AB_SFTP_QUARANTINE_DIR``, ``AB_PARTNER_ID``, ``AB_PICKUP_SETTLE_SECONDS``,
+    ``AB_PICKUP_STALE_MINUTES``). ``clock`` and ``sleep`` are for tests.
     """
     from amazon_bluecherry.settings import get_settings
 
@@ -431,6 +677,10 @@ def pickup(
         max_file_bytes=max_file_bytes if max_file_bytes is not None else settings.max_inbound_file_bytes,
         quarantine_dir=quarantine_dir if quarantine_dir is not None else settings.sftp_quarantine_dir,
         rules=rules or load_rules(),
+        settle_seconds=settle_seconds if settle_seconds is not None else settings.pickup_settle_seconds,
+        stale_after=stale_after if stale_after is not None else timedelta(minutes=settings.pickup_stale_minutes),
+        clock=clock,
+        sleep=sleep,
     ).run()
 
 

@@ -127,3 +127,13 @@ class SftpFolder:
 
     def delete(self, name: str) -> None:
         self._sftp.remove(self._path(name))
+
+    def make_folder(self, path: str) -> None:
+        target = self._path(path)
+        try:
+            attributes = self._sftp.stat(target)
+        except FileNotFoundError:
+            self._sftp.mkdir(target)
+            return
+        if not stat.S_ISDIR(attributes.st_mode or 0):
+            raise NotADirectoryError(f"{target} exists and is not a folder")

@@ -34,7 +34,8 @@ class AmazonMailboxHook(BaseHook):
     :param upload_conn_id: connection of the account we upload into
     :param download_dir: remote folder of the download account
     :param upload_dir: remote folder of the upload account
-    :param quarantine_dir: remote folder for refused files ("" = leave them in place)
+    :param quarantine_dir: remote folder for refused and oversize files, relative to the download
+        folder or absolute (default ``AB_SFTP_QUARANTINE_DIR``, ``quarantine``; "" = leave them in place)
     :param conn_timeout: seconds, when the connection's extras set none
     :param conn_retry_attempts: connection attempts before giving up
     :param allow_no_host_key_check: sandbox only: accept ``no_host_key_check=true``
@@ -118,11 +119,12 @@ class AmazonMailboxHook(BaseHook):
         max_files: int | None = None,
         max_file_bytes: int | None = None,
         partner: str | None = None,
+        settle_seconds: float | None = None,
     ) -> PickupReport:
-        """Take new files from the download folder into ``store`` (see ``mailbox.pickup``)."""
+        """Take new, complete files from the download folder into ``store`` (see ``mailbox.pickup``)."""
         with self.folder("download") as folder:
             return pickup(folder, store, max_files=max_files, max_file_bytes=max_file_bytes,
-                          quarantine_dir=self.quarantine_dir, partner=partner)
+                          quarantine_dir=self.quarantine_dir, partner=partner, settle_seconds=settle_seconds)
 
     def upload(self, store: Store, outbound_document_ids: Iterable[int]) -> UploadReport:
         """Send pending outbound documents to the upload folder (see ``mailbox.upload_outbound``)."""

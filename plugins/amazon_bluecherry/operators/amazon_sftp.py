@@ -11,19 +11,23 @@ from amazon_bluecherry.operators.xcom import id_list, optional_int
 
 
 class MailboxPickupOperator(BaseOperator):
-    """Take new files from Amazon's download folder into the store; returns the new raw document ids.
+    """Take new, complete files from Amazon's download folder into the store; returns the new raw document ids.
 
     Duplicates, refused files and files still being written are not returned: refusals
-    became exceptions, duplicates were stored before.
+    became exceptions, duplicates were stored before (their arrival is recorded and answered
+    by the next task), files still being written wait for a later run.
 
     :param download_conn_id: SFTP connection of the download account (default from settings)
     :param download_dir: remote folder (default from settings)
     :param max_files: files downloaded per run (default ``AB_PICKUP_MAX_FILES``)
     :param max_file_bytes: size limit per file (default ``AB_MAX_INBOUND_FILE_BYTES``)
+    :param settle_seconds: two listings this far apart must agree on a file's size and mtime
+        (default ``AB_PICKUP_SETTLE_SECONDS``)
     :param database_url: integration store (default from settings)
     """
 
-    template_fields: Sequence[str] = ("download_conn_id", "download_dir", "max_files", "max_file_bytes")
+    template_fields: Sequence[str] = ("download_conn_id", "download_dir", "max_files", "max_file_bytes",
+                                      "settle_seconds")
 
     def __init__(
         self,
@@ -32,6 +36,7 @@ class MailboxPickupOperator(BaseOperator):
         download_dir: str | None = None,
         max_files: int | str | None = None,
         max_file_bytes: int | str | None = None,
+        settle_seconds: float | str | None = None,
         database_url: str | None = None,
         **kwargs: Any,
     ) -> None:
@@ -40,6 +45,7 @@ class MailboxPickupOperator(BaseOperator):
         self.download_dir = download_dir
         self.max_files = max_files
         self.max_file_bytes = max_file_bytes
+        self.settle_seconds = settle_seconds
         self.database_url = database_url
 
     def execute(self, context: Any) -> list[int]:
@@ -47,8 +53,9 @@ class MailboxPickupOperator(BaseOperator):
         from amazon_bluecherry.store import get_store
 
         hook = AmazonMailboxHook(download_conn_id=self.download_conn_id, download_dir=self.download_dir)
+        settle = None if self.settle_seconds in (None, "") else float(self.settle_seconds)
         report = hook.pickup(get_store(self.database_url), max_files=optional_int(self.max_files),
-                             max_file_bytes=optional_int(self.max_file_bytes))
+                             max_file_bytes=optional_int(self.max_file_bytes), settle_seconds=settle)
         self.log.info("pickup: %s", report.summary())
         if report.remaining:
             self.log.info("%s files left for the next run", report.remaining)
