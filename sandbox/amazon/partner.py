@@ -10,6 +10,7 @@ the same folders). Typical use::
     sim.send_purchase_orders(10, defects_rate=0.2, seed=7)
     ...                                   # the vendor picks up, answers with 855/856/810
     result = sim.process_uploads()        # 997s back, findings and chargebacks recorded
+    sim.deliver(shipment_id, cartons)     # the truck's cartons: labels as printed, real contents
     sim.run_receiving(shortage_rate=0.05)
     sim.issue_remittance(date(2026, 3, 1), date(2026, 3, 31))
     sim.chargeback_ledger()
@@ -63,10 +64,12 @@ from sandbox.amazon.state import (
     RemittanceRecord,
     SentVersion,
     StateStore,
+    TruckCarton,
 )
 
 __all__ = [
     "AmazonSimulator",
+    "ArrivingCarton",
     "PartnerIdentity",
     "RemittanceResult",
     "SentPurchaseOrder",
@@ -110,6 +113,15 @@ class PartnerIdentity:
     @property
     def vendor(self) -> Party:
         return Party(id=self.vendor_id, qualifier=self.vendor_qualifier)
+
+
+@dataclass(frozen=True)
+class ArrivingCarton:
+    """One carton off the vendor's truck: its label as printed (ZPL text or PDF bytes; None:
+    no label) and what is physically inside, GTIN on the units -> eaches."""
+
+    label: bytes | str | None
+    contents: dict[str, int]
 
 
 @dataclass
@@ -489,6 +501,40 @@ class AmazonSimulator:
             )
         self._changed()
 
+    def deliver(self, shipment_id: str, cartons: list[ArrivingCarton], *, at: dt.datetime | None = None) -> None:
+        """The truck of the 856 ``shipment_id`` arrived with these cartons (now, or ``at``).
+
+        The labels are kept in the state folder (``dock/<shipment>/``) and scanned at
+        receiving; the contents are what the dock will count. The shipment arrived at
+        ``at``, whatever DTM*017 estimated.
+        """
+        notice = self.state.ship_notices.get(shipment_id)
+        if notice is None:
+            raise KeyError(f"no 856 for shipment {shipment_id} was received")
+        if notice.received:
+            raise ValueError(f"shipment {shipment_id} was already received ({notice.receipt_id})")
+        at = at or self.clock.now()
+        folder = self.store.state_dir / "dock" / shipment_id
+        folder.mkdir(parents=True, exist_ok=True)
+        truck = []
+        for position, carton in enumerate(cartons, start=1):
+            label_file = None
+            if carton.label is not None:
+                content = carton.label.encode() if isinstance(carton.label, str) else carton.label
+                path = folder / f"carton-{position:04d}.{'pdf' if content.startswith(b'%PDF') else 'zpl'}"
+                path.write_bytes(content)
+                label_file = str(path.relative_to(self.store.state_dir))
+            truck.append(TruckCarton(label_file=label_file, contents=dict(carton.contents)))
+        notice.truck = truck
+        notice.arrival_at = at
+        self._changed()
+
+    def _scan(self, label_file: str) -> str | None:
+        from sandbox.amazon.scanner import read_sscc
+
+        path = self.store.state_dir / label_file
+        return read_sscc(path.read_bytes()) if path.exists() else None
+
     def run_receiving(
         self,
         shortage_rate: float = 0.0,
@@ -510,6 +556,8 @@ class AmazonSimulator:
             rng=rng,
             shortage_rate=shortage_rate,
             found_later_rate=found_later_rate,
+            scan=self._scan,
+            catalogue=self.catalogue,
         )
         result.findings += compliance.sweep(self.state, self.books, at=now)
         self._changed()

@@ -47,6 +47,7 @@ __all__ = [
     "RemittanceRecord",
     "ShipNoticeRecord",
     "StateStore",
+    "TruckCarton",
 ]
 
 STATE_VERSION = 1
@@ -203,6 +204,14 @@ class Carton(_Record):
     items: list[CartonItem]
 
 
+class TruckCarton(_Record):
+    """A carton as it physically reached the dock: the label on it (a file kept in the state
+    folder, scanned at receiving; None: no label at all) and what is really inside, by GTIN."""
+
+    label_file: str | None
+    contents: dict[str, int]  # GTIN (UPC-12 / EAN-13 on the units) -> eaches
+
+
 class ShipNoticeRecord(_Record):
     shipment_id: str  # BSN02
     file_name: str
@@ -218,6 +227,9 @@ class ShipNoticeRecord(_Record):
     received: bool = False
     receipt_id: str | None = None
     replaced_at: dt.datetime | None = None
+    # The cartons as they came off the truck (``AmazonSimulator.deliver``); None: the
+    # truck held exactly what the 856 says, labelled as it says.
+    truck: list[TruckCarton] | None = None
 
 
 class PendingDelivery(_Record):
