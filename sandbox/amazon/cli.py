@@ -22,6 +22,7 @@ def register(subparsers) -> None:
     _register_send_pos(actions)
     _register_process_uploads(actions)
     _register_record_delivery(actions)
+    _register_deliver(actions)
     _register_run_receiving(actions)
     _register_issue_remittance(actions)
     _register_ledger(actions)
@@ -242,6 +243,67 @@ def _record_delivery(args) -> int:
     except KeyError as exc:
         raise CommandError(str(exc.args[0]), 1) from exc
     print(f"delivery for PO {args.po} recorded at {sim.clock.now():%Y-%m-%d %H:%M}")
+    return 0
+
+
+# --- deliver -----------------------------------------------------------------------------
+def _register_deliver(actions) -> None:
+    parser = actions.add_parser(
+        "deliver",
+        help="a shipment's truck arrives: its cartons as BlueCherry packed them, wearing the labels "
+        "the integration stored with the ASN (scanned by run-receiving)",
+    )
+    _simulator_arguments(parser, mailbox=False)
+    parser.add_argument("--shipment", required=True, help="the shipment id (BSN02 of the 856)")
+    parser.add_argument("--bluecherry-db", required=True, help="the BlueCherry emulator's SQLite file")
+    parser.add_argument(
+        "--database-url", help="the integration's store holding the labels (default: AB_DATABASE_URL)"
+    )
+    parser.add_argument("--labels", choices=("pdf", "zpl"), default="pdf", help="which printed label is on")
+    parser.add_argument(
+        "--short-pack", action="append", default=[], metavar="CARTON:UNITS", help="carton n lacks UNITS units"
+    )
+    parser.add_argument("--unlabelled", action="append", type=int, default=[], metavar="CARTON")
+    parser.add_argument(
+        "--relabel", action="append", default=[], metavar="CARTON:SSCC", help="carton n wears a stale label"
+    )
+    parser.set_defaults(handler=_deliver)
+
+
+def _pairs(values: list[str], what: str, convert) -> dict[int, object]:
+    from amazon_bluecherry.cli import CommandError
+
+    pairs = {}
+    for value in values:
+        carton, _, other = value.partition(":")
+        try:
+            pairs[int(carton)] = convert(other)
+        except ValueError as exc:
+            raise CommandError(f"{what} takes CARTON:VALUE, not {value!r}", 2) from exc
+    return pairs
+
+
+def _deliver(args) -> int:
+    from amazon_bluecherry.bluecherry.gateway import GatewayError
+    from amazon_bluecherry.cli import CommandError
+    from amazon_bluecherry.store import get_store
+    from sandbox.bluecherry.backend import Backend
+    from sandbox.dock import load_truck
+
+    short = _pairs(args.short_pack, "--short-pack", int)
+    relabel = _pairs(args.relabel, "--relabel", str)
+    sim = _simulator(args)
+    backend = Backend(args.bluecherry_db)
+    try:
+        shipment = backend.get_shipment(args.shipment)
+        truck = load_truck(shipment, get_store(args.database_url), form=args.labels, short_packed=short,
+                           unlabelled=args.unlabelled, relabelled=relabel)
+        sim.deliver(args.shipment, truck)
+    except (GatewayError, LookupError, ValueError) as exc:
+        raise CommandError(str(exc.args[0] if exc.args else exc), 1) from exc
+    finally:
+        backend.dispose()
+    print(f"shipment {args.shipment}: {len(truck)} carton(s) at the dock at {sim.clock.now():%Y-%m-%d %H:%M}")
     return 0
 
 
