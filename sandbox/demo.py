@@ -3,8 +3,12 @@
 The Amazon simulator sends purchase orders (some with deliberate defects) into the
 loopback SFTP mailbox; po_to_so and so_to_poa run for real with dag.test() against the
 running BlueCherry emulator; the simulator then reads our 997s and 855s, checks them
-against Amazon's rules and answers with its own 997s. Finally both DAGs run again to show
-that replaying changes nothing. Everything lives in a throw-away folder (or AB_HOME).
+against Amazon's rules and answers with its own 997s; both DAGs run again to show that
+replaying changes nothing. Then the warehouse ships a few orders, each on the day that
+lands it in its PO's delivery window (the process clock moves there), fulfilment_to_asn
+sends the ASNs and invoices Amazon reads, the trucks arrive and Amazon's dock scans every
+carton label and receives: what Amazon found and charged is printed. Everything lives in a
+throw-away folder (or AB_HOME).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as dt_time
 from pathlib import Path
 
 
@@ -90,23 +97,36 @@ def main(argv: list[str] | None = None) -> int:
             path = store.data_path(loaded.id)
             say(f"8. data path of PO {loaded.business_key}: "
                 + " -> ".join(f"{row['doc_type']} {row['business_key'] or ''}".strip() for row in path))
-        shipped = ship_some(sandbox.emulator.backend, [o.purchase_order for o in sent])
-        sandbox.run_dag("fulfilment_to_asn")
-        say(f"9. the warehouse shipped {len(shipped)} order(s) ({', '.join(shipped) or 'none'}), one with a "
-            f"date as BOL; fulfilment_to_asn sent ASN file(s): {len(names(sandbox, '856'))}, "
-            f"invoice file(s): {len(names(sandbox, '810'))}")
+        shipping = ship_on_time(sandbox, amazon, [o.purchase_order for o in sent])
+        shipments = shipping.shipments
+        say(f"9. the warehouse shipped {len(shipments) + len(shipping.held)} order(s), each on the day that lands "
+            f"it in its PO's delivery window ({', '.join(f'{po} on {s.departed_at:%Y-%m-%d}' for po, s in shipments)}"
+            f"{', one more with a date as BOL' if shipping.held else ''}); fulfilment_to_asn sent ASN file(s): "
+            f"{shipping.asn_files}, invoice file(s): {shipping.invoice_files}")
         for exception in store.list_exceptions(type="asn_check_failed"):
             say(f"     held for the warehouse: {exception.message[:160]}")
-        review = amazon.process_uploads()
-        asn_findings = [f for f in review.findings]
-        say(f"10. Amazon read {dict(review.documents)}; rejected sets: {len(review.rejected_sets)}; "
-            f"compliance findings: {len(asn_findings)}; chargebacks: {len(amazon.chargeback_ledger())}")
+        asn_findings = shipping.findings
+        say(f"10. Amazon read {dict(shipping.documents)}; rejected sets: {shipping.rejected}; "
+            f"compliance findings: {len(asn_findings)}")
         for finding in asn_findings:
             say(f"     finding {finding.rule}: {finding.document}: {finding.detail}")
-        findings = findings + asn_findings
+        receipts, receipt_findings = receive_trucks(sandbox, amazon, shipments)
+        ours = {shipment.shipment_id for _, shipment in shipments}
+        charged = [e for e in amazon.chargeback_ledger() if e.shipment_id in ours
+                   or e.purchase_order in {po for po, _ in shipments}]
+        others = Counter(e.rule for e in amazon.chargeback_ledger() if e not in charged)
+        say(f"11. the trucks arrived; Amazon scanned every carton label (PDF) and received {len(receipts)} "
+            f"shipment(s), {sum(len({c.sscc for c in r.cartons}) for r in receipts)} carton(s); findings: "
+            f"{len(receipt_findings)}; chargebacks on our shipments: {len(charged)}")
+        for finding in receipt_findings:
+            say(f"     finding {finding.rule}: {finding.document}: {finding.detail}")
+        if others:
+            say(f"     other chargebacks: {dict(others)} (POs this demo never ships)")
+        findings = findings + asn_findings + receipt_findings
         say(f"done in {time.perf_counter() - started:.0f} s (Airflow DB {sandbox.timings['airflow_db']:.0f} s, "
-            f"po_to_so {sandbox.timings['po_to_so']:.0f} s, so_to_poa {sandbox.timings['so_to_poa']:.0f} s)")
-        if not unchanged or findings_on_our_documents(findings):
+            f"po_to_so {sandbox.timings['po_to_so']:.0f} s, so_to_poa {sandbox.timings['so_to_poa']:.0f} s, "
+            f"fulfilment_to_asn {sandbox.timings.get('fulfilment_to_asn', 0):.0f} s)")
+        if not unchanged or findings_on_our_documents(findings) or charged:
             return 1
     if not args.keep and not os.environ.get("AB_HOME"):
         import shutil
@@ -115,18 +135,78 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def ship_some(backend, purchase_orders: list[str]) -> list[str]:
-    """The warehouse's day: pick, pack and ship the allocated orders; the last with a date as BOL."""
-    orders = [o for o in backend.list_sales_orders(customer_pos=purchase_orders)
-              if any(line.qty_allocated for line in o.lines)][:3]
-    shipped = []
-    for index, order in enumerate(orders):
-        backend.pick_and_pack(order.order_number)
-        options = {"bol_number": "VENDR20261130"} if index == len(orders) - 1 and len(orders) > 1 else {}
-        shipment = backend.ship([order.order_number], **options)
-        backend.invoice_shipment(shipment.shipment_id)
-        shipped.append(order.customer_po)
-    return shipped
+@dataclass
+class Shipping:
+    shipments: list = field(default_factory=list)  # (PO, BlueCherry shipment) whose ASN went
+    held: list = field(default_factory=list)       # POs whose shipment was held
+    asn_files: int = 0
+    invoice_files: int = 0
+    documents: Counter = field(default_factory=Counter)  # what Amazon accepted, per set
+    findings: list = field(default_factory=list)
+    rejected: int = 0
+
+
+def ship_on_time(sandbox, amazon, purchase_orders: list[str]) -> Shipping:
+    """The warehouse's days: each allocated order picked, packed and shipped on the day that
+    lands its truck in the PO's delivery window (the process clock moves there), BlueCherry
+    invoices it, fulfilment_to_asn runs, Amazon reads the uploads. One more order, shipped on
+    the first day with a date as BOL, is held."""
+    from sandbox.dock import departure_for, on_the_day
+
+    backend = sandbox.emulator.backend
+    in_stock = [o for o in backend.list_sales_orders(customer_pos=purchase_orders)
+                if any(line.qty_allocated for line in o.lines)]
+    # Orders allocated in full ship; a part-allocated case line was acknowledged as backordered.
+    orders = [o for o in in_stock if all(line.qty_allocated == line.qty_ordered for line in o.lines)][:2]
+    shipping = Shipping()
+    if not orders:
+        return shipping
+    bad_bol = next((o for o in in_stock if o not in orders), None)
+    now = datetime.now(UTC)
+    plan = sorted((departure_for(amazon.purchase_order(o.customer_po).window_start,
+                                 transit_days=backend.config.transit_days, now=now), o.customer_po, o)
+                  for o in orders)
+    with on_the_day(plan[0][0]) as clock:
+        for index, (departure, po_number, order) in enumerate(plan):
+            clock.move_to(max(departure, datetime.now(UTC)))
+            backend.pick_and_pack(order.order_number)
+            shipment = backend.ship([order.order_number])
+            backend.invoice_shipment(shipment.shipment_id)
+            shipping.shipments.append((po_number, shipment))
+            if index == 0 and bad_bol is not None:
+                backend.pick_and_pack(bad_bol.order_number)
+                backend.ship([bad_bol.order_number], bol_number="VENDR20261130")
+                shipping.held.append(bad_bol.customer_po)
+            sandbox.run_dag("fulfilment_to_asn")
+            shipping.asn_files += len(names(sandbox, "856"))
+            shipping.invoice_files += len(names(sandbox, "810"))
+            review = amazon.process_uploads()
+            shipping.documents.update(review.documents)
+            shipping.findings += review.findings
+            shipping.rejected += len(review.rejected_sets)
+    return shipping
+
+
+def receive_trucks(sandbox, amazon, shipments):
+    """Each truck arrives on the carrier's estimated day; Amazon scans the labels as printed."""
+    from sandbox.dock import load_truck, on_the_day
+
+    receipts, findings = [], []
+    arrivals = sorted((datetime.combine(s.estimated_delivery, dt_time(11), tzinfo=UTC), s.shipment_id)
+                      for _, s in shipments)
+    if not arrivals:
+        return receipts, findings
+    with on_the_day(arrivals[0][0]) as clock:
+        for arrival, shipment_id in arrivals:
+            clock.move_to(max(arrival, datetime.now(UTC)))
+            shipment = sandbox.emulator.backend.get_shipment(shipment_id)
+            if shipment.status != "confirmed":
+                continue  # its ASN never went: nothing to scan against
+            amazon.deliver(shipment_id, load_truck(shipment, sandbox.store, form="pdf"))
+            result = amazon.run_receiving()
+            receipts += result.receipts
+            findings += result.findings
+    return receipts, findings
 
 
 def say(line: str) -> None:
