@@ -1,4 +1,5 @@
-"""A backfill over two days processes each day's documents in that day's run, and only those."""
+"""A backfill over two days processes each day's documents in that day's run, and only those;
+backfills and replays never pick up, validate or acknowledge newer files."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def test_backfill_over_two_days(daily_dagbag, parties, monkeypatch):
     for day, po_number, control in ((day_one, "BACKFILL1", "000000201"), (day_two, "BACKFILL2", "000000202")):
         store.save_raw_document(order_file(po_number, items, control=control), partner="AMAZON", transport="sftp",
                                 remote_name=f"AMZN850.{control}", received_at=day + timedelta(hours=10))
+    mailbox.drop("AMZN850.000000209", order_file("TODAYPO", items, control="000000209"))  # arrived today
 
     # dag.test() makes manual runs, whose daily interval ends at the logical date; a
     # backfill run of day one has the same interval [day one, day two).
@@ -52,8 +54,48 @@ def test_backfill_over_two_days(daily_dagbag, parties, monkeypatch):
     assert {(t.business_key, t.status) for t in transactions_of(store, "850")} == {
         ("BACKFILL1", "loaded"), ("BACKFILL2", "loaded")}
 
+    # Read-only toward Amazon: today's file is still in the mailbox, validated by nobody, no 997 for it.
+    assert mailbox.remote_files("download") == ["AMZN850.000000209"]
+    from amazon_bluecherry.edi.ack import parse_997
+
+    acknowledged = {ack.group_control_number for name, content in mailbox.received().items() if "997" in name
+                    for ack in parse_997(content)}
+    assert acknowledged == {"201", "202"}
+
     # Running day one again (a re-run of the backfill) changes nothing.
     orders_before = emulator.backend.list_sales_orders(customer_pos=["BACKFILL1", "BACKFILL2"])
     run_dag(daily_dagbag, "po_to_so", logical_date=day_two)
     assert emulator.backend.list_sales_orders(customer_pos=["BACKFILL1", "BACKFILL2"]) == orders_before
     assert len(transactions_of(store, "850")) == 2
+
+
+def test_replay_of_a_time_range_is_read_only_toward_amazon(dagbag, parties):
+    """One run with received_after/received_before: only that range's documents, no pickup,
+    997s only for them; a file waiting in Amazon's mailbox stays there untouched."""
+    from amazon_bluecherry.edi.ack import parse_997
+
+    mailbox, emulator, store = parties
+    items = catalogue_items(2)
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=5)
+    for offset, po_number, control in ((0, "RANGE0", "000000501"), (1, "RANGE1", "000000502"),
+                                       (3, "LATER3", "000000503")):
+        store.save_raw_document(order_file(po_number, items, control=control), partner="AMAZON", transport="sftp",
+                                remote_name=f"AMZN850.{control}", received_at=day + timedelta(days=offset, hours=9))
+    mailbox.drop("AMZN850.000000509", order_file("NEWEST", items, control="000000509"))
+
+    run = run_dag(dagbag, "po_to_so", run_conf={"received_after": day.isoformat(),
+                                                "received_before": (day + timedelta(days=2)).isoformat()})
+    assert set(task_states(run).values()) == {"success"}, task_states(run)
+    statuses = {t.business_key: t.status for t in transactions_of(store, "850")}
+    assert statuses == {"RANGE0": "loaded", "RANGE1": "loaded"}, "LATER3 stays pending, NEWEST is not picked up"
+    assert mailbox.remote_files("download") == ["AMZN850.000000509"], "Amazon's mailbox untouched"
+    acknowledged = sorted(ack.group_control_number for name, content in mailbox.received().items()
+                          if "997" in name for ack in parse_997(content))
+    assert acknowledged == ["501", "502"], "997s answer only the replayed documents"
+    assert {o.customer_po for o in emulator.backend.list_sales_orders(
+        customer_pos=["RANGE0", "RANGE1", "LATER3", "NEWEST"])} == {"RANGE0", "RANGE1"}
+
+    current = run_dag(dagbag, "po_to_so")  # a current run then takes everything pending
+    assert set(task_states(current).values()) == {"success"}
+    assert {t.business_key for t in transactions_of(store, "850")} == {"RANGE0", "RANGE1", "LATER3", "NEWEST"}
+    assert mailbox.remote_files("download") == []

@@ -50,8 +50,13 @@ class MailboxPickupOperator(BaseOperator):
 
     def execute(self, context: Any) -> list[int]:
         from amazon_bluecherry.hooks.amazon_sftp import AmazonMailboxHook
+        from amazon_bluecherry.operators.window import run_window
         from amazon_bluecherry.store import get_store
 
+        window = run_window(context)
+        if window.replay:  # a backfill or replay never takes newer files from Amazon
+            self.log.info("no pickup: %s", window.describe())
+            return []
         hook = AmazonMailboxHook(download_conn_id=self.download_conn_id, download_dir=self.download_dir)
         settle = None if self.settle_seconds in (None, "") else float(self.settle_seconds)
         report = hook.pickup(get_store(self.database_url), max_files=optional_int(self.max_files),
