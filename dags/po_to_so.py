@@ -10,7 +10,13 @@ from __future__ import annotations
 from airflow.sdk import dag
 
 from amazon_bluecherry.operators.amazon_sftp import MailboxPickupOperator, MailboxUploadOperator
-from amazon_bluecherry.operators.dag_defaults import START_DATE, default_args
+from amazon_bluecherry.operators.dag_defaults import (
+    START_DATE,
+    alert_owners,
+    default_args,
+    replay_params,
+    run_deadline,
+)
 from amazon_bluecherry.operators.orders import (
     CheckOrderLinesOperator,
     LoadSalesOrdersOperator,
@@ -19,6 +25,7 @@ from amazon_bluecherry.operators.orders import (
 )
 from amazon_bluecherry.settings import get_settings
 
+OWNER = "wholesale-integration"
 
 @dag(
     dag_id="po_to_so",
@@ -26,7 +33,9 @@ from amazon_bluecherry.settings import get_settings
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
-    default_args=default_args("wholesale-integration"),
+    default_args=default_args(OWNER),
+    params=replay_params(),
+    deadline=run_deadline("po_to_so", minutes=30, owner="integration"),
     tags=["amazon", "bluecherry", "orders", "850", "997"],
     doc_md=__doc__,
 )
@@ -43,6 +52,7 @@ def po_to_so():
 
     stored >> send_997s
     stored >> translated >> checked >> loaded
+    alert_owners(send_997s, loaded)
 
 
 po_to_so()

@@ -10,7 +10,13 @@ from __future__ import annotations
 from airflow.sdk import dag
 
 from amazon_bluecherry.operators.amazon_sftp import MailboxUploadOperator
-from amazon_bluecherry.operators.dag_defaults import START_DATE, default_args, run_deadline
+from amazon_bluecherry.operators.dag_defaults import (
+    START_DATE,
+    alert_owners,
+    default_args,
+    replay_params,
+    run_deadline,
+)
 from amazon_bluecherry.operators.orders import (
     BuildAcknowledgementsOperator,
     CheckAcknowledgementsOperator,
@@ -28,7 +34,8 @@ OWNER = "wholesale-integration"
     catchup=False,
     max_active_runs=1,
     default_args=default_args(OWNER),
-    deadline=run_deadline("so_to_poa", minutes=30, owner=OWNER),
+    params=replay_params(),
+    deadline=run_deadline("so_to_poa", minutes=30, owner="integration"),
     tags=["amazon", "bluecherry", "orders", "855"],
     doc_md=__doc__,
 )
@@ -40,6 +47,7 @@ def so_to_poa():
     # the 24-hour window needs watching.
     watched = MonitorWindowsOperator(task_id="watch_855_windows", trigger_rule="all_done")
     built >> staged >> sent >> watched
+    alert_owners(watched)
 
 
 so_to_poa()

@@ -1,140 +1,121 @@
-"""The one way to tell people something needs them: log, webhook (Slack-compatible), e-mail.
+"""The one way to tell people something needs them.
 
-Pure Python (no Airflow import): monitors in the flows call ``dispatch``; Airflow reaches
-it through ``operators.notifier.IntegrationNotifier`` (task/DAG callbacks) and through
-``deadline_missed`` (a DeadlineAlert callback, run by the triggerer).
+Every alert is logged, then sent through the channels configured once, in one Airflow
+connection of type ``apprise`` (``AB_ALERT_CONN_ID``, default ``amazon_bluecherry_alerts``):
+e-mail, Slack, Teams, a generic JSON webhook ... each URL tagged with the owner teams it
+serves (``finance``, ``warehouse``, ``wholesale``, ``integration``; ``always`` gets all).
+Their URLs carry tokens: they are secrets, kept in the connection and never logged.
+
+No Airflow import at module level: flows compose alerts here; the sending goes through
+``operators.notifier`` (an Airflow notifier), imported when an alert leaves.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
-from dataclasses import asdict, dataclass, field
-from email.message import EmailMessage
-from urllib.parse import urlsplit
-
-import httpx
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from amazon_bluecherry.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 
-def redacted_url(url: str) -> str:
-    """``scheme://host[:port]/…``: what a log line may say about a URL whose path or query
-    carries a token (Slack-style webhooks do)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/…"
-
-
-class SecretUrlFilter(logging.Filter):
-    """Replaces given URLs (webhooks with their token) by :func:`redacted_url` in log records.
-
-    httpx logs every request with its full URL at INFO; this filter sits on its logger so
-    that the alert webhook's token never reaches a log line, whoever configured logging.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, redacted_url(secret))
-            record.msg, record.args = message, None
-        return True
-
-
-_URL_FILTER = SecretUrlFilter()
-
-
-def _hide_from_logs(url: str) -> None:
-    _URL_FILTER.secrets.add(url)
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if _URL_FILTER not in logger.filters:
-            logger.addFilter(_URL_FILTER)
-
-
 @dataclass(frozen=True)
 class Alert:
-    kind: str                      # e.g. poa_window_at_risk, transmission_unacknowledged
+    kind: str                      # e.g. exceptions_opened, task_failed, quality_report
     message: str
     owner: str = "integration"     # finance / warehouse / wholesale / integration
     severity: str = "warning"
     business_key: str | None = None
     runbook: str | None = None
     details: dict = field(default_factory=dict)
+    subject: str | None = None     # overrides the generated title
+    html: str | None = None        # an HTML body (the daily report); ``message`` is its text form
 
     @property
     def title(self) -> str:
+        if self.subject:
+            return self.subject
         key = f" {self.business_key}" if self.business_key else ""
         return f"[{self.severity.upper()}] {self.kind}{key} (owner: {self.owner})"
 
+    def text(self) -> str:
+        lines = [self.message]
+        if self.runbook:
+            lines.append(f"Runbook: {self.runbook}")
+        lines.extend(f"{key}: {value}" for key, value in sorted(self.details.items()))
+        return "\n".join(lines)
 
-def dispatch(alert: Alert, settings: Settings | None = None) -> list[str]:
-    """Send ``alert`` on every configured channel; returns the channels that took it.
 
-    A failing channel is logged and skipped: one broken webhook must not hide the alert
-    from the log or the e-mail.
+@dataclass(frozen=True)
+class Outcome:
+    status: str                    # sent / failed / logged (no channel configured)
+    error: str | None = None
+
+
+Sender = Callable[[Alert, Settings], Outcome]
+
+
+def dispatch(alert: Alert, settings: Settings | None = None, *, send: Sender | None = None) -> Outcome:
+    """Log ``alert``, then send it through the configured channels.
+
+    A failing channel is logged (without its URL) and reported in the outcome: a broken
+    webhook must never hide the alert from the log, nor stop the task that raised it.
     """
     settings = settings or get_settings()
-    delivered = ["log"]
     log.warning("%s: %s%s", alert.title, alert.message, f" (runbook: {alert.runbook})" if alert.runbook else "")
-    if settings.alert_webhook_url:
-        # The webhook URL is a credential (its path carries the token): never in a log line.
-        _hide_from_logs(settings.alert_webhook_url)
-        try:
-            response = httpx.post(
-                settings.alert_webhook_url,
-                json={"text": f"{alert.title}\n{alert.message}", "alert": asdict(alert)},
-                timeout=10.0,
-            )
-            if response.is_error:
-                log.error("alert webhook %s answered HTTP %s for %s", redacted_url(settings.alert_webhook_url),
-                          response.status_code, alert.kind)
-            else:
-                delivered.append("webhook")
-        except httpx.HTTPError as exc:
-            hidden = redacted_url(settings.alert_webhook_url)
-            log.error("alert webhook %s failed for %s: %s: %s", hidden, alert.kind, type(exc).__name__,
-                      str(exc).replace(settings.alert_webhook_url, hidden))
-    if settings.alert_email_to:
-        try:
-            _send_email(alert, settings)
-            delivered.append("email")
-        except (OSError, smtplib.SMTPException) as exc:
-            log.error("alert e-mail failed for %s: %s", alert.kind, exc)
-    return delivered
+    if send is None:
+        from amazon_bluecherry.operators.notifier import send_through_channels as send
+    try:
+        outcome = send(alert, settings)
+    except Exception as exc:  # noqa: BLE001 - any channel failure is reported, never raised
+        outcome = Outcome("failed", redact(str(exc)))
+    if outcome.status == "failed":
+        log.error("alert %s to %s not delivered: %s", alert.kind, alert.owner, outcome.error)
+    return outcome
 
 
-def _send_email(alert: Alert, settings: Settings) -> None:
-    message = EmailMessage()
-    message["Subject"] = alert.title
-    message["From"] = settings.alert_email_from
-    message["To"] = settings.alert_email_to
-    lines = [alert.message, ""]
-    if alert.runbook:
-        lines.append(f"Runbook: {alert.runbook}")
-    lines.extend(f"{key}: {value}" for key, value in sorted(alert.details.items()))
-    message.set_content("\n".join(lines))
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-        smtp.send_message(message)
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]*)://([^\s/?#'\"<>]+)([^\s'\"<>]*)", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """``scheme://host/…``: no user, password, path or query (where webhook tokens live)."""
+    match = _URL.search(url)
+    if not match:
+        return "<redacted>"
+    host = match.group(2).rsplit("@", 1)[-1]
+    return f"{match.group(1)}://{host}/…" if match.group(3) or "@" in match.group(2) else f"{match.group(1)}://{host}"
+
+
+def redact(text: str) -> str:
+    """Every URL in ``text`` reduced to scheme and host."""
+    return _URL.sub(lambda match: redact_url(match.group(0)), text)
+
+
+class RedactUrls(logging.Filter):
+    """Logging filter: URLs in a record's message lose their path, query and credentials."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
 
 
 async def deadline_missed(**kwargs) -> None:
     """DeadlineAlert callback (runs in the triggerer): a DAG run took too long."""
+    import asyncio
+
     dag_id = kwargs.get("dag_id") or kwargs.get("context", {}).get("dag_id", "unknown DAG")
-    dispatch(
-        Alert(
-            kind=kwargs.get("kind", "dag_run_deadline_missed"),
-            message=kwargs.get("message", f"{dag_id} run passed its deadline"),
-            owner=kwargs.get("owner", "integration"),
-            severity="error",
-            runbook=kwargs.get("runbook"),
-        )
+    alert = Alert(
+        kind=kwargs.get("kind", "dag_run_deadline_missed"),
+        message=kwargs.get("message", f"{dag_id} run passed its deadline"),
+        owner=kwargs.get("owner", "integration"),
+        severity="error",
+        runbook=kwargs.get("runbook"),
     )
+    # The connection lookup and the sending block: off the triggerer's event loop.
+    await asyncio.to_thread(dispatch, alert)

@@ -155,12 +155,21 @@ class Settings(BaseSettings):
     invoice_bill_to_id: str = "AMAZON"
     invoice_remit_to_name: str = Field(default="VENDOR INC", description="N1*RI: who Amazon pays.")
 
-    # --- notifications -------------------------------------------------------------------
-    alert_webhook_url: str = Field(default="", description="Slack-compatible webhook; empty = log only.")
-    alert_email_to: str = Field(default="", description="Comma separated; empty = no e-mail.")
-    alert_email_from: str = "amazon-bluecherry@localhost"
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
+    # --- operations: alerts, console, daily report, timeouts (issue 12) -----------------
+    # Alert channels are configured once, in an Airflow connection of type "apprise" (its
+    # URLs carry tokens, so they are secrets, never settings): each URL tagged with the
+    # owner teams it serves (finance, warehouse, wholesale, integration; "always" = all).
+    alert_conn_id: str = Field(default="amazon_bluecherry_alerts",
+                               description="Apprise connection with the alert channels; absent = log only.")
+    console_url: str = Field(default="http://localhost:8080/exceptions-console/",
+                             description="The exceptions console in the Airflow UI, for links in alerts.")
+    runbook_base_url: str = Field(default="", description="Where docs/runbooks/ is published; empty = repo path.")
+    task_timeout_minutes: int = Field(default=30, ge=1, description="execution_timeout of every task.")
+    alert_max_attempts: int = Field(default=5, ge=1, description="Deliveries of one alert before giving up.")
+    quality_report_schedule: str = Field(default="0 6 * * *", description="daily_quality_report (UTC).")
+    quality_trailing_days: int = Field(default=7, ge=1, description="Days in the report's trailing average.")
+    quality_volume_tolerance: float = Field(
+        default=0.5, gt=0, description="A day off its trailing average by more than this share is flagged.")
 
     @field_validator("home", "mappings_dir")
     @classmethod

@@ -1,4 +1,6 @@
-"""Every DAG imports cleanly, carries tags, an owner and retries, and parses cheaply."""
+"""Every DAG imports cleanly, carries tags, an owner and retries, and parses cheaply; and
+every flow gets the operators' treatment (operators/dag_defaults.py): an execution_timeout
+on every task, a Deadline Alert, the replay Params, and the alert_owners task last."""
 
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 DAG_IDS = {"po_to_so", "so_to_poa", "fulfilment_to_asn", "remit_to_journals"}
+# One file per flow, named after its DAG: every DAG in the folder gets the checks below.
+# DAGs that touch no Amazon document have nothing to replay.
+NO_REPLAY = {"daily_quality_report"}
+ALL_DAG_IDS = sorted(path.stem for path in (REPO_ROOT / "dags").glob("*.py") if not path.stem.startswith("_"))
 # Imports that cost seconds or open connections; none may run while a DAG file is parsed.
 HEAVY_MODULES = ["great_expectations", "pandas", "pyx12", "fastapi", "uvicorn", "asyncssh", "paramiko",
                  "amazon_bluecherry.edi.validator", "amazon_bluecherry.quality.checkpoint", "sandbox"]
@@ -23,7 +29,7 @@ def test_dags_import_without_errors(dagbag):
     assert DAG_IDS <= set(dagbag.dag_ids)
 
 
-@pytest.mark.parametrize("dag_id", sorted(DAG_IDS))
+@pytest.mark.parametrize("dag_id", ALL_DAG_IDS)
 def test_dag_has_tags_owner_retries_and_failure_alerts(dagbag, dag_id):
     dag = dagbag.get_dag(dag_id)
     assert dag.tags, f"{dag_id} has no tags"
@@ -32,6 +38,32 @@ def test_dag_has_tags_owner_retries_and_failure_alerts(dagbag, dag_id):
         assert task.owner not in ("", "airflow"), f"{dag_id}.{task.task_id} has the default owner"
         assert task.retries >= 1, f"{dag_id}.{task.task_id} never retries"
         assert task.on_failure_callback, f"{dag_id}.{task.task_id} fails silently"
+        assert task.execution_timeout is not None and task.execution_timeout <= timedelta(hours=2), (
+            f"{dag_id}.{task.task_id} has no execution_timeout (use dag_defaults.default_args)")
+
+
+@pytest.mark.parametrize("dag_id", ALL_DAG_IDS)
+def test_every_flow_announces_its_exceptions_last(dagbag, dag_id):
+    dag = dagbag.get_dag(dag_id)
+    assert "alert_owners" in dag.task_ids, f"{dag_id}: end the DAG with dag_defaults.alert_owners(*leaves)"
+    alert = dag.get_task("alert_owners")
+    assert [task.task_id for task in dag.leaves] == ["alert_owners"], "alert_owners must come after every task"
+    assert str(alert.trigger_rule) in ("all_done", "TriggerRule.ALL_DONE"), "it runs whatever happened upstream"
+    assert {t.task_id for t in alert.get_flat_relatives(upstream=True)} == set(dag.task_ids) - {"alert_owners"}
+
+
+@pytest.mark.parametrize("dag_id", ALL_DAG_IDS)
+def test_every_flow_has_a_deadline_and_the_replay_params(dagbag, dag_id):
+    from airflow.sdk.definitions.deadline import DeadlineAlert
+
+    dag = dagbag.get_dag(dag_id)
+    deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert deadlines and all(isinstance(alert, DeadlineAlert) for alert in deadlines), (
+        f"{dag_id}: add deadline=dag_defaults.run_deadline(...)")
+    if dag_id in NO_REPLAY:
+        return
+    assert {"received_before", "received_after"} <= set(dag.params), f"{dag_id}: params=dag_defaults.replay_params()"
+    assert dag.params["received_before"] is None
 
 
 @pytest.mark.parametrize(("dag_id", "gate", "upstream", "downstream"), [
@@ -97,4 +129,4 @@ def test_so_to_poa_carries_a_deadline_alert_with_an_importable_callback(dagbag):
     module_name, _, name = alert.callback.path.rpartition(".")
     callback = getattr(importlib.import_module(module_name), name)
     assert inspect.iscoroutinefunction(callback)
-    assert alert.callback.kwargs["owner"] == "wholesale-integration"
+    assert alert.callback.kwargs["owner"] == "integration"

@@ -3,37 +3,36 @@
 Each builds its hooks and reads its settings in ``execute`` (nothing happens at DAG-parse
 time) and passes ids, never payloads, through XCom: the store holds the data.
 
-Which documents a run works on: a current run takes everything pending; a run for a past
-interval (a backfill) takes only what had arrived by the interval's end, so replaying
-the past never touches newer documents.
+Which documents a run works on (``flows.replay``): a current run takes everything pending;
+a run for a past interval (a backfill) or with ``received_before`` (a replay) takes only
+what had arrived by then, never picks up from Amazon's mailbox, and answers (997, 855) only
+those documents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from amazon_bluecherry.operators.xcom import id_list
+from amazon_bluecherry.operators.window import run_window
+from amazon_bluecherry.operators.xcom import id_list, quality_gate_counts
 
 
-def _cutoff(context: Any) -> datetime | None:
-    """Documents that arrived after this instant are left alone by this run.
-
-    A run whose data interval ended more than an hour ago replays the past (a backfill, a
-    re-run): it takes only what had arrived by its interval's end. A current run takes
-    everything pending. ``received_before`` in the run's conf sets the cutoff by hand.
-    """
-    dag_run = context.get("dag_run") if context else None
-    conf = getattr(dag_run, "conf", None) or {}
-    if conf.get("received_before"):
-        return datetime.fromisoformat(str(conf["received_before"]))
-    end = context.get("data_interval_end") if context else None
-    if end is not None and end < datetime.now(UTC) - timedelta(hours=1):
-        return end
-    return None
+def report_quality_gate(operator: BaseOperator, context: Any, store, quality_result_id: int | None) -> dict:
+    """Log what the GX gate blocked (and push it as XCom ``quality_gate``); returns the counts."""
+    gate = quality_gate_counts(store, quality_result_id)
+    if gate.get("failed_expectations"):
+        operator.log.warning("GX gate %s blocked %s row(s) of %s (%s of %s expectations failed): %s",
+                             gate["suite"], gate["blocked_rows"], gate["rows"], gate["failed_expectations"],
+                             gate["expectations"], ", ".join(gate["blocked"]))
+    elif gate["checked"]:
+        operator.log.info("GX gate %s: %s rows, %s expectations, nothing blocked", gate["suite"], gate["rows"],
+                          gate["expectations"])
+    context["ti"].xcom_push(key="quality_gate", value=gate)
+    return gate
 
 
 def _run_key(context: Any) -> str:
@@ -60,28 +59,32 @@ class ProcessInboundOperator(BaseOperator):
         self.database_url = database_url
 
     def execute(self, context: Any) -> list[int]:
-        from amazon_bluecherry.flows.intake import (
-            pending_arrivals,
-            pending_raw_documents,
-            process_inbound,
-            reacknowledge,
-        )
+        from amazon_bluecherry.flows.intake import pending_arrivals, process_inbound, reacknowledge
         from amazon_bluecherry.flows.outbound import pending_outbound_ids
+        from amazon_bluecherry.flows.replay import pending_raw_documents_in, still_pending
         from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
         store, settings = get_store(self.database_url), get_settings()
-        cutoff = _cutoff(context)
-        ids = set(id_list(self.raw_document_ids)) | set(pending_raw_documents(store, received_before=cutoff))
+        window = run_window(context)
+        self.log.info("%s", window.describe())
+        ids = set(pending_raw_documents_in(store, window))
+        if not window.replay:
+            ids |= set(id_list(self.raw_document_ids))
         purchase_orders: list[int] = []
+        acknowledgements: list[int] = []
         for raw_document_id in sorted(ids):
             result = process_inbound(store, raw_document_id, settings)
             purchase_orders += result.accepted.get("850", [])
+            acknowledgements.append(result.ack_outbound_document_id)
             self.log.info("raw document %s: %s set(s) accepted, %s rejected", raw_document_id,
                           sum(len(v) for v in result.accepted.values()), len(result.rejected))
-        for arrival_id in pending_arrivals(store, arrived_before=cutoff):  # byte-identical re-sends
-            reacknowledge(store, arrival_id, settings)
-        ack_ids = sorted(pending_outbound_ids(store, doc_type="997") + pending_outbound_ids(store, doc_type="TA1"))
+        # Byte-identical re-sends that arrived in the window are answered again.
+        for arrival_id in pending_arrivals(store, arrived_before=window.received_before):
+            acknowledgements.append(reacknowledge(store, arrival_id, settings))
+        # A current run also sends what a failed upload left behind; a replay only its own answers.
+        ack_ids = still_pending(store, acknowledgements) if window.replay else sorted(
+            pending_outbound_ids(store, doc_type="997") + pending_outbound_ids(store, doc_type="TA1"))
         context["ti"].xcom_push(key="ack_outbound_ids", value=ack_ids)
         return purchase_orders
 
@@ -147,6 +150,7 @@ class CheckOrderLinesOperator(BaseOperator):
         )
         self.log.info("order-lines gate: %s passed, %s held (quality result %s)", len(result.passed),
                       len(result.held), result.quality_result_id)
+        report_quality_gate(self, context, store, result.quality_result_id)
         return result.passed
 
 
@@ -159,14 +163,11 @@ def _translation_policy(settings):
 
 def _received_before_cutoff(store, context: Any, *, statuses) -> list[int] | None:
     """The 850s of ``statuses`` this run may touch: all (None) for a current run, else those
-    that arrived before the cutoff (see :func:`_cutoff`)."""
-    from amazon_bluecherry.flows.po_to_so_steps import received_purchase_orders
+    whose file arrived in the run's window (``flows.replay``)."""
+    from amazon_bluecherry.flows.replay import purchase_orders_in
 
-    cutoff = _cutoff(context)
-    if cutoff is None:
-        return None
-    with store.session() as db:
-        return [t.id for t in received_purchase_orders(store, statuses=statuses, received_before=cutoff, session=db)]
+    window = run_window(context)
+    return purchase_orders_in(store, window, statuses=statuses) if window.replay else None
 
 
 class LoadSalesOrdersOperator(BaseOperator):
@@ -194,9 +195,14 @@ class LoadSalesOrdersOperator(BaseOperator):
         from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
+        store = get_store(self.database_url)
+        transaction_ids = id_list(self.transaction_ids) if self.transaction_ids not in (None, "", "None") else None
+        if transaction_ids is None:  # a replay loads only its window's POs
+            transaction_ids = _received_before_cutoff(store, context, statuses=("translated",))
         hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)
         try:
-            result = load_translated(get_store(self.database_url), hook.get_conn(), run_key=_run_key(context))
+            result = load_translated(store, hook.get_conn(), run_key=_run_key(context),
+                                     transaction_ids=transaction_ids)
         except BlueCherryUnavailable as exc:
             # Fail fast, without Airflow's retries: the failure alert says it once, and the
             # next scheduled run resumes with the POs still translated.
@@ -222,14 +228,17 @@ class BuildAcknowledgementsOperator(BaseOperator):
         self.database_url = database_url
 
     def execute(self, context: Any) -> dict:
-        from amazon_bluecherry.flows.so_to_poa_steps import build_acknowledgements
+        from amazon_bluecherry.flows.so_to_poa_steps import ACKNOWLEDGEABLE, build_acknowledgements
         from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
         from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
+        store = get_store(self.database_url)
         hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)
         try:
-            result = build_acknowledgements(get_store(self.database_url), hook.get_conn(), now=datetime.now(UTC))
+            result = build_acknowledgements(store, hook.get_conn(), now=datetime.now(UTC),
+                                            transaction_ids=_received_before_cutoff(store, context,
+                                                                                    statuses=ACKNOWLEDGEABLE))
         finally:
             hook.close()
         self.log.info("855: %s drafted, %s unchanged, %s waiting for BlueCherry", len(result.drafted),
@@ -247,14 +256,20 @@ class CheckAcknowledgementsOperator(BaseOperator):
 
     def execute(self, context: Any) -> list[int]:
         from amazon_bluecherry.flows.outbound import pending_outbound_ids
-        from amazon_bluecherry.flows.so_to_poa_steps import check_acknowledgements
+        from amazon_bluecherry.flows.replay import pending_acknowledgements_of
+        from amazon_bluecherry.flows.so_to_poa_steps import ACKNOWLEDGEABLE, check_acknowledgements
         from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
         store = get_store(self.database_url)
-        result = check_acknowledgements(store, get_settings(), now=datetime.now(UTC), run_key=_run_key(context))
+        purchase_orders = _received_before_cutoff(store, context, statuses=ACKNOWLEDGEABLE)
+        result = check_acknowledgements(store, get_settings(), now=datetime.now(UTC), run_key=_run_key(context),
+                                        transaction_ids=purchase_orders)
         self.log.info("855 gate: %s staged, %s blocked (quality result %s)", len(result.staged),
                       len(result.blocked), result.quality_result_id)
+        report_quality_gate(self, context, store, result.quality_result_id)
+        if purchase_orders is not None:  # a replay: only the answers to its window's POs go out
+            return pending_acknowledgements_of(store, purchase_orders)
         return pending_outbound_ids(store, doc_type="855")
 
 

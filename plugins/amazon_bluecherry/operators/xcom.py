@@ -18,3 +18,19 @@ def id_list(value: Any) -> list[int]:
     if isinstance(value, int):
         value = [value]
     return [int(item) for item in value or []]
+
+
+def quality_gate_counts(store, quality_result_id: int | None) -> dict:
+    """What a Great Expectations gate did in this run, for the task's log and XCom."""
+    if quality_result_id is None:
+        return {"checked": False}
+    from amazon_bluecherry.store.models import QualityResult
+
+    with store.session() as db:
+        result = db.get(QualityResult, quality_result_id)
+        failures = (result.results or {}).get("failures", [])
+        return {"checked": True, "suite": result.suite, "rows": int((result.results or {}).get("rows") or 0),
+                "expectations": result.evaluated, "failed_expectations": result.failed,
+                "blocked_rows": sum(int(f.get("unexpected_count") or 0) for f in failures),
+                "blocked": sorted({str(value) for f in failures for key in f.get("keys", [])
+                                   for value in key.values()})[:50]}

@@ -586,3 +586,50 @@ class InterchangeAcknowledgement(Base):
     code: Mapped[str] = mapped_column(String(3))  # TA105 note code, 000 = no error
     outbound_document_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_documents.id"))
     received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+# --- operations (issue 12): alert deliveries, exceptions announced, daily quality reports ----
+
+
+class AlertDelivery(Base):
+    """One alert message to one owner team (a batch of exceptions, a failure, a report)."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    # What makes two alerts the same (e.g. exceptions of one run for one team): sent once.
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    dag_id: Mapped[str | None] = mapped_column(String(250))
+    run_id: Mapped[str | None] = mapped_column(String(250))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / sent / failed / logged
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class ExceptionAlert(Base):
+    """An exception announced by a delivery; the primary key makes each exception alerted once."""
+
+    __tablename__ = "exception_alerts"
+
+    exception_id: Mapped[int] = mapped_column(ForeignKey("exceptions.id"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("alert_deliveries.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class QualityReport(Base):
+    """The daily data-quality report of one day, as sent (HTML) and as figures (summary)."""
+
+    __tablename__ = "quality_reports"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    report_date: Mapped[str] = mapped_column(String(10), unique=True)  # YYYY-MM-DD (UTC day)
+    html: Mapped[str] = mapped_column(Text)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("alert_deliveries.id"))

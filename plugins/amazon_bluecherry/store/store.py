@@ -340,12 +340,14 @@ class Store:
             db.add(record)
             db.flush()
             self.record_event("exception.opened", entity_type="exception", entity_id=record.id,
-                              payload={"type": type, "owner": owner, "business_key": business_key}, session=db)
+                              payload={"type": type, "owner": owner, "business_key": business_key,
+                                       **opened_in()}, session=db)
             log.warning("exception %s opened for %s: %s", type, owner, message)
             return record.id
 
     def update_exception(
-        self, exception_id: int, *, status: str, note: str | None = None, session: Session | None = None
+        self, exception_id: int, *, status: str, note: str | None = None, actor: str | None = None,
+        session: Session | None = None,
     ) -> None:
         if status not in EXCEPTION_STATUSES:
             raise StoreError(f"status must be one of {EXCEPTION_STATUSES}, got {status!r}")
@@ -359,7 +361,7 @@ class Store:
             if status == "resolved":
                 record.resolved_at = utcnow()
             self.record_event(f"exception.{status}", entity_type="exception", entity_id=exception_id,
-                              payload={"note": note}, session=db)
+                              payload={"note": note, **({"by": actor} if actor else {})}, session=db)
 
     def list_exceptions(
         self, *, status: str | None = None, owner: str | None = None, type: str | None = None,
@@ -413,6 +415,17 @@ class Store:
             db.add(deadline)
             db.flush()
             return deadline.id
+
+
+def opened_in() -> dict[str, str]:
+    """Where the current code runs, when Airflow runs it: the task runner exports its
+    context (AIRFLOW_CTX_*) before ``execute``. Recorded with each exception opened, so an
+    alert can say which DAG, task and run found it."""
+    import os
+
+    where = {"dag_id": os.environ.get("AIRFLOW_CTX_DAG_ID"), "task_id": os.environ.get("AIRFLOW_CTX_TASK_ID"),
+             "run_id": os.environ.get("AIRFLOW_CTX_DAG_RUN_ID")}
+    return {key: value for key, value in where.items() if value}
 
 
 class StoreDuplicates:
