@@ -24,6 +24,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@# The build's egg-info in the checkout would be a second copy of the package's metadata
+	@# whenever the checkout is on sys.path (python -m ...): Airflow would load our plugin twice.
+	rm -rf amazon_bluecherry.egg-info
 	@touch $(STAMP)
 
 venv: $(STAMP)

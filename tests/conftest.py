@@ -116,3 +116,52 @@ def shared_corpus() -> Path:
     if not SHARED_CORPUS.is_dir():
         pytest.skip(f"shared EDI corpus not present at {SHARED_CORPUS}")
     return SHARED_CORPUS
+
+
+@pytest.fixture(scope="session")
+def alert_sinks():
+    """Loopback alert receivers for the session's Airflow: (webhook for every team, SMTP for wholesale)."""
+    from tests.sinks import SmtpSink, WebhookSink
+
+    webhook, smtp = WebhookSink(), SmtpSink()
+    yield webhook, smtp
+    webhook.close()
+    smtp.close()
+
+
+@pytest.fixture(scope="session")
+def airflow_server(postgres_admin_url, tmp_path_factory, alert_sinks):
+    """``make airflow`` running for the session (metadata in a fresh PostgreSQL database),
+    its alerts going to the loopback sinks of ``alert_sinks``."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from tests.airflow_server import start_airflow, stop_airflow_process
+    from tests.sinks import alert_connection
+
+    suffix = uuid.uuid4().hex[:8]
+    names = [f"ab_airflow_test_{suffix}", f"ab_store_test_{suffix}"]  # Airflow's metadata, our store
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    metadata_url, store_url = (make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+                               for name in names)
+    server = start_airflow(tmp_path_factory.mktemp("make-airflow"), metadata_url, store_url,
+                           extra_env={
+                               "AB_PO_SCHEDULE": "@daily",  # a two-day backfill is two runs
+                               "AIRFLOW_CONN_AMAZON_BLUECHERRY_ALERTS": alert_connection(
+                                   (alert_sinks[0].url(), "always"),
+                                   (alert_sinks[1].url("wholesale@example.com"), "wholesale")),
+                           })
+    try:
+        yield server
+    finally:
+        stop_airflow_process(server.process)
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+from tests.sinks import smtp_sink, webhook_sink  # noqa: E402, F401 - loopback alert receivers for every test

@@ -56,7 +56,9 @@ def test_retranslate_puts_a_held_po_back(cli_store, capsys):
     po = cli_store.add_transaction("850", direction="in", partner="AMAZON", business_key="PO8", status="held")
     assert main(["orders", "retranslate", "PO8"]) == 0
     (event,) = cli_store.events(kind="purchase_order.retranslate")
-    assert event.payload == {"po": "PO8", "was": "held", "note": None}
+    import getpass
+
+    assert event.payload == {"po": "PO8", "was": "held", "note": None, "by": f"cli:{getpass.getuser()}"}
     from amazon_bluecherry.store.models import Transaction
 
     with cli_store.session() as db:
@@ -107,3 +109,30 @@ def test_accept_price_requeues_the_po_with_the_decision_and_resolves_the_excepti
     (record,) = cli_store.list_exceptions(type="price_mismatch")
     assert record.id == exception_id and record.status == "resolved"
     assert "agreed with the vendor manager" in record.resolution_note
+
+
+def test_outbound_resend_puts_a_file_back_in_the_queue_with_an_event(cli_store, capsys):
+    import getpass
+
+    from amazon_bluecherry.store.models import OutboundDocument
+
+    raw_id, _ = cli_store.save_raw_document(b"ISA...855", partner="AMAZON", transport="sftp", direction="out")
+    with cli_store.session() as db:
+        outbound = OutboundDocument(partner="AMAZON", doc_type="855", raw_document_id=raw_id, isa13="000000042",
+                                    gs06="42", st02_list=["0001"], file_name="VENDR855.000000042",
+                                    status="unacknowledged")
+        db.add(outbound)
+        db.flush()
+        outbound_id = outbound.id
+    assert main(["outbound", "resend", str(outbound_id), "--note", "Amazon never got it (case 123)"]) == 0
+    assert "VENDR855.000000042 (855, was unacknowledged) will be sent again" in capsys.readouterr().out
+    with cli_store.session() as db:
+        assert db.get(OutboundDocument, outbound_id).status == "pending"
+    (event,) = cli_store.events(kind="outbound.resend_requested")
+    assert event.payload == {"file_name": "VENDR855.000000042", "was": "unacknowledged",
+                             "by": f"cli:{getpass.getuser()}", "note": "Amazon never got it (case 123)"}
+    assert main(["outbound", "resend", str(outbound_id)]) == 1, "already waiting: refused"
+    with cli_store.session() as db:
+        db.get(OutboundDocument, outbound_id).status = "rejected"
+    assert main(["outbound", "resend", str(outbound_id)]) == 1
+    assert "rebuild the document" in capsys.readouterr().err

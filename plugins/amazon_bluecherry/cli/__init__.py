@@ -22,6 +22,7 @@ _GROUPS = [
     "amazon_bluecherry.cli.remit",
     "amazon_bluecherry.cli.inventory",
     "amazon_bluecherry.cli.asn",  # fulfilment_to_asn: asn lint
+    "amazon_bluecherry.cli.operations",  # issue 12: outbound resend, quality report
 ]
 
 

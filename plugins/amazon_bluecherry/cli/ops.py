@@ -55,7 +55,10 @@ def _update(args) -> int:
     from amazon_bluecherry.store import StoreError, get_store
 
     try:
-        get_store().update_exception(args.exception_id, status=args.status, note=args.note)
+        import getpass
+
+        get_store().update_exception(args.exception_id, status=args.status, note=args.note,
+                                     actor=f"cli:{getpass.getuser()}")
     except StoreError as exc:
         raise CommandError(str(exc), exit_code=1) from exc
     print(f"exception {args.exception_id} {args.status}")

@@ -77,7 +77,6 @@ def _print_human(report: dict) -> None:
     print(f"{len(report['sales_orders'])} sales order(s), {len(report['exceptions'])} exception(s)")
 
 
-RETRANSLATABLE = ("held", "load_failed", "acknowledge_only")
 
 
 def _retranslate(args) -> int:
@@ -101,24 +100,13 @@ def _accept_price(args) -> int:
 
 def _requeue(po_number: str, *, event: str, note: str | None = None, data: dict | None = None) -> int:
     """Put the newest copy of a held PO back to ``received`` (optionally with a decision)."""
-    from sqlalchemy import select
+    import getpass
 
+    from amazon_bluecherry.flows.operations import OperationRefused, requeue_purchase_order
     from amazon_bluecherry.store import get_store
-    from amazon_bluecherry.store.models import Transaction
 
-    store = get_store()
-    with store.session() as db:
-        newest = db.scalar(select(Transaction).where(
-            Transaction.doc_type == "850", Transaction.direction == "in",
-            Transaction.business_key == po_number).order_by(Transaction.id.desc()).limit(1))
-        if newest is None:
-            raise CommandError(f"no 850 for PO {po_number}", exit_code=1)
-        if newest.status not in RETRANSLATABLE:
-            raise CommandError(f"PO {po_number} is {newest.status}; only {', '.join(RETRANSLATABLE)} POs "
-                               "can be translated again", exit_code=1)
-        was = newest.status
-        store.set_transaction_status(newest.id, "received", data={**(newest.data or {}), **(data or {})},
-                                     session=db)
-        store.record_event(event, entity_type="850", entity_id=newest.id,
-                           payload={"po": po_number, "was": was, "note": note}, session=db)
-        return newest.id
+    try:
+        return requeue_purchase_order(get_store(), po_number, event=event, actor=f"cli:{getpass.getuser()}",
+                                      note=note, data=data)
+    except OperationRefused as exc:
+        raise CommandError(str(exc), exit_code=1) from exc

@@ -62,7 +62,9 @@ class BlueCherryHook(BaseHook):
             self._sftp_hook = None
 
     def test_connection(self) -> tuple[bool, str]:
-        """For the Airflow UI's "Test" button: reach BlueCherry with this connection."""
+        """For the Airflow UI's "Test" button: reach BlueCherry with this connection (``ping``).
+
+        The connection type and its form are declared in ``amazon_bluecherry.provider``."""
         try:
             self.get_conn().ping()
         except (GatewayError, ValueError) as exc:
