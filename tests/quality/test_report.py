@@ -128,3 +128,25 @@ def test_cli_writes_the_html(tmp_path, sqlite_url):
     assert "data-quality report of 2026-11-29" in completed.stdout
     text = out.read_text()
     assert "Data-quality report: 2026-11-29" in text and "<svg" in text and "<script" not in text
+
+
+def test_deductions_by_type_once_remittances_flow(store, settings):
+    from decimal import Decimal
+
+    from amazon_bluecherry.store.models import Remittance, RemittanceLine
+
+    transaction_id = store.add_transaction("820", direction="in", partner="AMAZON", business_key="TRN-1")
+    with store.session() as db:
+        remittance = Remittance(transaction_id=transaction_id, trace_number="TRN-1", payment_amount=Decimal("900.00"),
+                                received_at=_at(DAY))
+        db.add(remittance)
+        db.flush()
+        for number, (kind, amount) in enumerate([("invoice_payment", "1000.00"), ("co_op", "-60.00"),
+                                                 ("shortage", "-25.50"), ("shortage", "-14.50")], start=1):
+            db.add(RemittanceLine(remittance_id=remittance.id, line_number=number, reference=f"R{number}",
+                                  amount=Decimal(amount), deduction_type=kind, gl_account="6000", owner="finance"))
+    report = build_report(store, DAY, settings)
+    assert report.deductions == [{"type": "co_op", "count": 1, "amount": 60.0},
+                                 {"type": "shortage", "count": 2, "amount": 40.0}]
+    assert "Deductions by type" in report.html and "co_op" in report.html and "60.00" in report.html
+    assert build_report(store, DAY - timedelta(days=1), settings).deductions == []

@@ -168,8 +168,30 @@ def _decided_by(db, transaction: Transaction) -> list[str]:
     if isinstance(acknowledgement, dict) and acknowledgement:
         facts.append("855: " + ", ".join(f"{key} {value}" for key, value in sorted(acknowledgement.items())
                                          if key in ("status", "sent_at", "rejected_quantities", "fingerprint"))[:300])
+    if transaction.doc_type == "820":
+        facts.extend(_remittance_facts(db, transaction.id))
     rule_events = db.scalars(select(Event).where(Event.entity_id == str(transaction.id),
                                                  Event.kind.like("purchase_order.%")).order_by(Event.id))
     facts.extend(f"{event.kind} by {(event.payload or {}).get('by', 'cli')}: {(event.payload or {}).get('note') or ''}"
                  for event in rule_events)
+    return facts
+
+
+def _remittance_facts(db, transaction_id: int) -> list[str]:
+    """820 line -> deduction type (the remit_codes.csv row that decided it) -> GL journal."""
+    from amazon_bluecherry.store.models import Remittance, RemittanceLine, RemittancePosting
+
+    remittance = db.scalar(select(Remittance).where(Remittance.transaction_id == transaction_id))
+    if remittance is None:
+        return []
+    facts = [f"remittance {remittance.trace_number}: {remittance.payment_amount} ({remittance.status})"]
+    for line in db.scalars(select(RemittanceLine).where(RemittanceLine.remittance_id == remittance.id)
+                           .order_by(RemittanceLine.line_number).limit(25)):
+        rule = f"remit_codes.csv line {line.rule_line}" if line.rule_line else "no remit_codes.csv row (suspense)"
+        facts.append(f"820 line {line.line_number} {line.reference} {line.amount}: {line.deduction_type} -> GL "
+                     f"{line.gl_account}, owner {line.owner} ({rule}; codes {line.adjustment_codes or '-'})")
+    for posting in db.scalars(select(RemittancePosting).where(RemittancePosting.remittance_id == remittance.id)
+                              .order_by(RemittancePosting.id)):
+        facts.append(f"BlueCherry {posting.kind} {posting.deduction_type or ''} {posting.reference}: {posting.amount} "
+                     f"{posting.status}{f' as {posting.document_number}' if posting.document_number else ''}")
     return facts

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 from amazon_bluecherry.settings import Settings
 from amazon_bluecherry.store import Store
@@ -205,32 +205,19 @@ def _windows(db, day: date, now: datetime) -> list[dict]:
 
 
 def _deductions(db, day: date) -> list[dict] | None:
-    """Deductions by type from the remittance flow's tables, when that flow has written any.
+    """Deductions by type in the remittances received this day (remit_to_journals' tables);
+    None while no remittance was ever received."""
+    from amazon_bluecherry.store.models import Remittance, RemittanceLine
 
-    Read by reflection so the report works before (and without depending on) the flow's
-    own models: a table with a deduction type and an amount column.
-    """
-    from sqlalchemy import MetaData, Table
-
+    if db.scalar(select(func.count()).select_from(Remittance)) == 0:
+        return None
     start, end = _bounds(day)
-    names = inspect(db.connection()).get_table_names()
-    for table_name in ("remittance_deductions", "deductions", "remittance_lines", "journal_lines"):
-        if table_name not in names:
-            continue
-        table = Table(table_name, MetaData(), autoload_with=db.connection())
-        columns = table.c
-        kind = next((columns[c] for c in ("deduction_type", "deduction_category", "category", "type")
-                     if c in columns), None)
-        amount = next((columns[c] for c in ("amount", "deduction_amount", "adjustment_amount") if c in columns), None)
-        when = next((columns[c] for c in ("created_at", "remittance_date", "posted_at") if c in columns), None)
-        if kind is None or amount is None:
-            continue
-        query = select(kind, func.count(), func.sum(amount)).group_by(kind)
-        if when is not None:
-            query = query.where(when >= start, when < end)
-        return [{"type": str(row[0]), "count": int(row[1]), "amount": float(row[2] or 0)}
-                for row in db.execute(query)]
-    return None
+    rows = db.execute(
+        select(RemittanceLine.deduction_type, func.count(), func.sum(RemittanceLine.amount))
+        .join(Remittance, Remittance.id == RemittanceLine.remittance_id)
+        .where(Remittance.received_at >= start, Remittance.received_at < end, RemittanceLine.amount < 0)
+        .group_by(RemittanceLine.deduction_type).order_by(func.sum(RemittanceLine.amount)))
+    return [{"type": str(kind), "count": int(count), "amount": float(-(total or 0))} for kind, count, total in rows]
 
 
 # --- HTML ----------------------------------------------------------------------------------
