@@ -106,3 +106,37 @@ def test_daily_report_dag_writes_yesterdays_report(airflow_server):
             break
         time.sleep(2)
     assert page.status_code == 200 and f"Data-quality report: {yesterday}" in page.text and "<svg" in page.text
+
+
+def test_resend_and_replay_from_the_console_are_audited(airflow_server):
+    from amazon_bluecherry.store.models import OutboundDocument
+
+    store = Store(airflow_server.store_url)
+    raw_id, _ = store.save_raw_document(b"ISA*...855 never collected", partner="AMAZON", transport="sftp",
+                                        direction="out")
+    with store.session() as db:
+        outbound = OutboundDocument(partner="AMAZON", doc_type="855", raw_document_id=raw_id, isa13="000000555",
+                                    gs06="555", st02_list=["0001"], file_name="VENDR855.000000555",
+                                    status="unacknowledged")
+        db.add(outbound)
+        db.flush()
+        outbound_id = outbound.id
+    held = store.add_transaction("850", direction="in", partner="AMAZON", business_key="REPLAYPO", status="held")
+    auth = {"Authorization": f"Bearer {airflow_server.client().token}"}
+    console = f"{airflow_server.url}/exceptions-console"
+
+    resent = httpx.post(f"{console}/outbound/{outbound_id}/resend", data={"note": "Amazon case 42: never got it"},
+                        headers=auth, timeout=30)
+    assert resent.status_code == 303
+    replayed = httpx.post(f"{console}/purchase-orders/REPLAYPO/retranslate", data={"note": "UPC added"},
+                          headers=auth, timeout=30)
+    assert replayed.status_code == 303
+    again = httpx.post(f"{console}/outbound/{outbound_id}/resend", headers=auth, timeout=30)
+    assert again.status_code == 409 and "already waiting" in again.text
+    by = f"airflow:{airflow_server.username}"
+    (event,) = store.events(kind="outbound.resend_requested", entity_id=outbound_id)
+    assert event.payload["by"] == by and event.payload["note"] == "Amazon case 42: never got it"
+    (event,) = store.events(kind="purchase_order.retranslate", entity_id=held)
+    assert event.payload["by"] == by and event.payload["was"] == "held"
+    store.set_transaction_status(held, "held")  # it has no file: keep later po_to_so runs away from it
+    store.dispose()

@@ -95,7 +95,14 @@ def test_replay_of_a_time_range_is_read_only_toward_amazon(dagbag, parties):
     assert {o.customer_po for o in emulator.backend.list_sales_orders(
         customer_pos=["RANGE0", "RANGE1", "LATER3", "NEWEST"])} == {"RANGE0", "RANGE1"}
 
-    current = run_dag(dagbag, "po_to_so")  # a current run then takes everything pending
+    # A current run then takes everything pending. A fresh DagBag: in one process, Airflow's
+    # params merge writes a run's conf into the DAG's shared Param objects (each real task
+    # runs in a process of its own, so a deployment never sees this).
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO_ROOT
+
+    current = run_dag(DagBag(dag_folder=str(REPO_ROOT / "dags")), "po_to_so")
     assert set(task_states(current).values()) == {"success"}
     assert {t.business_key for t in transactions_of(store, "850")} == {"RANGE0", "RANGE1", "LATER3", "NEWEST"}
     assert mailbox.remote_files("download") == []

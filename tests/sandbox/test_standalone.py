@@ -85,7 +85,8 @@ def test_make_airflow_runs_triggers_and_backfills(airflow_server):
         client.task_states("po_to_so", run["dag_run_id"]) for run in runs]
     with store.session() as db:
         statuses = {t.business_key: t.status for t in db.query(Transaction).filter_by(doc_type="850")}
-    assert statuses["BFPO1"] == "loaded" and statuses["BFPO2"] == "loaded"
+    # so_to_poa (every 15 minutes) may have acknowledged them since.
+    assert statuses["BFPO1"] in ("loaded", "acknowledged") and statuses["BFPO2"] in ("loaded", "acknowledged")
     assert "NEWPO" not in statuses, "the backfill validated nothing newer"
     assert airflow_server.remote_downloads() == ["AMZN850.000000319"], "Amazon's mailbox untouched"
     acknowledged = {ack.group_control_number for name in set(airflow_server.uploads()) - uploads_before
