@@ -11,7 +11,7 @@ from __future__ import annotations
 from airflow.sdk import TaskGroup, dag
 
 from amazon_bluecherry.operators.amazon_sftp import MailboxUploadOperator
-from amazon_bluecherry.operators.dag_defaults import START_DATE, default_args, run_deadline
+from amazon_bluecherry.operators.dag_defaults import START_DATE, alert_owners, default_args, run_deadline
 from amazon_bluecherry.operators.fulfilment import (
     CheckInvoicesOperator,
     CheckShipNoticesOperator,
@@ -34,7 +34,7 @@ OWNER = "warehouse-integration"
     catchup=False,
     max_active_runs=1,
     default_args=default_args(OWNER),
-    deadline=run_deadline("fulfilment_to_asn", minutes=15, owner=OWNER),
+    deadline=run_deadline("fulfilment_to_asn", minutes=15, owner="integration"),
     tags=["amazon", "bluecherry", "fulfilment", "856", "810"],
     doc_md=__doc__,
 )
@@ -52,6 +52,7 @@ def fulfilment_to_asn():
     # Runs whatever happened upstream: a failed upload is exactly when the window needs watching.
     watched = MonitorAsnWindowsOperator(task_id="watch_asn_windows", trigger_rule="all_done")
     sent >> confirmed >> invoices >> watched
+    alert_owners(watched)
 
 
 fulfilment_to_asn()

@@ -21,16 +21,22 @@ hand-over exactly-once (received -> classified -> gated | blocked -> posting -> 
 An 820 reaches BlueCherry at most one po_to_so interval plus one run of this DAG after it
 lands; trigger this DAG by hand for sooner.
 
-Backfill: a run for a past interval takes only the 820s that had arrived by the end of
-its interval, and every write carries a key derived from the trace number, so a backfill
-posts nothing twice.
+Backfill: a backfill run takes only the 820s that had arrived by the end of its interval
+(the Param ``received_before`` does the same by hand), and every write carries a key
+derived from the trace number, so a backfill posts nothing twice.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import dag
 
-from amazon_bluecherry.operators.dag_defaults import START_DATE, default_args
+from amazon_bluecherry.operators.dag_defaults import (
+    START_DATE,
+    alert_owners,
+    default_args,
+    replay_params,
+    run_deadline,
+)
 from amazon_bluecherry.operators.remittances import (
     CheckRemittancesOperator,
     ClassifyRemittancesOperator,
@@ -51,6 +57,8 @@ OWNER = "finance-integration"
     catchup=False,
     max_active_runs=1,
     default_args=default_args(OWNER),
+    params=replay_params(),
+    deadline=run_deadline("remit_to_journals", minutes=60, owner="integration"),
     tags=["amazon", "bluecherry", "finance", "820"],
     doc_md=__doc__,
 )
@@ -65,6 +73,7 @@ def remit_to_journals():
     watched = WatchDisputeWindowsOperator(task_id="watch_dispute_windows", trigger_rule="all_done")
     classified >> checked >> posted >> [reconciled, packets]
     packets >> watched
+    alert_owners(reconciled, watched)
 
 
 remit_to_journals()

@@ -40,15 +40,17 @@ def test_backfill_over_two_days(daily_dagbag, parties, monkeypatch):
                                 remote_name=f"AMZN850.{control}", received_at=day + timedelta(hours=10))
     mailbox.drop("AMZN850.000000209", order_file("TODAYPO", items, control="000000209"))  # arrived today
 
-    # dag.test() makes manual runs, whose daily interval ends at the logical date; a
-    # backfill run of day one has the same interval [day one, day two).
-    first = run_dag(daily_dagbag, "po_to_so", logical_date=day_two)
+    # dag.test() makes manual runs; a backfill run of day one (interval [day one, day two))
+    # has the window received_before=day two, which these runs get through the Param. The
+    # real `airflow backfill create` against a running scheduler is tests/sandbox/test_standalone.py.
+    first = run_dag(daily_dagbag, "po_to_so", logical_date=day_two, run_conf={"received_before": day_two.isoformat()})
     assert set(task_states(first).values()) == {"success"}
     assert (first.data_interval_start, first.data_interval_end) == (day_one, day_two)
     assert [(t.business_key, t.status) for t in transactions_of(store, "850")] == [("BACKFILL1", "loaded")]
     assert len(emulator.backend.list_sales_orders(customer_pos=["BACKFILL1", "BACKFILL2"])) == 1
 
-    second = run_dag(daily_dagbag, "po_to_so", logical_date=day_two + timedelta(days=1))
+    second = run_dag(daily_dagbag, "po_to_so", logical_date=day_two + timedelta(days=1),
+                     run_conf={"received_before": (day_two + timedelta(days=1)).isoformat()})
     assert set(task_states(second).values()) == {"success"}
     assert second.data_interval_start == day_two
     assert {(t.business_key, t.status) for t in transactions_of(store, "850")} == {
@@ -64,7 +66,7 @@ def test_backfill_over_two_days(daily_dagbag, parties, monkeypatch):
 
     # Running day one again (a re-run of the backfill) changes nothing.
     orders_before = emulator.backend.list_sales_orders(customer_pos=["BACKFILL1", "BACKFILL2"])
-    run_dag(daily_dagbag, "po_to_so", logical_date=day_two)
+    run_dag(daily_dagbag, "po_to_so", logical_date=day_two, run_conf={"received_before": day_two.isoformat()})
     assert emulator.backend.list_sales_orders(customer_pos=["BACKFILL1", "BACKFILL2"]) == orders_before
     assert len(transactions_of(store, "850")) == 2
 

@@ -12,14 +12,15 @@ from amazon_bluecherry.flows.replay import RunWindow, pending_raw_documents_in, 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-def test_current_run_takes_everything():
-    window = run_window({}, data_interval_end=NOW - timedelta(minutes=5), now=NOW)
-    assert window == RunWindow() and not window.replay
+def test_current_runs_take_everything_whatever_the_age_of_their_interval():
+    for run_type in ("scheduled", "manual", None):
+        window = run_window({}, data_interval_end=NOW - timedelta(hours=5), now=NOW, run_type=run_type)
+        assert window == RunWindow() and not window.replay, run_type
 
 
-def test_past_interval_is_a_backfill_up_to_its_end():
+def test_a_backfill_run_replays_up_to_its_interval_end():
     end = NOW - timedelta(days=2)
-    window = run_window({"received_before": None}, data_interval_end=end, now=NOW)
+    window = run_window({"received_before": None}, data_interval_end=end, now=NOW, run_type="backfill")
     assert (window.replay, window.received_before, window.reason) == (True, end, "backfill")
 
 

@@ -20,12 +20,3 @@ def open_exception(store, type: str, message: str, **links) -> int:
         raise KeyError(f"exception type {type!r} is not in exception_types.yaml") from exc
     return store.open_exception(type, owner=known.owner, severity=known.severity, runbook=known.runbook,
                                 message=message, **links)
-
-
-def alert_for(type: str, message: str, *, business_key: str | None = None):
-    """The alert announcing an exception of ``type``: same owner, severity and runbook."""
-    from amazon_bluecherry.alerts import Alert
-
-    known = exception_types()[type]
-    return Alert(kind=type, message=message, owner=known.owner, severity=known.severity,
-                 business_key=business_key, runbook=known.runbook)

@@ -25,11 +25,10 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
-from amazon_bluecherry.alerts import Alert, dispatch
 from amazon_bluecherry.edi.documents import RemittanceAdvice
 from amazon_bluecherry.edi.parse import DocumentError, parse_transaction
 from amazon_bluecherry.edi.reader import iter_transaction_sets
-from amazon_bluecherry.flows.exceptions import alert_for, open_exception
+from amazon_bluecherry.flows.exceptions import open_exception
 from amazon_bluecherry.flows.remit_codes import INVOICE_PAYMENT, UNRECOGNISED, RemitCodes
 from amazon_bluecherry.flows.remit_to_journals import (
     ZERO,
@@ -143,7 +142,6 @@ def classify_received(store: Store, gateway, codes: RemitCodes, settings: Settin
     for number, amount in reserved.items():
         if number in balances:
             balances[number] -= amount
-    alerts: list[Alert] = []
     for transaction_id, raw_document_id, business_key in work:
         document, received_at = documents[transaction_id]
         if isinstance(document, DocumentError):
@@ -189,23 +187,7 @@ def classify_received(store: Store, gateway, codes: RemitCodes, settings: Settin
                     dedupe_key=f"unmatched_payment:{transaction_id}:{unmatched.line_number}",
                     details={"trace_number": classified.trace_number, "line_number": unmatched.line_number,
                              "amount": str(unmatched.amount)}, session=db))
-        if classified.unrecognised:
-            total = sum((line.amount for line in classified.unrecognised), ZERO)
-            alerts.append(alert_for(
-                "unrecognised_deduction",
-                f"remittance {classified.trace_number}: {len(classified.unrecognised)} unrecognised line(s), "
-                f"{total} to suspense account {policy.suspense_account}: "
-                + ", ".join(f"{line.reference} {line.amount}" for line in classified.unrecognised[:10]),
-                business_key=classified.trace_number))
-        if plan.unmatched:
-            total = sum((u.amount for u in plan.unmatched), ZERO)
-            alerts.append(alert_for(
-                "unmatched_payment",
-                f"remittance {classified.trace_number}: {len(plan.unmatched)} payment(s), {total}, match no open "
-                "invoice in BlueCherry: " + ", ".join(f"{u.reference} {u.amount}" for u in plan.unmatched[:10]),
-                business_key=classified.trace_number))
-    for alert in alerts:  # after commit: an alert never announces something the store does not hold
-        dispatch(alert, settings)
+        # Each exception opened above reaches finance through the run's alert_owners task.
     log.info("820s: %s classified, %s unreadable, %s unrecognised line(s), %s unmatched payment(s)",
              len(result.remittance_ids), len(result.unreadable), result.unrecognised_lines, result.unmatched_lines)
     return result
@@ -383,7 +365,6 @@ def gate_classified(store: Store, gateway, settings: Settings, *, now: dt.dateti
         for failure in outcome.failures:
             for key in failure.keys:
                 reasons[int(key["remittance_id"])].add(failure.description)
-    alerts = []
     with store.session() as db:
         for outcome in outcomes:
             quality = QualityResult(suite=outcome.suite, run_key=run_key or now.isoformat(), success=outcome.success,
@@ -407,10 +388,7 @@ def gate_classified(store: Store, gateway, settings: Settings, *, now: dt.dateti
                                                business_key=remittance.trace_number, dedupe_key=dedupe,
                                                transaction_id=remittance.transaction_id,
                                                raw_document_id=remittance.raw_document_id)
-                result.exception_ids.append(exception_id)
-                if new:
-                    alerts.append(alert_for("remittance_quality_check_failed", message,
-                                            business_key=remittance.trace_number))
+                result.exception_ids.append(exception_id)  # its alert: the run's alert_owners task
                 result.blocked.append(remittance.id)
                 continue
             _plan_postings(db, remittance, policy)
@@ -418,8 +396,6 @@ def gate_classified(store: Store, gateway, settings: Settings, *, now: dt.dateti
             store.record_event("remittance.gated", entity_type="remittance", entity_id=remittance.id,
                                payload={"trace_number": remittance.trace_number}, session=db)
             result.gated.append(remittance.id)
-    for alert in alerts:
-        dispatch(alert, settings)
     log.info("remittance gate: %s passed, %s blocked", len(result.gated), len(result.blocked))
     return result
 
@@ -495,7 +471,6 @@ def post_gated(store: Store, gateway, settings: Settings, *, remittance_ids=None
             query = query.where(Remittance.id.in_(list(remittance_ids)))
         pending = list(db.scalars(query.order_by(Remittance.id)))
     transient: dict[str, str] = {}
-    alerts: list[Alert] = []
     for remittance_id in pending:
         with store.session() as db:
             remittance = db.get(Remittance, remittance_id)
@@ -535,9 +510,7 @@ def post_gated(store: Store, gateway, settings: Settings, *, remittance_ids=None
                         dedupe_key=f"remittance_posting_failed:{posting_id}:"
                                    + hashlib.sha256(str(exc).encode()).hexdigest()[:12],
                         transaction_id=remittance.transaction_id)
-                    result.exception_ids.append(exception_id)
-                    if new:
-                        alerts.append(alert_for("remittance_posting_failed", message, business_key=trace))
+                    result.exception_ids.append(exception_id)  # its alert: the run's alert_owners task
                 if kind == "cash_receipt":
                     break  # no journal without its receipt
                 continue
@@ -561,8 +534,6 @@ def post_gated(store: Store, gateway, settings: Settings, *, remittance_ids=None
             store.record_event("remittance.posted", entity_type="remittance", entity_id=remittance_id,
                                payload={"trace_number": trace}, session=db)
         result.posted.append(remittance_id)
-    for alert in alerts:
-        dispatch(alert, settings)
     if transient:
         raise TransientGatewayError(
             f"BlueCherry was unavailable for {len(transient)} remittance(s); they stay posting for the retry: "

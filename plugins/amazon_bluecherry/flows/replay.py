@@ -1,9 +1,9 @@
 """Which documents a run may touch: everything pending (a current run), or only what had
 arrived in a time window (a backfill, a replay), read-only toward Amazon's mailbox.
 
-A run replays the past when its data interval ended more than an hour ago (a backfill, a
-re-run of an old run) or when it is given ``received_before`` (a DAG Param, so the
-trigger form shows it). A replay never picks up from Amazon's mailbox, and validates,
+A run replays the past when it is a backfill run (``airflow backfill create``; to replay
+an interval that has a run already, ``--reprocess-behavior completed``) or when it is given
+``received_before`` (a DAG Param, so the trigger form shows it). A replay never picks up from Amazon's mailbox, and validates,
 translates, loads and acknowledges only documents that arrived before ``received_before``
 (and at or after ``received_after`` when that is given: a one-run replay of a time range).
 What it sends back (997s, 855s) answers only those documents.
@@ -16,16 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from amazon_bluecherry.store import Store
 from amazon_bluecherry.store.models import DocumentLink, OutboundDocument, RawDocument, Transaction
-
-# A run whose interval ended longer ago than this is replaying the past.
-CURRENT_RUN_LAG = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,11 @@ def parse_instant(value: Any) -> datetime | None:
 
 
 def run_window(params: Mapping[str, Any] | None, *, data_interval_end: datetime | None,
-               now: datetime) -> RunWindow:
+               now: datetime, run_type: str | None = None) -> RunWindow:
+    """``run_type`` is Airflow's (``backfill``, ``scheduled``, ``manual`` ...). A backfill run
+    replays up to its interval's end; any run replays with the Params. Other runs are
+    current, whatever the age of their interval: a daily run the scheduler starts late, or a
+    manual run on a data-interval timetable, must still take everything pending."""
     params = params or {}
     after, before = parse_instant(params.get("received_after")), parse_instant(params.get("received_before"))
     if before is not None or after is not None:
@@ -66,7 +67,7 @@ def run_window(params: Mapping[str, Any] | None, *, data_interval_end: datetime 
             raise ValueError(f"received_after ({after.isoformat()}) must be before received_before "
                              f"({before.isoformat()})")
         return RunWindow(received_after=after, received_before=before, reason="replay")
-    if data_interval_end is not None and data_interval_end < now - CURRENT_RUN_LAG:
+    if run_type == "backfill" and data_interval_end is not None:
         return RunWindow(received_before=data_interval_end, reason="backfill")
     return RunWindow()
 

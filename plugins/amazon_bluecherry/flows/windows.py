@@ -16,8 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from amazon_bluecherry.alerts import Alert, dispatch
-from amazon_bluecherry.flows.exceptions import alert_for, open_exception
+from amazon_bluecherry.flows.exceptions import open_exception
 from amazon_bluecherry.settings import Settings
 from amazon_bluecherry.store import Store
 from amazon_bluecherry.store.models import Deadline, OutboundDocument
@@ -54,7 +53,6 @@ def watch_windows(store: Store, settings: Settings, windows: Sequence[Window], *
                   transmissions: bool = True) -> MonitorResult:
     """Met / at risk / missed for every open deadline of ``windows``; overdue 997s too."""
     result = MonitorResult()
-    alerts: list[Alert] = []
     with store.session() as db:
 
         def escalate(kind: str, message: str, *, dedupe_key: str, business_key: str, **links) -> None:
@@ -62,7 +60,6 @@ def watch_windows(store: Store, settings: Settings, windows: Sequence[Window], *
                                           session=db, **links)
             if exception_id not in result.exception_ids:
                 result.exception_ids.append(exception_id)
-            alerts.append(alert_for(kind, message, business_key=business_key))
 
         for window in windows:
             for deadline in db.scalars(select(Deadline).where(Deadline.kind == window.kind, Deadline.met_at.is_(None),
@@ -103,6 +100,4 @@ def watch_windows(store: Store, settings: Settings, windows: Sequence[Window], *
                          f"and Amazon has not returned a 997 within {settings.ack_timeout_hours:g} h",
                          business_key=outbound.file_name, raw_document_id=outbound.raw_document_id,
                          dedupe_key=f"transmission_unacknowledged:{outbound.id}")
-    for alert in alerts:  # after commit: an alert never announces something the store does not hold
-        dispatch(alert, settings)
     return result

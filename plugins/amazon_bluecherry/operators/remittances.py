@@ -3,10 +3,10 @@
 Each builds its hooks and reads its settings in ``execute`` (nothing happens at DAG-parse
 time) and passes ids, never payloads, through XCom: the store holds the data.
 
-Which 820s a run works on: a backfill run (Airflow's run type ``backfill``) takes only the
-820s that had arrived by the end of its interval; ``received_before`` in a run's conf sets
-that instant by hand; any other run takes everything pending. (The run type, not the age
-of the interval: a manual run of a daily DAG has an interval that ended hours ago.)
+Which 820s a run works on is the run's window (``operators.window``, ``flows.replay``): a
+backfill run takes only the 820s that had arrived by the end of its interval; the
+``received_before`` Param (or conf) sets that instant by hand; a manual run takes
+everything pending.
 """
 
 from __future__ import annotations
@@ -22,14 +22,9 @@ from amazon_bluecherry.operators.xcom import id_list
 
 def received_before(context: Any) -> datetime | None:
     """The instant after which this run leaves 820s alone (None: take everything pending)."""
-    dag_run = context.get("dag_run") if context else None
-    conf = getattr(dag_run, "conf", None) or {}
-    if conf.get("received_before"):
-        return datetime.fromisoformat(str(conf["received_before"]))
-    run_type = getattr(dag_run, "run_type", None)
-    if getattr(run_type, "value", run_type) == "backfill":
-        return context.get("data_interval_end")
-    return None
+    from amazon_bluecherry.operators.window import run_window
+
+    return run_window(context).received_before
 
 
 def _run_key(context: Any) -> str:

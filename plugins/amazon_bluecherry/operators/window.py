@@ -17,4 +17,6 @@ def run_window(context: Any):
     for name in ("received_before", "received_after"):  # DAGs without the Params still honour conf
         if params.get(name) in (None, "") and conf.get(name):
             params[name] = conf[name]
-    return window_of(params, data_interval_end=context.get("data_interval_end"), now=datetime.now(UTC))
+    run_type = getattr(context.get("dag_run"), "run_type", None)
+    return window_of(params, data_interval_end=context.get("data_interval_end"), now=datetime.now(UTC),
+                     run_type=getattr(run_type, "value", run_type))
