@@ -118,6 +118,12 @@ def shared_corpus() -> Path:
     return SHARED_CORPUS
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """Tests on the running ``make airflow`` go last: it starts once for them and stops at the
+    end of the session, so the rest of the suite does not share the machine with it."""
+    items.sort(key=lambda item: "airflow_server" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def alert_sinks():
     """Loopback alert receivers for the session's Airflow: (webhook for every team, SMTP for wholesale)."""
@@ -150,6 +156,9 @@ def airflow_server(postgres_admin_url, tmp_path_factory, alert_sinks):
     server = start_airflow(tmp_path_factory.mktemp("make-airflow"), metadata_url, store_url,
                            extra_env={
                                "AB_PO_SCHEDULE": "@daily",  # a two-day backfill is two runs
+                               # The tests trigger what they need; no */5 churn on a busy machine.
+                               **{name: "@daily" for name in ("AB_POA_SCHEDULE", "AB_ASN_SCHEDULE",
+                                                              "AB_REMIT_SCHEDULE", "AB_INVENTORY_SCHEDULE")},
                                "AIRFLOW_CONN_AMAZON_BLUECHERRY_ALERTS": alert_connection(
                                    (alert_sinks[0].url(), "always"),
                                    (alert_sinks[1].url("wholesale@example.com"), "wholesale")),

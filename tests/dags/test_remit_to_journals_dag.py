@@ -35,7 +35,8 @@ def test_an_820_from_the_mailbox_becomes_a_receipt_and_typed_journals(dagbag, pa
     run = run_dag(dagbag, "remit_to_journals")
     assert task_states(run) == {"classify_remittances": "success", "check_remittances": "success",
                                 "post_to_bluecherry": "success", "reconcile_month": "success",
-                                "assemble_dispute_packets": "success", "watch_dispute_windows": "success"}
+                                "assemble_dispute_packets": "success", "watch_dispute_windows": "success",
+                                "alert_owners": "success"}
     with store.session() as db:
         assert db.scalar(select(Remittance.status)) == "posted"
         assert {q.suite for q in db.scalars(select(QualityResult))} >= {"remit_to_journals_lines",
