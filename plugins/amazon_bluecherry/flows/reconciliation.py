@@ -599,15 +599,15 @@ class ReconciliationResult:
 def run_reconciliation(store, gateway, settings, *, period: str, as_of: dt.datetime, run_key: str = "",
                        folder: Path | None = None) -> ReconciliationResult:
     """Reconcile ``period`` as of ``as_of``, write the report, keep the run; a difference is an
-    exception for finance (one per period and content) with an alert."""
-    from amazon_bluecherry.alerts import dispatch
-    from amazon_bluecherry.flows.exceptions import alert_for, open_exception
-    from amazon_bluecherry.store.models import ExceptionRecord, ReconciliationRun
+    exception for finance (one per period and content); its alert goes out with the run's
+    alert_owners task (flows.alerting), or the next one when run from the CLI."""
+    from amazon_bluecherry.flows.exceptions import open_exception
+    from amazon_bluecherry.store.models import ReconciliationRun
 
     reconciliation = build_reconciliation(gather_facts(store, gateway, settings, period=period, as_of=as_of))
     folder = folder or settings.effective_reports_dir / "reconciliation" / period
     paths = write_report(reconciliation, folder, store)
-    exception_id, alert = None, None
+    exception_id = None
     with store.session() as db:
         run = ReconciliationRun(period=period, as_of=as_of.date(), run_key=run_key or as_of.isoformat(),
                                 ties_out=reconciliation.ties_out, totals=reconciliation.totals(),
@@ -623,12 +623,7 @@ def run_reconciliation(store, gateway, settings, *, period: str, as_of: dt.datet
             message = f"Amazon remittances of {period} (as of {as_of:%Y-%m-%d %H:%M} UTC) do not tie out: {differing}. " \
                       f"Report: {paths['html']}"
             dedupe = f"reconciliation_difference:{period}:{reconciliation.content_sha256[:16]}"
-            known = db.query(ExceptionRecord.id).filter(ExceptionRecord.dedupe_key == dedupe).scalar()
             exception_id = open_exception(store, "reconciliation_difference", message, business_key=period,
                                           dedupe_key=dedupe, details=reconciliation.totals(), session=db)
-            if known is None:
-                alert = alert_for("reconciliation_difference", message, business_key=period)
         run_id = run.id
-    if alert is not None:
-        dispatch(alert, settings)
     return ReconciliationResult(reconciliation=reconciliation, run_id=run_id, paths=paths, exception_id=exception_id)
