@@ -174,6 +174,46 @@ def prepare_airflow_home(airflow_home: Path, env: dict[str, str], options: dict[
     return config_file
 
 
+class AlertPrinter:
+    """The sandbox's alert channel: a loopback JSON webhook that prints each alert in the
+    ``make airflow`` terminal and appends it to ``alerts.log`` (used when no alert
+    connection is configured; a real one is an Apprise URL list, see docs/deploy.md)."""
+
+    def __init__(self, log_path: Path):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        printer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                printer.show(body.get("title", ""), body.get("message", ""))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.log_path = log_path
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def show(self, title: str, message: str) -> None:
+        text = f"\n=== ALERT {time.strftime('%H:%M:%S')} {title}\n{message}\n"
+        print(text, flush=True)
+        with self.log_path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+    def connection(self) -> str:
+        path = f"json://127.0.0.1:{self.server.server_address[1]}/sandbox-alerts"
+        return json.dumps({"conn_type": "apprise", "extra": {"config": [{"path": path, "tag": "always"}]}})
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops Airflow's process group too
     from amazon_bluecherry.store import Store
@@ -199,6 +239,10 @@ def main() -> int:
     Store(store_url).migrate()
     sandbox_env = {**parties_env(mailbox, emulator, database_url=store_url), "AB_HOME": str(home),
                    "AB_CONSOLE_URL": f"http://127.0.0.1:{port}/exceptions-console/"}
+    alert_printer = None
+    if not os.environ.get("AIRFLOW_CONN_AMAZON_BLUECHERRY_ALERTS"):
+        alert_printer = AlertPrinter(home / "alerts.log")
+        sandbox_env["AIRFLOW_CONN_AMAZON_BLUECHERRY_ALERTS"] = alert_printer.connection()
     env = {**base_env, **sandbox_env}
     env_file = airflow_home / "env.sh"
     env_file.write_text("# the sandbox's environment, for commands that run tasks: . var/airflow/env.sh\n"
@@ -241,6 +285,8 @@ def main() -> int:
         print(f"Amazon mailbox:   sftp://127.0.0.1:{mailbox.port}  drop 850s into {mailbox.download_dir}")
         print(f"Airflow CLI:      export AIRFLOW_HOME={airflow_home}   (or: . {env_file})")
         print(f"logs:             {logs}/{{api-server,scheduler,dag-processor,triggerer}}.log")
+        if alert_printer is not None:
+            print(f"alerts:           printed here and in {alert_printer.log_path} (the sandbox's channel)")
         print("The DAGs are unpaused; they appear in the UI once parsed (about 30 s).")
         print("Ctrl-C stops Airflow and the sandbox parties.", flush=True)
         while all(process.poll() is None for process in components):
@@ -262,6 +308,8 @@ def main() -> int:
                 os.killpg(process.pid, signal.SIGKILL)
         emulator.stop()
         mailbox.stop()
+        if alert_printer is not None:
+            alert_printer.stop()
 
 
 def _masked(url: str) -> str:
