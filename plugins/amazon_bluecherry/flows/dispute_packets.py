@@ -29,8 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from amazon_bluecherry.alerts import dispatch
-from amazon_bluecherry.flows.exceptions import alert_for, open_exception
+from amazon_bluecherry.flows.exceptions import open_exception
 from amazon_bluecherry.flows.remit_codes import DISPUTABLE_TYPES
 from amazon_bluecherry.store import Store
 from amazon_bluecherry.store.models import (
@@ -380,7 +379,6 @@ def assemble_packets(store: Store, settings, *, now: dt.datetime) -> PacketsResu
         work = [claim.id for claim in db.scalars(select(DisputeClaim).where(DisputeClaim.status == "open")
                                                  .order_by(DisputeClaim.id))
                 if claim.packet_path is None or claim.missing]
-    alerts = []
     for claim_id in work:
         try:
             packet = assemble_packet(store, claim_id, out_dir, now=now)
@@ -398,15 +396,10 @@ def assemble_packets(store: Store, settings, *, now: dt.datetime) -> PacketsResu
                            f"by {claim.due_at:%Y-%m-%d}) lacks: {', '.join(packet.facts['missing'])}. "
                            f"Packet: {packet.folder}")
                 dedupe = f"dispute_packet_incomplete:{claim_id}:" + ",".join(packet.missing)
-                known = db.scalar(select(ExceptionRecord.id).where(ExceptionRecord.dedupe_key == dedupe))
-                result.exception_ids.append(open_exception(
+                result.exception_ids.append(open_exception(  # announced by the run's alert_owners task
                     store, "dispute_packet_incomplete", message, business_key=claim.claim_reference,
                     transaction_id=claim.transaction_id, dedupe_key=dedupe[:200], session=db,
                     details={"missing": packet.missing, "packet": str(packet.folder)}))
-                if known is None:
-                    alerts.append(alert_for("dispute_packet_incomplete", message, business_key=claim.claim_reference))
-    for alert in alerts:
-        dispatch(alert, settings)
     log.info("dispute packets: %s claim(s) opened, %s packet(s) assembled (%s incomplete), %s failed",
              len(result.opened), len(result.assembled), len(result.incomplete), len(result.failed))
     return result
@@ -416,7 +409,6 @@ def watch_dispute_windows(store: Store, settings, *, now: dt.datetime) -> dict[s
     """Alerts at day 20 and 25 for every claim still open; past its window it is ``expired``."""
     days = sorted(set(settings.dispute_alert_days))
     alerted, expired = [], []
-    alerts = []
     with store.session() as db:
         for claim in db.scalars(select(DisputeClaim).where(DisputeClaim.status == "open").order_by(DisputeClaim.id)):
             if now >= claim.due_at:
@@ -440,10 +432,7 @@ def watch_dispute_windows(store: Store, settings, *, now: dt.datetime) -> dict[s
             open_exception(store, "dispute_window_closing", message, business_key=claim.claim_reference,
                            transaction_id=claim.transaction_id, dedupe_key=f"dispute_window_closing:{claim.id}:{day}",
                            session=db)
-            alerts.append(alert_for("dispute_window_closing", message, business_key=claim.claim_reference))
             alerted.append(claim.claim_reference)
-    for alert in alerts:
-        dispatch(alert, settings)
     return {"alerted": alerted, "expired": expired}
 
 
