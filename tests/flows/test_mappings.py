@@ -23,7 +23,7 @@ def test_items_and_ship_to_are_indexed(mappings_dir):
         ("028877454092,XX,,TEE100,BLK,XL,12,6.50,USD", "items.csv line 6, column product_id_qualifier"),
         ("028877454092,UP,,TEE100,BLK,XL,12,6.50,usd", "items.csv line 6, column currency"),
         ("028877454092,UP,,TEE100,BLK,XL,12", "items.csv line 6: expected 9 columns"),
-        ("028877454078,UP,,TEE100,BLK,XL,12,6.50,USD", "items.csv line 6, column product_id: UP 028877454078"),
+        ("028877454078,UP,,TEE100,BLK,XL,12,6.50,USD", "items.csv lines 2 and 6, column product_id: UP 028877454078"),
     ],
 )
 def test_bad_item_row_names_file_line_and_column(mappings_dir, broken_row, expected):

@@ -3,11 +3,22 @@
 Loaded at task start, never at DAG-parse time. A bad row stops the load with one clear
 message naming the file, the line and the column, because translating orders against a
 half-read item master would be worse than not translating them.
+
+The files are read as Excel saves them: UTF-8 with or without a byte-order mark ("CSV
+UTF-8"), UTF-16 with its byte-order mark ("Unicode Text", tab separated), or Windows-1252
+("CSV (Comma delimited)" on a Western Windows); commas, tabs or semicolons; CRLF or LF.
+Anything else is refused naming the line and column of the first byte that cannot be
+read. Product ids are checked for the damage Excel does to them: ``8.4E+11`` (a number
+shown in scientific notation, its digits lost), a UPC without its leading zero (a
+number, not text), a wrong GS1 check digit.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +26,8 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from amazon_bluecherry.edi.gs1 import gs1_check_digit
 
 ITEM_COLUMNS = ("product_id", "product_id_qualifier", "asin", "style", "color", "size",
                 "case_pack_qty", "unit_cost", "currency")
@@ -96,18 +109,76 @@ class Mappings:
     directory: Path
 
 
+NUL = b"\x00"
+
+
+def decode_mapping_file(path: Path, data: bytes) -> tuple[str, str]:
+    """``(text, encoding)`` of a mapping file as Excel saves it, or :class:`MappingError`.
+
+    A byte-order mark decides (UTF-8, UTF-16 LE/BE). Without one the file is UTF-8 when it
+    decodes as UTF-8, else Windows-1252; a file that mixes the two, or holds a byte
+    Windows-1252 does not define, or NUL bytes (UTF-16 without its mark), is refused
+    naming the line and column of the first such byte.
+    """
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                # position in the UTF-16 text: count code units back to lines and columns
+                raise MappingError(f"{path.name} {_where(data[: exc.start], encoding)}: not valid {encoding} "
+                                   f"after its byte-order mark ({exc.reason})") from exc
+    if NUL in data:
+        raise MappingError(f"{path.name} {_where(data[: data.index(NUL)], 'latin-1')}: a NUL byte; the file "
+                           "looks like UTF-16 without its byte-order mark. Save it from Excel as \"CSV UTF-8\"")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if any(byte >= 0x80 for byte in data[: exc.start]):  # valid UTF-8 before, something else here
+            raise MappingError(
+                f"{path.name} {_where(data[: exc.start], 'utf-8')}: byte 0x{data[exc.start]:02X} is not UTF-8, "
+                "but earlier characters are: the file mixes two encodings. Save it again from Excel as "
+                "\"CSV UTF-8\"") from exc
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            f"{path.name} {_where(data[: exc.start], 'cp1252')}: byte 0x{data[exc.start]:02X} is neither UTF-8 "
+            "nor Windows-1252. Save it from Excel as \"CSV UTF-8\"") from exc
+
+
+def _where(before: bytes, encoding: str) -> str:
+    """'line L, column C' of the character that follows ``before`` (1-based, in characters)."""
+    text = before.decode(encoding, errors="replace")
+    line = text.count("\n") + 1
+    column = len(text) - (text.rfind("\n") + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def _delimiter(header_line: str, columns: tuple[str, ...]) -> str:
+    """The separator that splits the header into the expected columns (comma, tab, semicolon)."""
+    for candidate in (",", "\t", ";"):
+        if tuple(name.strip() for name in header_line.split(candidate)) == columns:
+            return candidate
+    return ","
+
+
 def _read_rows(path: Path, columns: tuple[str, ...], model: type[BaseModel]) -> list[tuple[int, Any]]:
     if not path.is_file():
         raise MappingError(f"{path}: file not found")
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise MappingError(f"{path}: cannot be read ({exc})") from exc
-    with handle:
-        reader = csv.DictReader(handle)
+    text, _ = decode_mapping_file(path, data)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line, columns))
+    try:
         header = tuple(name.strip() for name in (reader.fieldnames or ()))
         if header != columns:
-            raise MappingError(f"{path.name} line 1: columns must be exactly {','.join(columns)} (got {','.join(header)})")
+            raise MappingError(f"{path.name} line 1: columns must be exactly {','.join(columns)} "
+                               f"(got {','.join(header)})")
         rows = []
         for record in reader:
             line = reader.line_num
@@ -122,26 +193,107 @@ def _read_rows(path: Path, columns: tuple[str, ...], model: type[BaseModel]) -> 
                 column = first["loc"][0] if first["loc"] else "?"
                 got = record.get(str(column), "")
                 raise MappingError(f"{path.name} line {line}, column {column}: {first['msg']} (got {got!r})") from exc
-        return rows
+    except csv.Error as exc:
+        raise MappingError(f"{path.name} line {reader.line_num}: {exc}") from exc
+    return rows
+
+
+# --- product ids as Excel leaves them -----------------------------------------------------
+
+# Digits of each GTIN kind (with the GS1 check digit).
+GTIN_LENGTHS = {"UP": 12, "EN": 13, "UK": 14}
+_GTIN_NAMES = {"UP": "UPC-A", "EN": "EAN-13", "UK": "GTIN-14"}
+_ARTICLES = {"UP": "a", "EN": "an", "UK": "a"}
+_SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?[Ee][+-]?[0-9]+")
+ASIN = re.compile(r"[A-Z0-9]{10}")
+
+
+def product_id_problem(qualifier: str, value: str) -> str | None:
+    """What is wrong with ``value`` as a product id of ``qualifier``, in words that say what Excel did."""
+    if _SCIENTIFIC.fullmatch(value):
+        return (f"{value!r} is a number in scientific notation: Excel turned the id into a number and its "
+                "digits are lost. Format the column as Text and type the ids again")
+    if qualifier in GTIN_LENGTHS:
+        length, name = GTIN_LENGTHS[qualifier], _GTIN_NAMES[qualifier]
+        a = _ARTICLES[qualifier]
+        if re.fullmatch(r"[0-9]+\.0+", value):
+            return (f"{value!r} has a decimal part: Excel saved the id as a number. Format the column as Text "
+                    "and type the ids again")
+        if not value.isascii() or not value.isdigit():
+            return f"{value!r} is not {a} {name}: {length} digits expected"
+        if len(value) < length and _check_digit_ok(value.zfill(length)):
+            return (f"{value!r} has {len(value)} digits, {a} {name} has {length}: Excel dropped its leading "
+                    f"zero{'s' if length - len(value) > 1 else ''} (it was probably {value.zfill(length)}). "
+                    "Format the column as Text and type the id with its zeros")
+        if len(value) != length:
+            return f"{value!r} has {len(value)} digits, {a} {name} has {length}"
+        if not _check_digit_ok(value):
+            return f"{value!r} has a wrong check digit: {a} {name} ending in {gs1_check_digit(value[:-1])} expected"
+    if qualifier == "IB" and not _isbn_ok(value):
+        return f"{value!r} is not an ISBN (10 characters with its check character, or 13 digits)"
+    return None
+
+
+def asin_problem(value: str) -> str | None:
+    if _SCIENTIFIC.fullmatch(value):
+        return f"{value!r} is a number in scientific notation: Excel changed the ASIN. Format the column as Text"
+    if not ASIN.fullmatch(value):
+        return f"{value!r} is not an ASIN: 10 letters or digits expected (e.g. B082R7Q1MN)"
+    return None
+
+
+def _check_digit_ok(digits: str) -> bool:
+    return digits.isdigit() and gs1_check_digit(digits[:-1]) == int(digits[-1])
+
+
+def _isbn_ok(value: str) -> bool:
+    if len(value) == 13 and value.isdigit():
+        return value.startswith(("978", "979")) and _check_digit_ok(value)
+    if len(value) == 10 and value[:9].isdigit() and (value[9].isdigit() or value[9] == "X"):
+        total = sum((10 - i) * int(d) for i, d in enumerate(value[:9])) + (10 if value[9] == "X" else int(value[9]))
+        return total % 11 == 0
+    return False
 
 
 def load_items(path: Path) -> ItemMaster:
     by_product_id: dict[tuple[str, str], ItemRow] = {}
     by_asin: dict[str, ItemRow] = {}
+    first_line: dict[object, int] = {}  # product id key / ASIN / SKU -> the line that brought it
     skus: dict[str, ItemRow] = {}
     for line, row in _read_rows(path, ITEM_COLUMNS, ItemRow):
+        where = f"{path.name} line {line}"
+        problem = product_id_problem(row.product_id_qualifier, row.product_id)
+        if problem:
+            raise MappingError(f"{where}, column product_id: {problem}")
+        if row.asin and (problem := asin_problem(row.asin)):
+            raise MappingError(f"{where}, column asin: {problem}")
         key = (row.product_id_qualifier, row.product_id)
-        if key in by_product_id and by_product_id[key].sku != row.sku:
-            raise MappingError(f"{path.name} line {line}, column product_id: {row.product_id_qualifier} "
-                               f"{row.product_id} already maps to {by_product_id[key].sku}")
+        if key in by_product_id:
+            raise MappingError(f"{path.name} lines {first_line[key]} and {line}, column product_id: "
+                               f"{row.product_id_qualifier} {row.product_id} appears twice (line {first_line[key]}: "
+                               f"{by_product_id[key].sku}, line {line}: {row.sku}); keep one row")
         known = skus.get(row.sku)
-        if known is not None and (known.case_pack_qty, known.unit_cost) != (row.case_pack_qty, row.unit_cost):
-            raise MappingError(f"{path.name} line {line}, column case_pack_qty: {row.sku} has two different "
-                               "case packs or costs")
-        skus.setdefault(row.sku, row)
-        by_product_id[key] = row
+        if known is not None:
+            for column in ("case_pack_qty", "unit_cost"):
+                before, now = getattr(known, column), getattr(row, column)
+                if before != now:
+                    raise MappingError(
+                        f"{path.name} lines {first_line[row.sku]} and {line}, column {column}: {row.sku} has "
+                        f"{column} {before} on line {first_line[row.sku]} and {now} on line {line}; every row of "
+                        "a SKU must agree (one of them was edited)")
         if row.asin:
+            other = by_asin.get(row.asin)
+            if other is not None and other.sku != row.sku:
+                raise MappingError(
+                    f"{path.name} lines {first_line[('asin', row.asin)]} and {line}, column asin: ASIN {row.asin} "
+                    f"is on two SKUs ({other.sku} on line {first_line[('asin', row.asin)]}, {row.sku} on line "
+                    f"{line}); one ASIN is one SKU")
             by_asin.setdefault(row.asin, row)
+            first_line.setdefault(("asin", row.asin), line)
+        skus.setdefault(row.sku, row)
+        first_line.setdefault(row.sku, line)
+        first_line[key] = line
+        by_product_id[key] = row
     if not by_product_id:
         raise MappingError(f"{path.name}: no rows")
     return ItemMaster(by_product_id=by_product_id, by_asin=by_asin)
