@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv demo test test-fast lint fmt airflow bench-edi bench-orders lock db-upgrade clean
+.PHONY: help venv demo test test-fast lint fmt airflow bench-edi bench-orders campaign-crash campaign-faults campaign-fuzz lock db-upgrade clean
 
 help:
 	@echo "make demo        end-to-end demo on SQLite with in-process servers (no Docker)"
@@ -14,7 +14,8 @@ help:
 	@echo "make airflow     airflow standalone with our DAGs (UI address and login printed)"
 	@echo "make lint        ruff"
 	@echo "make bench-edi   X12 validator benchmark (SEGMENTS=N to size it)"
-	@echo "make bench-orders  1,000 POs x 50 lines through po_to_so and so_to_poa"
+	@echo "make bench-orders  POs x 50 lines through po_to_so and so_to_poa (POS=10000, PROFILE=dir)"
+	@echo "make campaign-crash / campaign-faults / campaign-fuzz   the re-runnable campaigns (README)"
 	@echo "make lock        re-resolve requirements.lock from pyproject.toml"
 
 # The venv is rebuilt when the lock file changes; uv installs the exact locked versions.
@@ -53,7 +54,17 @@ bench-edi: $(STAMP)
 	$(BIN)/python bench/bench_edi.py $(if $(SEGMENTS),--segments $(SEGMENTS),)
 
 bench-orders: $(STAMP)
-	$(BIN)/python bench/bench_orders.py
+	$(BIN)/python bench/bench_orders.py $(if $(POS),--pos $(POS),) $(if $(PROFILE),--profile $(PROFILE),)
+
+# --- peak day, outages, crash/fault/fuzz campaigns (issue 13) ----------------------------
+campaign-crash: $(STAMP)
+	$(BIN)/python bench/campaign_crash.py $(if $(RUNS),--runs $(RUNS),)
+
+campaign-faults: $(STAMP)
+	$(BIN)/python bench/campaign_faults.py $(if $(RUNS),--runs $(RUNS),)
+
+campaign-fuzz: $(STAMP)
+	$(BIN)/python bench/campaign_fuzz.py $(if $(FILES),--files $(FILES),)
 
 db-upgrade: $(STAMP)
 	$(BIN)/amazon-bluecherry db upgrade

@@ -32,13 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--defects", type=float, default=0.25, help="share of POs with a deliberate defect")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the working folder and print where it is")
+    parser.add_argument("--log-level", default="ERROR", help="of our, Airflow's and the libraries' logs (e.g. DEBUG)")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", args.log_level.upper())
     # The sandbox mailbox publishes whole files atomically: pickup's second listing need not
     # wait the production settle interval (AB_PICKUP_SETTLE_SECONDS, 10 s) in every run.
     os.environ.setdefault("AB_PICKUP_SETTLE_SECONDS", "1")
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=args.log_level.upper())
     folder = Path(os.environ["AB_HOME"]) if os.environ.get("AB_HOME") else Path(tempfile.mkdtemp(prefix="ab-demo-"))
     started = time.perf_counter()
 

@@ -56,7 +56,10 @@ class Sandbox:
         from sandbox.bluecherry.server import start_emulator
 
         self.mailbox = start_mailbox_server(self.home / "mailbox")
-        self.emulator = start_emulator(self.home / "bluecherry.sqlite")
+        # The emulator's API key: fixed by the environment when a caller must know it
+        # (the secret-scan test looks for it in every log line), else random.
+        self.emulator = start_emulator(self.home / "bluecherry.sqlite",
+                                       api_key=os.environ.get("BLUECHERRY_EMULATOR_API_KEY") or None)
         os.environ.update(parties_env(
             self.mailbox, self.emulator,
             database_url=os.environ.get("AB_DATABASE_URL") or f"sqlite:///{self.home / 'integration.sqlite'}"))

@@ -27,6 +27,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import stat
 import threading
 import uuid
@@ -118,9 +119,22 @@ class _MailboxSFTPServer(asyncssh.SFTPServer):
         if extra is not None and local_path:
             with open(local_path, "ab") as fh:  # a sender still appending after we listed it
                 fh.write(extra)
+        self._maybe_drop("read", client_path)
         data = super().read(file_obj, offset, size)
         self._audit("read", client_path, len(data))
         return data
+
+    def write(self, file_obj, offset, data):
+        client_path, _ = self._mailbox._open_paths.get(id(file_obj), ("?", None))
+        self._maybe_drop("write", client_path)
+        return super().write(file_obj, offset, data)
+
+    def _maybe_drop(self, op: str, client_path: str) -> None:
+        """Fault injection: the connection dies in the middle of a transfer."""
+        if self._mailbox.drop_transfer_rate and self._mailbox._faults.random() < self._mailbox.drop_transfer_rate:
+            self._audit(f"dropped_{op}", client_path)
+            self.connection.abort()
+            raise asyncssh.SFTPConnectionLost(f"connection dropped during {op} of {client_path} (fault injected)")
 
     def close(self, file_obj):
         self._mailbox._open_paths.pop(id(file_obj), None)
@@ -165,6 +179,9 @@ class MailboxServer:
     fail_remove: bool | set[str] = False
     # name -> bytes appended to that file when a client first reads it (a file still growing).
     grow_during_read: dict[str, bytes] = field(default_factory=dict)
+    # Share of reads and writes during which the connection is dropped (see set_faults).
+    drop_transfer_rate: float = 0.0
+    _faults: random.Random = field(default_factory=random.Random, repr=False)
     _accounts: dict[str, _Account] = field(default_factory=dict, repr=False)
     _open_paths: dict[int, tuple[str, str]] = field(default_factory=dict, repr=False)
     _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
@@ -190,6 +207,11 @@ class MailboxServer:
         finally:
             staged.unlink()
         return target
+
+    def set_faults(self, *, drop_transfer_rate: float = 0.0, seed: int | None = None) -> None:
+        """Drop the connection during this share of reads and writes (0 switches it off)."""
+        self._faults = random.Random(seed)
+        self.drop_transfer_rate = drop_transfer_rate
 
     def remote_files(self, account: Account = "download") -> list[str]:
         """Names in an account's mailbox folder right now (in-progress files included)."""

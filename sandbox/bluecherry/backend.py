@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, insert, select
+from sqlalchemy import bindparam, create_engine, event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from amazon_bluecherry.bluecherry import models as m
@@ -436,60 +436,62 @@ class Backend:
     def upsert_sales_orders(
         self, orders: Sequence[tuple[m.SalesOrderDraft, str]]
     ) -> list[m.WriteResult | Conflict | Rejected | NotFound]:
-        """Several drafts in one write transaction, each in a savepoint of its own.
+        """Several drafts in one write transaction, with the same outcome as one by one.
 
-        What every draft needs (customers, stores, SKUs with their styles, stock, the orders
-        already there, the idempotency records, the backorders per SKU) is read once for
-        the batch; one refused draft is rolled back alone and its error takes its place.
+        What the batch needs (customers, stores, SKUs with their styles, stock, the orders
+        already there, the idempotency records, the backorders per SKU) is read once. A new
+        order -- nearly every order of a peak day -- is created on plain values by
+        :class:`_NewOrders` and written with a few multi-row statements; a change to an
+        existing order goes through the ORM path in a savepoint of its own, so one refused
+        draft is rolled back alone and its error takes its place.
         """
         results: list[m.WriteResult | Conflict | Rejected | NotFound] = []
         with self._write() as session:
             existing, records = self._preload_batch(session, [draft for draft, _ in orders], [k for _, k in orders])
+            batch = _NewOrders(self, session, [draft for draft, _ in orders])
             for draft, key in orders:
                 fingerprint = draft.fingerprint()
+                recorded = records.get(key)
+                where = (draft.bc_customer, draft.customer_po)
                 try:
-                    with session.begin_nested():
-                        results.append(self._idempotent(
-                            session, "sales_order", key, fingerprint,
-                            lambda s, draft=draft, key=key, fingerprint=fingerprint: self._upsert(
-                                s, draft, key, fingerprint,
-                                order=existing.get((draft.bc_customer, draft.customer_po))),
-                            record=records.get(key)))
+                    if recorded is None and where not in existing and where not in batch.created:
+                        written = batch.create(draft, key, fingerprint)  # refusals raise before any change
+                    else:
+                        batch.flush()  # the ORM path below must see what the batch wrote
+                        session.info.pop("backorders", None)  # its running count missed the batch: recount
+                        with session.begin_nested():
+                            order = existing.get(where) or (
+                                session.get(t.SalesOrderRow, batch.created[where]) if where in batch.created
+                                else None)
+                            written = self._idempotent(
+                                session, "sales_order", key, fingerprint,
+                                lambda s, draft=draft, key=key, fingerprint=fingerprint, order=order: self._upsert(
+                                    s, draft, key, fingerprint, order=order),
+                                record=recorded)
+                        batch.reload()
                 except (Conflict, Rejected, NotFound) as exc:
+                    batch.reload()
                     session.info.pop("backorders", None)  # rolled back: recount from the database if needed
                     results.append(exc)
                     continue
-                written = results[-1]
-                if written.document_number and (draft.bc_customer, draft.customer_po) not in existing:
-                    existing[(draft.bc_customer, draft.customer_po)] = session.get(
-                        t.SalesOrderRow, written.document_number)
+                results.append(written)
                 records[key] = _Recorded(fingerprint, written)
+            batch.flush()
         return results
 
+    @staticmethod
     def _preload_batch(
-        self, session: Session, drafts: list[m.SalesOrderDraft], keys: list[str]
+        session: Session, drafts: list[m.SalesOrderDraft], keys: list[str]
     ) -> tuple[dict[tuple[str, str], t.SalesOrderRow], dict[str, _Recorded]]:
-        """Read what a batch needs in a few queries; later ``session.get`` calls hit the identity map."""
-        keep: list = list(session.scalars(select(t.CustomerRow)))
-        keep += session.scalars(select(t.StoreRow)).all()
-        keep += session.scalars(select(t.Warehouse)).all()
-        skus = sorted({line.sku for draft in drafts for line in draft.lines if line.sku})
-        warehouses = sorted({draft.bc_warehouse for draft in drafts})
-        for start in range(0, len(skus), 500):
-            chunk = skus[start : start + 500]
-            keep += session.scalars(select(t.Sku).where(t.Sku.sku.in_(chunk))).all()  # with their styles
-            keep += session.scalars(
-                select(t.StockRow).where(t.StockRow.sku.in_(chunk), t.StockRow.warehouse.in_(warehouses))
-            ).all()
-        session.info.setdefault("preloaded", []).extend(keep)
+        """The orders already there and the idempotency records of a batch, in a few queries."""
         existing: dict[tuple[str, str], t.SalesOrderRow] = {}
         pos = sorted({draft.customer_po for draft in drafts})
-        records: dict[str, _Recorded] = {}
         for start in range(0, len(pos), 500):
             for order in session.scalars(
                 select(t.SalesOrderRow).where(t.SalesOrderRow.customer_po.in_(pos[start : start + 500]))
             ):
                 existing[(order.bc_customer, order.customer_po)] = order
+        records: dict[str, _Recorded] = {}
         unique_keys = sorted(set(keys))
         for start in range(0, len(unique_keys), 500):
             for record in session.scalars(
@@ -499,20 +501,6 @@ class Backend:
                 )
             ):
                 records[record.key] = _Recorded(record.fingerprint, record.result)
-        # Backordered eaches per SKU and warehouse, kept current as lines change in this batch,
-        # so that a backorder's date needs no query per line (see _backorder_date).
-        backorders = dict.fromkeys(((sku, warehouse) for sku in skus for warehouse in warehouses), 0)
-        for start in range(0, len(skus), 500):
-            for sku, warehouse, total in session.execute(
-                select(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse,
-                       func.sum(t.SalesOrderLineRow.qty_backordered))
-                .join(t.SalesOrderRow, t.SalesOrderRow.order_number == t.SalesOrderLineRow.order_number)
-                .where(t.SalesOrderLineRow.sku.in_(skus[start : start + 500]))
-                .group_by(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse)
-            ):
-                if (sku, warehouse) in backorders:
-                    backorders[(sku, warehouse)] = int(total or 0)
-        session.info["backorders"] = backorders
         return existing, records
 
     def _upsert(
@@ -1582,7 +1570,219 @@ class Backend:
         return problems
 
 
+class _NewOrders:
+    """New sales orders of one batch, built on plain values and written with a few statements.
+
+    The same rules as :meth:`Backend._upsert` for an order that does not exist yet (and the
+    batch test checks the outcome is the same as one by one): each line resolves its SKU,
+    allocates from ATS (on hand - allocated - on hold), and the short part is backordered
+    (with the incoming receipt's date when it covers the earlier backorders, else the lead
+    time) or cancelled. ORM objects cost ~20 attribute events per line; at 500,000 lines a
+    day that, not SQLite, was the emulator's time.
+    """
+
+    def __init__(self, backend: Backend, session: Session, drafts: list[m.SalesOrderDraft]):
+        self.backend = backend
+        self.session = session
+        self.created: dict[tuple[str, str], str] = {}  # (customer, PO) -> order number
+        self._orders: list[dict] = []
+        self._lines: list[tuple] = []
+        self._records: list[dict] = []
+        # Lines name their SKU, or (as our translator does) its style, color and size: both
+        # resolved for the whole batch in a few queries.
+        self._by_style_color_size: dict[tuple[str, str, str], str | None] = {}
+        wanted = {(line.style, line.color, line.size) for draft in drafts for line in draft.lines if not line.sku}
+        styles = sorted({style for style, _, _ in wanted})
+        for start in range(0, len(styles), 500):
+            for row in session.execute(select(t.Sku.sku, t.Sku.style, t.Sku.color, t.Sku.size)
+                                       .where(t.Sku.style.in_(styles[start : start + 500]))):
+                if (row.style, row.color, row.size) in wanted:
+                    self._by_style_color_size[(row.style, row.color, row.size)] = row.sku
+        self._by_style_color_size.update(dict.fromkeys(wanted - set(self._by_style_color_size)))
+        self._skus = sorted({line.sku for draft in drafts for line in draft.lines if line.sku}
+                            | {sku for sku in self._by_style_color_size.values() if sku})
+        self._warehouses = sorted({draft.bc_warehouse for draft in drafts})
+        self._ship_tos = {(store.bc_customer, store.bc_store) for store in session.scalars(select(t.StoreRow))}
+        self._customers = set(session.scalars(select(t.CustomerRow.bc_customer)))
+        self._warehouse_codes = set(session.scalars(select(t.Warehouse.code)))
+        self._catalogue: dict[str, tuple] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """(Re)read stock and backorders: after the ORM path changed them, or a savepoint rolled back."""
+        if getattr(self, "_stock", None) is not None:
+            self.flush()  # nothing built here is dropped
+        self._stock: dict[tuple[str, str], list] = {}
+        self._new_stock: set[tuple[str, str]] = set()
+        self._changed_stock: set[tuple[str, str]] = set()
+        self._backorders: dict[tuple[str, str], int] = {}
+        self._loaded_skus: set[str] = set()
+        self._load(self._skus)
+
+    def _load(self, skus: list[str]) -> None:
+        skus = [sku for sku in skus if sku not in self._loaded_skus]
+        if not skus:
+            return
+        self._loaded_skus.update(skus)
+        session, stock_table = self.session, t.StockRow.__table__
+        for start in range(0, len(skus), 500):
+            chunk = skus[start : start + 500]
+            for row in session.execute(
+                select(t.Sku.sku, t.Sku.style, t.Sku.color, t.Sku.size, t.Style.active)
+                .join(t.Style, t.Style.style == t.Sku.style).where(t.Sku.sku.in_(chunk))
+            ):
+                self._catalogue[row.sku] = (row.sku, row.style, row.color, row.size, row.active)
+            for row in session.execute(select(stock_table).where(stock_table.c.sku.in_(chunk))):
+                # [on_hand, allocated, on_hold, incoming, incoming_date]
+                self._stock[(row.sku, row.warehouse)] = [row.on_hand, row.allocated, row.on_hold, row.incoming,
+                                                         row.incoming_date]
+            for sku, warehouse, total in session.execute(
+                select(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse,
+                       func.sum(t.SalesOrderLineRow.qty_backordered))
+                .join(t.SalesOrderRow, t.SalesOrderRow.order_number == t.SalesOrderLineRow.order_number)
+                .where(t.SalesOrderLineRow.sku.in_(chunk))
+                .group_by(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse)
+            ):
+                self._backorders[(sku, warehouse)] = int(total or 0)
+
+    def _resolve(self, draft: m.SalesOrderLineDraft) -> tuple | None:
+        if draft.sku:
+            if draft.sku not in self._catalogue:
+                self._load([draft.sku])
+            return self._catalogue.get(draft.sku)
+        key = (draft.style, draft.color, draft.size)
+        if key not in self._by_style_color_size:
+            found = self.session.scalar(select(t.Sku.sku).where(
+                t.Sku.style == draft.style, t.Sku.color == draft.color, t.Sku.size == draft.size))
+            self._by_style_color_size[key] = found
+            if found:
+                self._load([found])
+        found = self._by_style_color_size[key]
+        return self._catalogue.get(found) if found else None
+
+    def create(self, draft: m.SalesOrderDraft, key: str, fingerprint: str) -> m.WriteResult:
+        if draft.bc_customer not in self._customers:
+            raise Rejected(f"PO {draft.customer_po}: unknown customer {draft.bc_customer!r}")
+        if (draft.bc_customer, draft.bc_store) not in self._ship_tos:
+            raise Rejected(f"PO {draft.customer_po}: customer {draft.bc_customer} has no store {draft.bc_store!r}")
+        if draft.bc_warehouse not in self._warehouse_codes:
+            raise Rejected(f"PO {draft.customer_po}: unknown warehouse {draft.bc_warehouse!r}")
+        backend = self.backend
+        now = backend.clock.now()
+        today = now.date()
+        number = f"SO{backend._next(self.session, 'sales_order'):07d}"
+        warehouse = draft.bc_warehouse
+        lines: list[dict] = []
+        own: dict[str, int] = {}  # this order's backordered eaches per SKU so far
+        for line_draft in draft.lines:
+            sku = self._resolve(line_draft)
+            line = {
+                "order_number": number, "line_number": line_draft.line_number,
+                "sku": sku[0] if sku else line_draft.sku, "style": sku[1] if sku else line_draft.style,
+                "color": sku[2] if sku else line_draft.color, "size": sku[3] if sku else line_draft.size,
+                "product_id": line_draft.product_id, "product_id_qualifier": line_draft.product_id_qualifier,
+                "unit_price": line_draft.unit_price, "qty_ordered": line_draft.qty_eaches, "qty_allocated": 0,
+                "qty_backordered": 0, "backorder_date": None, "qty_cancelled": 0, "cancel_reason": None,
+                "qty_picked": 0, "qty_shipped": 0,
+            }
+            lines.append(line)
+            if line_draft.qty_eaches == 0:
+                line["cancel_reason"] = "customer_cancelled"
+                continue
+            if sku is None or not sku[4]:
+                line["qty_cancelled"] = line["qty_ordered"]
+                line["cancel_reason"] = "unknown_item" if sku is None else "discontinued"
+                continue
+            where = (sku[0], warehouse)
+            stock = self._stock.get(where)
+            if stock is None:  # no stock row yet: the ERP creates an empty one
+                stock = self._stock[where] = [0, 0, 0, 0, None]
+                self._new_stock.add(where)
+            take = max(0, min(line["qty_ordered"], stock[0] - stock[1] - stock[2]))
+            stock[1] += take
+            self._changed_stock.add(where)
+            line["qty_allocated"] = take
+            short = line["qty_ordered"] - take
+            if not short:
+                continue
+            if not draft.backorder_allowed:
+                line["qty_cancelled"] = short
+                line["cancel_reason"] = "out_of_stock"
+                continue
+            line["qty_backordered"] = short
+            own[sku[0]] = own.get(sku[0], 0) + short
+            total = self._backorders.get(where, 0) + short
+            self._backorders[where] = total
+            incoming, incoming_date = stock[3], stock[4]
+            earlier = total - own[sku[0]]  # other orders' backorders: this order's own do not count
+            if incoming and incoming_date and incoming - earlier >= short:
+                line["backorder_date"] = max(incoming_date, today) + timedelta(days=backend.config.receiving_days)
+            else:
+                line["backorder_date"] = today + timedelta(days=backend.config.backorder_lead_days)
+        ordered = sum(line["qty_ordered"] for line in lines)
+        cancelled = sum(line["qty_cancelled"] for line in lines)
+        self._orders.append({
+            "order_number": number, "bc_customer": draft.bc_customer, "customer_po": draft.customer_po,
+            "bc_store": draft.bc_store, "bc_warehouse": warehouse, "order_type": draft.order_type,
+            "ship_window_start": draft.ship_window_start, "ship_window_end": draft.ship_window_end,
+            "backorder_allowed": draft.backorder_allowed, "currency": draft.currency,
+            "status": "cancelled" if cancelled == ordered else "open", "revision": 1, "fingerprint": fingerprint,
+            "created_at": now, "updated_at": now,
+        })
+        self._lines += [
+            (line["order_number"], line["line_number"], line["sku"], line["style"], line["color"], line["size"],
+             line["product_id"], line["product_id_qualifier"], str(line["unit_price"]), line["qty_ordered"],
+             line["qty_allocated"], line["qty_backordered"],
+             line["backorder_date"].isoformat() if line["backorder_date"] else None,
+             line["qty_cancelled"], line["cancel_reason"], line["qty_picked"], line["qty_shipped"])
+            for line in lines
+        ]
+        result = m.WriteResult(kind="sales_order", key=draft.customer_po, idempotency_key=key, outcome="created",
+                               document_number=number, revision=1)
+        self._records.append({"scope": "sales_order", "key": key, "fingerprint": fingerprint,
+                              "result": result.model_dump_json(), "created_at": now})
+        self.created[(draft.bc_customer, draft.customer_po)] = number
+        log.info("sales order %s for PO %s: created (revision 1)", number, draft.customer_po)
+        return result
+
+    def flush(self) -> None:
+        """Write what the batch built: orders, lines, stock and idempotency records."""
+        session = self.session
+        session.flush()  # the order-number counter (the session does not autoflush)
+        stock_table = t.StockRow.__table__
+        if self._new_stock:
+            session.execute(insert(stock_table), [
+                {"sku": sku, "warehouse": warehouse, "on_hand": 0, "allocated": 0, "on_hold": 0, "incoming": 0,
+                 "incoming_date": None} for sku, warehouse in sorted(self._new_stock)])
+        if self._changed_stock:
+            session.execute(
+                stock_table.update()
+                .where(stock_table.c.sku == bindparam("b_sku"), stock_table.c.warehouse == bindparam("b_warehouse"))
+                .values(allocated=bindparam("b_allocated")),
+                [{"b_sku": sku, "b_warehouse": warehouse, "b_allocated": self._stock[(sku, warehouse)][1]}
+                 for sku, warehouse in sorted(self._changed_stock)])
+        if self._orders:
+            session.execute(insert(t.SalesOrderRow.__table__), self._orders)
+            # The lines are most of the rows (50 per order): handed to sqlite3's executemany as
+            # plain tuples, stored as the column types store them (Decimal as text, ISO dates).
+            session.connection().exec_driver_sql(
+                f"INSERT INTO sales_order_lines ({', '.join(_LINE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_LINE_COLUMNS))})", self._lines)
+            session.execute(insert(t.IdempotencyRecord.__table__), self._records)
+        self._orders, self._lines, self._records = [], [], []
+        self._new_stock, self._changed_stock = set(), set()
+        # ORM objects of these rows (preloaded for the ORM path) are stale now.
+        session.expire_all()
+
+
 # --- conversions ---------------------------------------------------------------------------
+
+
+# sales_order_lines as the batch writes them: Decimal as text and dates as ISO text, which
+# is how the DecimalText and Date column types store them in SQLite.
+_LINE_COLUMNS = ("order_number", "line_number", "sku", "style", "color", "size", "product_id", "product_id_qualifier",
+                 "unit_price", "qty_ordered", "qty_allocated", "qty_backordered", "backorder_date", "qty_cancelled",
+                 "cancel_reason", "qty_picked", "qty_shipped")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -171,3 +171,28 @@ def test_quality_gate_checks_prices_the_translator_let_through(mappings_dir):
     order.issues.clear()  # as if a translator bug had not flagged it
     outcome = quality_gate([order], date(2026, 11, 26), EXACT)
     assert outcome.failed_keys("customer_po") == {"PRICE3"} and order.held
+
+
+def _plain(value):
+    """The reference JSON form: every Decimal and date as text (what asdict + conversion gave)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Decimal | date):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+def test_the_stored_form_of_a_translated_order_is_complete_and_reads_back(mappings_dir):
+    from dataclasses import asdict
+
+    from amazon_bluecherry.flows.po_to_so import TranslatedOrder
+
+    # Lines of every kind: loaded, rejected (unknown item, unknown unit), and an issue on the order.
+    order = translate(mappings_dir, lines=["PO1*1*2*CA*6.5*PE*UP*028877454078", "PO4*12",
+                                           "PO1*2*3*EA*9.99*PE*UP*999999999993", "PO1*3*1*BX*6.5*PE*UP*028877454085"])
+    assert order.lines and order.rejected_lines and order.issues
+    stored = order.to_dict()
+    assert stored == _plain(asdict(order)), "every field, in the same shape as before"
+    assert TranslatedOrder.from_dict(stored) == order

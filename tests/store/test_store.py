@@ -6,7 +6,7 @@ import multiprocessing
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from amazon_bluecherry.store import SequenceExhausted, Store, StoreDuplicates, StoreError
@@ -193,3 +193,30 @@ def test_duplicate_control_numbers_are_those_of_another_document(store):
     assert not first.seen("interchange", "AMAZON", "VENDOR", "000000001")
     assert StoreDuplicates(store, second_raw).seen("interchange", "AMAZON", "VENDOR", "000000001")
     assert not StoreDuplicates(store, second_raw).seen("interchange", "AMAZON", "OTHER", "000000001")
+
+
+def test_bulk_writes_are_the_single_writes_in_fewer_statements(store):
+    from amazon_bluecherry.store.models import Deadline, DocumentLink, Event, Transaction
+
+    with store.session() as db:
+        ids = store.add_transactions([
+            {"doc_type": "850", "direction": "in", "partner": "AMAZON", "business_key": f"BULK{n}", "data": {"n": n}}
+            for n in range(3)], session=db)
+        store.set_transaction_statuses([(ids[0], "translated", {"n": 0, "draft": {}}), (ids[1], "held", None)],
+                                       session=db)
+        store.link_many([(ids[0], ids[1], "superseded_by"), (ids[0], ids[1], "superseded_by")], session=db)
+        due = datetime(2026, 12, 1, tzinfo=UTC)
+        store.set_deadlines([(ids[0], "poa_due", due, "BULK0")], session=db)
+    with store.session() as db:  # again: links and deadlines that exist are kept, not doubled
+        store.link_many([(ids[0], ids[1], "superseded_by"), (ids[1], ids[2], "acknowledgement")], session=db)
+        store.set_deadlines([(ids[0], "poa_due", datetime(2027, 1, 1, tzinfo=UTC), "BULK0"),
+                             (ids[2], "poa_due", due, "BULK2")], session=db)
+    with store.session() as db:
+        rows = {t.id: t for t in db.scalars(select(Transaction).where(Transaction.id.in_(ids)))}
+        assert [rows[i].status for i in ids] == ["translated", "held", "received"]
+        assert rows[ids[0]].data == {"n": 0, "draft": {}} and rows[ids[1]].data == {"n": 1}
+        assert sorted((link.parent_id, link.child_id, link.relation) for link in db.scalars(select(DocumentLink))) \
+            == sorted([(ids[0], ids[1], "superseded_by"), (ids[1], ids[2], "acknowledgement")])
+        assert {(d.transaction_id, d.due_at) for d in db.scalars(select(Deadline))} == {(ids[0], due), (ids[2], due)}
+        kinds = [e.kind for e in db.scalars(select(Event).where(Event.entity_id.in_([str(i) for i in ids])))]
+        assert kinds.count("transaction.received") == 3 and "transaction.held" in kinds

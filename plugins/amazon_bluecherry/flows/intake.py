@@ -106,20 +106,26 @@ def process_inbound(store: Store, raw_document_id: int, settings: Settings) -> I
                     f"{raw_document_id} ({raw.remote_name}): {interchange.error}",
                     raw_document_id=raw_document_id, business_key=interchange.control_number,
                     dedupe_key=f"{kind}:{raw_document_id}:{interchange.control_number}", session=db))
+        sets = []
         for isa, gs, transaction_set in iter_transaction_sets(raw.content):
             matches = verdicts.get((isa.control_number, gs.control_number, transaction_set.control_number))
             interchange_verdict, group_verdict, verdict = matches.pop(0) if matches else (None, None, None)
             set_id = transaction_set.set_id.strip()
             accepted = (verdict is not None and verdict.status in ("A", "E")
                         and not (interchange_verdict and interchange_verdict.error))
-            business_key = _business_key(set_id, transaction_set.segments)
-            transaction_id = store.add_transaction(
-                set_id, direction="in", partner=settings.partner_id, business_key=business_key,
-                raw_document_id=raw_document_id, isa13=isa.control_number, gs06=gs.control_number,
-                st02=transaction_set.control_number, status="received" if accepted else "rejected",
-                data={"verdict": verdict.to_dict() if verdict else None,
-                      "group_status": group_verdict.status if group_verdict else None},
-                session=db)
+            sets.append((isa, gs, transaction_set, interchange_verdict, verdict, set_id, accepted,
+                         _business_key(set_id, transaction_set.segments), group_verdict))
+        # Every set of the file in a few statements, however many POs it holds.
+        transaction_ids = store.add_transactions([
+            {"doc_type": set_id, "direction": "in", "partner": settings.partner_id, "business_key": business_key,
+             "raw_document_id": raw_document_id, "isa13": isa.control_number, "gs06": gs.control_number,
+             "st02": transaction_set.control_number, "status": "received" if accepted else "rejected",
+             "data": {"verdict": verdict.to_dict() if verdict else None,
+                      "group_status": group_verdict.status if group_verdict else None}}
+            for isa, gs, transaction_set, _, verdict, set_id, accepted, business_key, group_verdict in sets],
+            session=db)
+        for (isa, gs, transaction_set, interchange_verdict, verdict, set_id, accepted, business_key, _), \
+                transaction_id in zip(sets, transaction_ids, strict=True):
             if accepted:
                 result.accepted.setdefault(set_id, []).append(transaction_id)
                 continue

@@ -105,15 +105,14 @@ def stage_x12(
         )
         db.add(outbound)
         db.flush()
-        staged = []
-        for index, ((interchange, group, transaction), key) in enumerate(
-                zip(transactions, business_keys, strict=True)):
-            transaction_id = store.add_transaction(
-                set_id, direction="out", partner=settings.partner_id, business_key=key, raw_document_id=raw_id,
-                isa13=interchange.control_number, gs06=group.control_number, st02=transaction.control_number,
-                status="staged", data=(data[index] if data else None), session=db,
-            )
-            staged.append(StagedSet(business_key=key, transaction_id=transaction_id))
+        ids = store.add_transactions([
+            {"doc_type": set_id, "direction": "out", "partner": settings.partner_id, "business_key": key,
+             "raw_document_id": raw_id, "isa13": interchange.control_number, "gs06": group.control_number,
+             "st02": transaction.control_number, "status": "staged", "data": data[index] if data else None}
+            for index, ((interchange, group, transaction), key) in enumerate(
+                zip(transactions, business_keys, strict=True))], session=db)
+        staged = [StagedSet(business_key=key, transaction_id=transaction_id)
+                  for key, transaction_id in zip(business_keys, ids, strict=True)]
         store.record_event("outbound.staged", entity_type="outbound_document", entity_id=outbound.id,
                            payload={"file_name": file_name, "set_id": set_id, "sets": len(staged)}, session=db)
         return StagedFile(outbound_document_id=outbound.id, file_name=file_name,

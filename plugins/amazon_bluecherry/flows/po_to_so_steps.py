@@ -127,12 +127,12 @@ def translate_received(
                 result.superseded.append(older.id)
 
         purchase_orders = load_purchase_orders(list(newest.values()), session=db)
+        received = _received_at(db, newest.values())
+        # Amazon's clock starts when the PO reached us, not when we translated it.
+        store.set_deadlines([(t.id, "poa_due", received[t.raw_document_id] + timedelta(hours=window_hours),
+                              t.business_key) for t in newest.values()], session=db)
         orders, transactions = [], []
         for transaction in newest.values():
-            # Amazon's clock starts when the PO reached us, not when we translated it.
-            received_at = db.get(RawDocument, transaction.raw_document_id).received_at
-            store.set_deadline(transaction.id, "poa_due", received_at + timedelta(hours=window_hours),
-                               business_key=transaction.business_key, session=db)
             purchase_order = purchase_orders[transaction.id]
             if isinstance(purchase_order, DocumentError):  # accepted by the guide, not mappable: one PO only
                 exc = purchase_order
@@ -149,6 +149,7 @@ def translate_received(
                 accept_amazon_price=bool((transaction.data or {}).get("accept_amazon_price"))))
             transactions.append(transaction)
 
+        changes = []
         for transaction, order in zip(transactions, orders, strict=True):
             _open_issues(store, transaction, order.issues, result.exception_ids, session=db)
             data = dict(transaction.data or {})
@@ -160,8 +161,9 @@ def translate_received(
                 status, bucket = "held", result.held
             else:  # every line rejected: nothing to load, but Amazon still gets an 855 (all IR)
                 status, bucket = "acknowledge_only", result.acknowledge_only
-            store.set_transaction_status(transaction.id, status, data=data, session=db)
+            changes.append((transaction.id, status, data))
             bucket.append(transaction.id)
+        store.set_transaction_statuses(changes, session=db)
     log.info("translated %s, held %s, acknowledge only %s, superseded %s", len(result.translated),
              len(result.held), len(result.acknowledge_only), len(result.superseded))
     return result
@@ -188,16 +190,18 @@ def check_translated(store: Store, policy: TranslationPolicy, *, now: datetime, 
         db.add(quality)
         db.flush()
         result.quality_result_id = quality.id
+        changes = []
         for transaction, order, known in zip(pending, orders, issues_before, strict=True):
             if not order.held:
-                store.set_transaction_status(transaction.id, "translated", session=db)
+                changes.append((transaction.id, "translated", None))
                 result.passed.append(transaction.id)
                 continue
             _open_issues(store, transaction, order.issues[known:], result.exception_ids, session=db)
             data = {key: value for key, value in (transaction.data or {}).items() if key != "draft"}
             data["translation"] = order.to_dict()
-            store.set_transaction_status(transaction.id, "held", data=data, session=db)
+            changes.append((transaction.id, "held", data))
             result.held.append(transaction.id)
+        store.set_transaction_statuses(changes, session=db)
     log.info("quality gate: %s passed, %s held", len(result.passed), len(result.held))
     return result
 
@@ -269,6 +273,7 @@ def load_translated(store: Store, gateway, *, transaction_ids=None, chunk_size: 
                            dedupe_key=f"bluecherry_unavailable:{run_key or datetime.now().isoformat()}"[:200])
             raise BlueCherryUnavailable(message) from exc
         with store.session() as db:
+            written = []
             for (transaction_id, po_number, raw_id, _), outcome in zip(chunk, outcomes, strict=True):
                 if isinstance(outcome, TransientGatewayError):
                     transient[po_number] = str(outcome)
@@ -282,7 +287,8 @@ def load_translated(store: Store, gateway, *, transaction_ids=None, chunk_size: 
                         dedupe_key=f"sales_order_load_failed:{transaction_id}", session=db))
                 else:
                     result.loaded[po_number] = outcome.outcome
-                    _record_sales_order(store, transaction_id, po_number, outcome, session=db)
+                    written.append((transaction_id, po_number, outcome))
+            _record_sales_orders(store, written, session=db)
     if transient:
         raise TransientGatewayError(
             f"BlueCherry was unavailable for {len(transient)} PO(s); they stay translated for the retry: "
@@ -291,17 +297,40 @@ def load_translated(store: Store, gateway, *, transaction_ids=None, chunk_size: 
     return result
 
 
-def _record_sales_order(store: Store, transaction_id: int, po_number: str, outcome, *, session) -> None:
-    sales_order_key = outcome.document_number or po_number
-    sales_order_id = session.scalar(select(Transaction.id).where(
-        Transaction.doc_type == "sales_order", Transaction.business_key == sales_order_key))
-    if sales_order_id is None:
-        sales_order_id = store.add_transaction(
-            "sales_order", direction="out", partner="BLUECHERRY", business_key=sales_order_key,
-            status=outcome.outcome, data={"customer_po": po_number}, session=session)
-    store.link(transaction_id, sales_order_id, "sales_order", session=session)
-    transaction = session.get(Transaction, transaction_id)
-    data = dict(transaction.data or {})
-    data["sales_order"] = {"number": outcome.document_number, "outcome": outcome.outcome,
-                           "revision": outcome.revision}
-    store.set_transaction_status(transaction_id, "loaded", data=data, session=session)
+def _record_sales_orders(store: Store, written: list[tuple[int, str, object]], *, session) -> None:
+    """Each loaded PO: its sales order (one row per BlueCherry order), the link, ``loaded``; a few statements
+    for the whole chunk."""
+    if not written:
+        return
+    keys = {po_number: outcome.document_number or po_number for _, po_number, outcome in written}
+    known: dict[str, int] = {}
+    unique_keys = sorted(set(keys.values()))
+    for start in range(0, len(unique_keys), 500):
+        known.update(session.execute(select(Transaction.business_key, Transaction.id).where(
+            Transaction.doc_type == "sales_order",
+            Transaction.business_key.in_(unique_keys[start : start + 500]))).tuples().all())
+    missing = [(po_number, outcome) for _, po_number, outcome in written if keys[po_number] not in known]
+    missing = list({keys[po]: (po, outcome) for po, outcome in missing}.values())
+    ids = store.add_transactions([
+        {"doc_type": "sales_order", "direction": "out", "partner": "BLUECHERRY", "business_key": keys[po_number],
+         "status": outcome.outcome, "data": {"customer_po": po_number}} for po_number, outcome in missing],
+        session=session)
+    known.update({keys[po_number]: new_id for (po_number, _), new_id in zip(missing, ids, strict=True)})
+    store.link_many([(transaction_id, known[keys[po_number]], "sales_order")
+                     for transaction_id, po_number, _ in written], session=session)
+    data_of = dict(session.execute(select(Transaction.id, Transaction.data).where(
+        Transaction.id.in_([transaction_id for transaction_id, _, _ in written]))).tuples().all())
+    store.set_transaction_statuses([
+        (transaction_id, "loaded", {**(data_of.get(transaction_id) or {}), "sales_order": {
+            "number": outcome.document_number, "outcome": outcome.outcome, "revision": outcome.revision}})
+        for transaction_id, _, outcome in written], session=session)
+
+
+def _received_at(session, transactions) -> dict[int, datetime]:
+    """When each transaction's raw file arrived (without loading the files' bytes)."""
+    ids = sorted({transaction.raw_document_id for transaction in transactions})
+    found: dict[int, datetime] = {}
+    for start in range(0, len(ids), 500):
+        found.update(session.execute(select(RawDocument.id, RawDocument.received_at).where(
+            RawDocument.id.in_(ids[start : start + 500]))).tuples().all())
+    return found

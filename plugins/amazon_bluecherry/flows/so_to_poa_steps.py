@@ -201,8 +201,10 @@ def check_acknowledgements(store: Store, settings: Settings, *, now: datetime, r
                                  business_keys=[item[0].business_key for item in sending],
                                  data=[{"fingerprint": item[1]} for item in sending])
         result.outbound_document_id = staged.outbound_document_id
+        store.link_many([(transaction.id, staged_set.transaction_id, "acknowledgement")
+                         for (transaction, _, _, _), staged_set in zip(sending, staged.sets, strict=True)], session=db)
+        changes = []
         for (transaction, fingerprint, acknowledgement, data), staged_set in zip(sending, staged.sets, strict=True):
-            store.link(transaction.id, staged_set.transaction_id, "acknowledgement", session=db)
             data["acknowledgement_of"] = transaction.id
             data["acknowledgement"] = {
                 "fingerprint": fingerprint, "transaction_id": staged_set.transaction_id,
@@ -211,8 +213,9 @@ def check_acknowledgements(store: Store, settings: Settings, *, now: datetime, r
                 "statuses": {line.line_number or str(position): [str(a.status) for a in line.acknowledgements]
                              for position, line in enumerate(acknowledgement.lines, start=1)},
             }
-            store.set_transaction_status(transaction.id, "acknowledged", data=data, session=db)
+            changes.append((transaction.id, "acknowledged", data))
             result.staged[transaction.business_key] = staged_set.transaction_id
+        store.set_transaction_statuses(changes, session=db)
     log.info("855 gate: staged %s, blocked %s", len(result.staged), len(result.blocked))
     return result
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import create_engine, event, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -259,6 +259,55 @@ class Store:
             self.record_event(f"transaction.{status}", entity_type="transaction", entity_id=transaction_id,
                               session=db)
 
+    def add_transactions(self, rows: list[dict], *, session: Session | None = None) -> list[int]:
+        """Several :meth:`add_transaction` in a few statements (one flush, one events insert).
+
+        ``rows``: keyword arguments of :meth:`add_transaction` (``doc_type``, ``direction``,
+        ``partner`` ...); returns the ids in the same order.
+        """
+        if not rows:
+            return []
+        with self.use_session(session) as db:
+            transactions = [Transaction(**{"status": "received", **row}) for row in rows]
+            db.add_all(transactions)
+            db.flush()  # one INSERT ... RETURNING per few hundred rows
+            self.record_events([
+                {"kind": f"transaction.{t.status}", "entity_type": t.doc_type, "entity_id": str(t.id),
+                 "payload": {"business_key": t.business_key}} for t in transactions], session=db)
+            return [t.id for t in transactions]
+
+    def set_transaction_statuses(
+        self, changes: list[tuple[int, str, dict | None]], *, session: Session | None = None
+    ) -> None:
+        """Several :meth:`set_transaction_status` in two statements: ``(id, status, data or None)``."""
+        if not changes:
+            return
+        now = utcnow()
+        with self.use_session(session) as db:
+            with_data = [{"id": i, "status": status, "data": data, "updated_at": now}
+                         for i, status, data in changes if data is not None]
+            without = [{"id": i, "status": status, "updated_at": now} for i, status, data in changes if data is None]
+            for batch in (with_data, without):
+                if batch:
+                    db.execute(update(Transaction), batch)  # executemany UPDATE by primary key
+            self.record_events([{"kind": f"transaction.{status}", "entity_type": "transaction",
+                                 "entity_id": str(i), "payload": None} for i, status, _ in changes], session=db)
+
+    def link_many(self, edges: list[tuple[int, int, str]], *, session: Session | None = None) -> None:
+        """Several :meth:`link` (``(parent, child, relation)``): one read of what exists, one insert."""
+        if not edges:
+            return
+        with self.use_session(session) as db:
+            parents = sorted({parent for parent, _, _ in edges})
+            existing: set[tuple[int, int, str]] = set()
+            for start in range(0, len(parents), 500):
+                existing |= set(db.execute(select(DocumentLink.parent_id, DocumentLink.child_id, DocumentLink.relation)
+                                           .where(DocumentLink.parent_id.in_(parents[start : start + 500]))).tuples())
+            new = [edge for edge in dict.fromkeys(edges) if edge not in existing]
+            if new:
+                db.execute(insert(DocumentLink), [{"parent_id": p, "child_id": c, "relation": r, "created_at": utcnow()}
+                                                  for p, c, r in new])
+
     def link(self, parent_id: int, child_id: int, relation: str, *, session: Session | None = None) -> None:
         with self.use_session(session) as db:
             exists = db.scalar(
@@ -391,6 +440,14 @@ class Store:
             db.add(Event(kind=kind, entity_type=entity_type, entity_id=str(entity_id), payload=payload))
             db.flush()
 
+    def record_events(self, events: list[dict], *, session: Session | None = None) -> None:
+        """Several :meth:`record_event` in one INSERT (dicts of kind, entity_type, entity_id, payload)."""
+        if not events:
+            return
+        now = utcnow()
+        with self.use_session(session) as db:
+            db.execute(insert(Event), [{"at": now, "payload": None, **item} for item in events])
+
     def events(self, *, entity_type: str | None = None, entity_id: str | int | None = None,
                kind: str | None = None, session: Session | None = None) -> list[Event]:
         with self.use_session(session) as db:
@@ -415,6 +472,23 @@ class Store:
             db.add(deadline)
             db.flush()
             return deadline.id
+
+    def set_deadlines(self, rows: list[tuple[int, str, datetime, str | None]], *,
+                      session: Session | None = None) -> None:
+        """Several :meth:`set_deadline` (``(transaction_id, kind, due_at, business_key)``) in two statements;
+        a deadline that exists already is kept as it is."""
+        if not rows:
+            return
+        with self.use_session(session) as db:
+            ids = sorted({row[0] for row in rows})
+            existing: set[tuple[int, str]] = set()
+            for start in range(0, len(ids), 500):
+                existing |= set(db.execute(select(Deadline.transaction_id, Deadline.kind)
+                                           .where(Deadline.transaction_id.in_(ids[start : start + 500]))).tuples())
+            new = {(t, k): (t, k, due, key) for t, k, due, key in rows if (t, k) not in existing}
+            if new:
+                db.execute(insert(Deadline), [{"transaction_id": t, "kind": k, "due_at": due, "business_key": key}
+                                              for t, k, due, key in new.values()])
 
 
 def opened_in() -> dict[str, str]:
@@ -444,6 +518,14 @@ class StoreDuplicates:
                 ReceivedControlNumber.kind == kind, ReceivedControlNumber.sender == sender,
                 ReceivedControlNumber.receiver == receiver, ReceivedControlNumber.control_number == control_number,
             ))
+            if first is None and self._session is not None:
+                # Inside the caller's transaction (intake: one per file) the row is only added: it
+                # is written with the next statement, without a savepoint per number. Another
+                # worker recording the same number first makes the whole transaction fail, and
+                # its retry then sees the number as that worker's: a duplicate.
+                db.add(ReceivedControlNumber(kind=kind, sender=sender, receiver=receiver,
+                                             control_number=control_number, raw_document_id=self._raw_document_id))
+                return False
             if first is None:
                 try:
                     with db.begin_nested():

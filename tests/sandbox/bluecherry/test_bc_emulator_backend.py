@@ -367,4 +367,7 @@ def test_a_batch_leaves_the_same_state_as_the_same_drafts_one_by_one(tmp_path, e
     orders, stock = _state(batched)
     assert (orders, stock) == _state(one_by_one)
     assert any(line[4] for order in orders for line in order[3]), "the batch ran out of stock somewhere"
+    dates = {line[5] for order in orders for line in order[3] if line[5]}
+    assert TODAY + timedelta(days=BackendConfig().backorder_lead_days) in dates and len(dates) > 1, \
+        "backorders dated by the lead time and by incoming receipts"
     assert batched.check_invariants() == []
