@@ -91,3 +91,16 @@ def test_whole_set_regex_accepts_every_good_sample():
             continue
         assert pattern.fullmatch("".join(s + "~" for s in body)), set_id
         assert not pattern.fullmatch("".join(s + "~" for s in body[1:])), set_id  # first segment missing
+
+
+def test_amounts_no_invoice_has_are_a_verdict_not_a_crash():
+    # Found by bench/campaign_fuzz.py: an 810 whose IT1 quantity is 40 digits, Infinity or
+    # 1E+999999 made the TDS total check raise decimal.InvalidOperation inside the validator.
+    from .samples import GOOD_BODIES
+
+    _, _, body = GOOD_BODIES["810"]
+    for quantity in ("9" * 40, "Infinity", "1E+999999", "NaN"):
+        damaged_body = [f"IT1*1*{quantity}*EA*39.5**UP*028877454078" if seg.startswith("IT1") else seg
+                        for seg in body]
+        report = validate_file(x12(set_id="810", body=damaged_body))
+        assert report.exit_code == 1, quantity

@@ -86,3 +86,31 @@ def load_translated_until_stopped(store, gateway, emulator, *, after: int) -> di
     with pytest.raises(BlueCherryUnavailable):
         load_translated(store, gateway, chunk_size=10, run_key="run-1")
     return {"loaded": statuses(store).get("loaded", 0), "seconds": time.monotonic() - started}
+
+
+def test_an_outage_in_the_middle_of_a_chunk_keeps_what_was_loaded_before_it(store, tmp_path):
+    database = seeded_database(tmp_path / "template.sqlite", tmp_path / "bluecherry.sqlite")
+    emulator = start_emulator(database)
+    items = [item for item in emulator.backend.list_items() if item.active][:2]
+    translated_pos(store, items, 30)
+    gateway = RestGateway(emulator.url, emulator.api_key, max_retries=2, backoff=0.05, max_backoff=0.1,
+                          circuit_breaker_threshold=3, batch_size=5, max_concurrency=1)
+    original, sent = gateway._upsert_batch, []
+
+    def upsert_batch(batch):  # BlueCherry goes away after two batches of one chunk
+        results = original(batch)
+        sent.append(len(batch))
+        if len(sent) == 2:
+            emulator.stop()
+        return results
+
+    gateway._upsert_batch = upsert_batch
+    with pytest.raises(BlueCherryUnavailable, match="10 sales order"):
+        load_translated(store, gateway, chunk_size=30, run_key="run-1")
+    assert statuses(store) == {"loaded": 10, "translated": 20}, "the two batches sent are recorded"
+    emulator = start_emulator(database)
+    try:
+        assert len(load_translated(store, RestGateway(emulator.url, emulator.api_key), run_key="run-2").loaded) == 20
+        assert emulator.backend.count_sales_orders() == 30
+    finally:
+        emulator.stop()

@@ -131,7 +131,7 @@ class BlueCherryGateway(ABC):
 
         One refused draft does not stop the others: its place holds the :class:`GatewayError`
         (``Rejected``, ``Conflict``, or a ``TransientGatewayError`` when it could not be
-        sent). :class:`BlueCherryUnavailable` is raised, not returned: nothing more is tried.
+        sent; :class:`BlueCherryUnavailable` when the circuit opened before it was sent).
         """
 
     # --- so_to_poa -----------------------------------------------------------------------

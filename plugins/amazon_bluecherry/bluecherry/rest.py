@@ -216,12 +216,9 @@ class RestGateway(BlueCherryGateway):
         else:
             with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="bluecherry-batch") as pool:
                 answers = list(pool.map(self._upsert_batch, batches))
-        results = [result for answer in answers for result in answer]
-        for answer in answers:  # the breaker opened: raise it rather than hand back half a picture
-            for result in answer:
-                if isinstance(result, BlueCherryUnavailable):
-                    raise result
-        return results
+        # With the circuit open, the drafts not sent carry BlueCherryUnavailable; those that
+        # were sent keep their results, so that the caller records them before it stops.
+        return [result for answer in answers for result in answer]
 
     def _upsert_batch(self, batch: list[tuple[SalesOrderDraft, str]]) -> list[WriteResult | GatewayError]:
         """One batch request; a batch that cannot be sent gives its error to every draft in it."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 
 from amazon_bluecherry.edi.gs1 import SSCC_AI, is_valid_sscc
 
@@ -160,9 +160,12 @@ class _NotANumber(ValueError):
 
 def _number(value: str) -> Decimal:
     try:
-        return Decimal(value) if value.strip() else Decimal(0)
+        number = Decimal(value) if value.strip() else Decimal(0)
     except InvalidOperation as exc:
         raise _NotANumber(value) from exc
+    if not number.is_finite():  # "Infinity", "NaN": Decimal reads them, X12 has no such numbers
+        raise _NotANumber(value)
+    return number
 
 
 def _invoice_total(requirement: SegmentRequirement, body) -> list[RequirementIssue]:
@@ -174,6 +177,10 @@ def _invoice_total(requirement: SegmentRequirement, body) -> list[RequirementIss
         return _compare_total(tds, body)
     except _NotANumber:
         return []  # an amount that is not a number: the map reported that element already
+    except DecimalException:  # amounts beyond any invoice (found by bench/campaign_fuzz.py)
+        position, values = tds
+        return [RequirementIssue("TDS", position, None, "8",
+                                 f"TDS at position {position}: the lines' amounts are too large to add up")]
 
 
 def _compare_total(tds, body) -> list[RequirementIssue]:

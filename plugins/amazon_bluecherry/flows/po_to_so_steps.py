@@ -265,13 +265,8 @@ def load_translated(store: Store, gateway, *, transaction_ids=None, chunk_size: 
             outcomes = gateway.upsert_sales_orders(
                 [(draft, derive_idempotency_key("sales_order", draft.customer_po, draft.fingerprint()))
                  for _, _, _, draft in chunk])
-        except BlueCherryUnavailable as exc:
-            waiting = len(pending) - start
-            message = (f"BlueCherry is unavailable: {exc}. {len(result.loaded)} sales order(s) loaded in this run; "
-                       f"{waiting} PO(s) stay translated and the next po_to_so run resumes them.")
-            open_exception(store, "bluecherry_unavailable", message,
-                           dedupe_key=f"bluecherry_unavailable:{run_key or datetime.now().isoformat()}"[:200])
-            raise BlueCherryUnavailable(message) from exc
+        except BlueCherryUnavailable as exc:  # an adapter that raises rather than answering per draft
+            outcomes = [exc] * len(chunk)
         with store.session() as db:
             written = []
             for (transaction_id, po_number, raw_id, _), outcome in zip(chunk, outcomes, strict=True):
@@ -289,6 +284,15 @@ def load_translated(store: Store, gateway, *, transaction_ids=None, chunk_size: 
                     result.loaded[po_number] = outcome.outcome
                     written.append((transaction_id, po_number, outcome))
             _record_sales_orders(store, written, session=db)
+        unavailable = next((o for o in outcomes if isinstance(o, BlueCherryUnavailable)), None)
+        if unavailable is not None:  # the circuit opened: stop here, what was loaded is recorded
+            waiting = (sum(1 for o in outcomes if isinstance(o, TransientGatewayError))
+                       + len(pending) - start - len(chunk))
+            message = (f"BlueCherry is unavailable: {unavailable}. {len(result.loaded)} sales order(s) loaded in "
+                       f"this run; {waiting} PO(s) stay translated and the next po_to_so run resumes them.")
+            open_exception(store, "bluecherry_unavailable", message,
+                           dedupe_key=f"bluecherry_unavailable:{run_key or datetime.now().isoformat()}"[:200])
+            raise BlueCherryUnavailable(message) from unavailable
     if transient:
         raise TransientGatewayError(
             f"BlueCherry was unavailable for {len(transient)} PO(s); they stay translated for the retry: "
