@@ -1,7 +1,8 @@
 """No secret in any log line or stored document of a full demo run.
 
 The demo runs at log level INFO (every line of ours, Airflow's and the libraries' at that
-level; production level), with an alert webhook whose URL carries a
+level; production level), with an alert channel (a JSON webhook in the Apprise
+connection) whose URL carries a
 token (Slack-style) and with alerts forced (every sent file is "unacknowledged" at once),
 so that the webhook is called and fails. Then the output and every file the run left
 (the integration store, the emulator's database, the mailbox, Airflow's home) are
@@ -21,8 +22,6 @@ import re
 import secrets
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -38,42 +37,33 @@ SHAPES = {
 }
 
 
-class _Refusing(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 - the http.server API
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(500)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 def test_a_full_demo_run_leaves_no_secret_in_logs_or_stored_documents(tmp_path):
-    sink = HTTPServer(("127.0.0.1", 0), _Refusing)
-    threading.Thread(target=sink.serve_forever, daemon=True).start()
-    token = f"T0{secrets.token_hex(4).upper()}/B0{secrets.token_hex(4).upper()}/{secrets.token_urlsafe(18)}"
-    webhook = f"http://127.0.0.1:{sink.server_address[1]}/services/{token}"
+    from tests.sinks import WebhookSink, alert_connection
+
+    sink = WebhookSink(status=500)  # a broken channel: the failure is logged too
+    token = f"T0{secrets.token_hex(4).upper()}-B0{secrets.token_hex(4).upper()}-{secrets.token_urlsafe(18)}"
+    webhook = sink.url(token)
     api_key = secrets.token_urlsafe(24)
     home = tmp_path / "demo"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "AB_"))}
-    env.update({"AB_HOME": str(home), "AB_ALERT_WEBHOOK_URL": webhook, "AB_ACK_TIMEOUT_HOURS": "0",
-                "BLUECHERRY_EMULATOR_API_KEY": api_key})
+    env.update({"AB_HOME": str(home), "AIRFLOW_CONN_AMAZON_BLUECHERRY_ALERTS": alert_connection((webhook, "always")),
+                "AB_ACK_TIMEOUT_HOURS": "0", "BLUECHERRY_EMULATOR_API_KEY": api_key})
     try:
         completed = subprocess.run([sys.executable, "-m", "sandbox.demo", "--orders", "4", "--seed", "5",
                                     "--log-level", "INFO"], cwd=REPO_ROOT, env=env, capture_output=True,
                                    timeout=900)
     finally:
-        sink.shutdown()
+        sink.close()
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-3000:].decode(errors="replace")
-    assert b"transmission_unacknowledged" in output and b"alert webhook http://127.0.0.1:" in output, \
+    assert b"transmission_unacknowledged" in output and sink.requests, \
         "the run called the webhook (and it failed), so the scan means something"
 
     key_files = sorted(path for path in home.rglob("*") if path.is_file() and b"PRIVATE KEY-----" in path.read_bytes())
     assert key_files, "the sandbox's SFTP keys are where the scan expects them"
     key_lines = {line.strip() for path in key_files for line in path.read_bytes().splitlines()
                  if len(line.strip()) >= 40 and b"-----" not in line}
-    known = {b"webhook token": token.encode(), b"webhook path": f"/services/{token}".encode(),
+    known = {b"webhook token": token.encode(), b"webhook path": f"/hooks/{token}".encode(),
              b"BlueCherry API key": api_key.encode()}
 
     stored = [path for path in home.rglob("*") if path.is_file() and path not in key_files]
