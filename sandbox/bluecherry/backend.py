@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import bindparam, create_engine, event, func, insert, select
+from sqlalchemy import bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from amazon_bluecherry.bluecherry import models as m
@@ -134,6 +134,9 @@ class Backend:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # SQLite has one writer; one lock makes every write a clean serial transaction.
         self._lock = threading.RLock()
+        # Bumped when a write starts and ends: read caches are valid while it stands still.
+        self._writes = 0
+        self._open_ar_cache: dict[str | None, tuple[int, list[m.ArOpenItem]]] = {}
         t.Base.metadata.create_all(self.engine)
         with self._write() as session:
             if session.scalar(select(func.count()).select_from(t.Sku)) == 0:
@@ -146,8 +149,13 @@ class Backend:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with self._lock, self._sessions.begin() as session:
-            yield session
+        with self._lock:
+            self._writes += 1
+            try:
+                with self._sessions.begin() as session:
+                    yield session
+            finally:
+                self._writes += 1
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -1400,28 +1408,41 @@ class Backend:
         if session.get(t.CustomerRow, receipt.bc_customer) is None:
             raise Rejected(f"receipt {receipt.receipt_number}: unknown customer {receipt.bc_customer!r}")
         applied = ZERO
+        # One read for every invoice of the receipt (a remittance applies thousands at once).
+        numbers = [application.invoice_number for application in receipt.applications]
+        invoices: dict[str, tuple[str, Decimal]] = {}
+        for start in range(0, len(numbers), 500):
+            invoices.update(
+                (number, (customer, open_amount))
+                for number, customer, open_amount in session.execute(
+                    select(t.InvoiceRow.invoice_number, t.InvoiceRow.bc_customer, t.InvoiceRow.open_amount).where(
+                        t.InvoiceRow.invoice_number.in_(numbers[start : start + 500])
+                    )
+                )
+            )
+        applications, balances = [], []
         for application in receipt.applications:
-            invoice = session.get(t.InvoiceRow, application.invoice_number)
-            if invoice is None or invoice.bc_customer != receipt.bc_customer:
+            customer, open_amount = invoices.get(application.invoice_number, (None, ZERO))
+            if customer != receipt.bc_customer:
                 raise Rejected(
                     f"receipt {receipt.receipt_number}: no invoice {application.invoice_number} of {receipt.bc_customer}"
                 )
             closing = application.amount_applied + application.deduction_amount
-            if closing > invoice.open_amount:
+            if closing > open_amount:
                 raise Rejected(
                     f"receipt {receipt.receipt_number}: {closing} applied and deducted exceeds invoice "
-                    f"{invoice.invoice_number}'s open {invoice.open_amount}"
+                    f"{application.invoice_number}'s open {open_amount}"
                 )
-            invoice.open_amount -= closing
+            balances.append({"number": application.invoice_number, "open": open_amount - closing})
             applied += application.amount_applied
-            session.add(
-                t.ReceiptApplicationRow(
-                    receipt_number=receipt.receipt_number,
-                    invoice_number=invoice.invoice_number,
-                    amount_applied=application.amount_applied,
-                    deduction_amount=application.deduction_amount,
-                    deduction_reason=application.deduction_reason,
-                )
+            applications.append(
+                {
+                    "receipt_number": receipt.receipt_number,
+                    "invoice_number": application.invoice_number,
+                    "amount_applied": application.amount_applied,
+                    "deduction_amount": application.deduction_amount,
+                    "deduction_reason": application.deduction_reason,
+                }
             )
         unapplied = receipt.amount - applied
         session.add(
@@ -1438,6 +1459,14 @@ class Backend:
                 created_at=self.clock.now(),
             )
         )
+        session.flush()
+        if applications:  # Core executemany: a remittance applies thousands of invoices at once
+            table = t.InvoiceRow.__table__
+            session.execute(
+                update(table).where(table.c.invoice_number == bindparam("number")).values(open_amount=bindparam("open")),
+                balances,
+            )
+            session.execute(insert(t.ReceiptApplicationRow.__table__), applications)
         dims = {"customer": receipt.bc_customer, "receipt": receipt.receipt_number}
         lines = [("1010", receipt.amount, ZERO, f"Receipt {receipt.receipt_number}", dims)]
         if applied:
@@ -1462,26 +1491,42 @@ class Backend:
         )
 
     def list_open_ar(self, *, bc_customer: str | None = None) -> list[m.ArOpenItem]:
+        # The HTTP face pages through this list; without the cache every page would rebuild it.
+        version = self._writes
+        cached = self._open_ar_cache.get(bc_customer)
+        if cached is not None and cached[0] == version:
+            return list(cached[1])
+        items = self._open_ar(bc_customer)
+        if self._writes == version:
+            self._open_ar_cache[bc_customer] = (version, items)
+        return list(items)
+
+    def _open_ar(self, bc_customer: str | None) -> list[m.ArOpenItem]:
+        invoice = t.InvoiceRow
         with self._read() as session:
-            invoices = select(t.InvoiceRow).order_by(t.InvoiceRow.invoice_number)
+            # Plain columns: the invoice lines are not needed, and ORM objects are the slow part.
+            invoices = select(
+                invoice.bc_customer, invoice.invoice_number, invoice.invoice_date, invoice.due_date,
+                invoice.customer_po, invoice.total, invoice.open_amount, invoice.currency,
+            ).order_by(invoice.invoice_number)
             receipts = select(t.CashReceiptRow).order_by(t.CashReceiptRow.receipt_number)
             if bc_customer is not None:
-                invoices = invoices.where(t.InvoiceRow.bc_customer == bc_customer)
+                invoices = invoices.where(invoice.bc_customer == bc_customer)
                 receipts = receipts.where(t.CashReceiptRow.bc_customer == bc_customer)
             items = [
-                m.ArOpenItem(
-                    bc_customer=i.bc_customer,
+                m.ArOpenItem.model_construct(
+                    bc_customer=row.bc_customer,
                     document_type="invoice",
-                    document_number=i.invoice_number,
-                    document_date=i.invoice_date,
-                    due_date=i.due_date,
-                    customer_po=i.customer_po,
-                    original_amount=i.total,
-                    open_amount=i.open_amount,
-                    currency=i.currency,
+                    document_number=row.invoice_number,
+                    document_date=row.invoice_date,
+                    due_date=row.due_date,
+                    customer_po=row.customer_po,
+                    original_amount=row.total,
+                    open_amount=row.open_amount,
+                    currency=row.currency,
                 )
-                for i in session.scalars(invoices)
-                if i.open_amount != 0
+                for row in session.execute(invoices)
+                if row.open_amount != 0
             ]
             items += [
                 m.ArOpenItem(

@@ -277,3 +277,13 @@ def test_any_remittance_with_a_positive_payment_posts_in_balance(rows, open_cent
     plan, stored = plan_for(remittance, {k: Decimal(v) / 100 for k, v in open_cents.items()})
     assert_ties(remittance, stored)
     assert remittance.balanced
+
+
+def test_rows_the_single_pass_cannot_nest_still_match_in_order(tmp_path):
+    codes = write_codes(tmp_path / "m", [
+        "regex,(?i)wso_.*,coop,6120,wholesale",               # inline flags: compiled on its own
+        "suffix,SC,shortage_claim,6110,warehouse",
+        "regex,(?P<row1>X)SC,chargeback,6100,warehouse",      # a group name of its own, after a row that wins
+    ])
+    assert [codes.classify(ref).deduction_type if codes.classify(ref) else None
+            for ref in ("wso_1", "WSO_2", "XSC", "ABC")] == ["coop", "coop", "shortage_claim", None]

@@ -233,8 +233,8 @@ def remittance_lines(advice: RemittanceAdvice, codes: RemitCodes, policy: Postin
     """Every line of one 820, in file order, classified."""
     lines: list[RemitLine] = []
 
-    def add(line: RemitLine, *, by_code_only: bool = False) -> None:
-        classify_line(line, codes, policy, by_code_only=by_code_only)
+    def add(line: RemitLine, *, by_code_only: bool = False, row=_UNSET) -> None:
+        classify_line(line, codes, policy, by_code_only=by_code_only, row=row)
         lines.append(line)
 
     for entry in advice.entries:
@@ -244,24 +244,34 @@ def remittance_lines(advice: RemittanceAdvice, codes: RemitCodes, policy: Postin
             paid = item.amount_paid
             if paid is None:  # no RMR04: what the invoice says, less its discount
                 paid = (item.invoice_amount or ZERO) - (item.discount_amount or ZERO)
-            adjusted = sum((a.amount for a in item.adjustments), ZERO)
             by_reference = codes.classify(item.reference_number)
+            adjusted = sum((a.amount for a in item.adjustments), ZERO) if item.adjustments else ZERO
             if adjusted and by_reference is not None and by_reference.deduction_type == INVOICE_PAYMENT:
                 # Short-paid invoice: the payment, and each adjustment as its own line.
                 base = _from_item(len(lines) + 1, item, paid - adjusted)
                 base.adjustment_codes = ()
-                add(base)
+                add(base, row=by_reference)
                 for adjustment in item.adjustments:
                     add(_from_adjustment(len(lines) + 1, adjustment, reference=item.reference_number,
                                          purchase_order=base.purchase_order), by_code_only=True)
                 continue
-            add(_from_item(len(lines) + 1, item, paid))
+            # Without adx_code rows the reference alone decides: no second pass.
+            add(_from_item(len(lines) + 1, item, paid),
+                row=_UNSET if codes.has_adx_rows and item.adjustments else by_reference)
     return lines
 
 
-def classify_line(line: RemitLine, codes: RemitCodes, policy: PostingPolicy, *, by_code_only: bool = False) -> None:
-    """Set the line's type, account, owner and the documents it is about (in place)."""
-    row = codes.classify("" if by_code_only else line.reference, line.adjustment_codes)
+_UNSET = object()
+
+
+def classify_line(line: RemitLine, codes: RemitCodes, policy: PostingPolicy, *, by_code_only: bool = False,
+                  row=_UNSET) -> None:
+    """Set the line's type, account, owner and the documents it is about (in place).
+
+    :param row: the remit_codes.csv row already found for this line (None: no row matches)
+    """
+    if row is _UNSET:
+        row = codes.classify("" if by_code_only else line.reference, line.adjustment_codes)
     if row is None:
         line.deduction_type, line.gl_account, line.owner, line.rule_line = (
             UNRECOGNISED, policy.suspense_account, "finance", None)
@@ -425,14 +435,15 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
             amount=remittance.payment_amount, currency=remittance.currency or "USD",
             method=(remittance.payment_method or "ACH")[:20], reference=f"Amazon 820 TRN {trace}",
             applications=[
-                ReceiptApplication(
-                    invoice_number=a.invoice_number, amount_applied=a.amount_applied, deduction_amount=a.deduction,
-                    deduction_reason="; ".join(f"{k} {v}" for k, v in sorted(a.reasons.items()))[:200] or None)
+                {"invoice_number": a.invoice_number, "amount_applied": a.amount_applied,
+                 "deduction_amount": a.deduction,
+                 "deduction_reason": "; ".join(f"{k} {v}" for k, v in sorted(a.reasons.items()))[:200] or None}
                 for a in applications.values()])
         try:
             receipt = CashReceipt(**fields).model_dump(mode="json")
         except ValidationError as exc:
             # Only when the 820 contradicts itself (lines != BPR): kept for the gate to block, never posted.
+            fields["applications"] = [ReceiptApplication.model_construct(**a) for a in fields["applications"]]
             receipt = CashReceipt.model_construct(**fields).model_dump(mode="json")
             problems.append(f"cash receipt: {exc.errors()[0]['msg']}")
 
@@ -507,17 +518,23 @@ def _allocate(applications: dict[str, InvoiceApplication], deductions: list[Remi
     if amount <= 0 or not applications:
         return
     remaining = amount
-    own: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    own: dict[str, dict[str, Decimal]] = {}
     for line in deductions:
-        number = aliases.get(line.invoice_number or "", line.invoice_number)
+        number = line.invoice_number
+        if number is None:
+            continue
+        number = aliases.get(number, number)
         if number in applications:
-            own[number][line.deduction_type] -= line.amount
+            by_type = own.setdefault(number, {})
+            by_type[line.deduction_type] = by_type.get(line.deduction_type, ZERO) - line.amount
     for number, by_type in own.items():
+        if remaining <= 0:
+            break
         application = applications[number]
-        take = min(max(sum(by_type.values(), ZERO), ZERO), application.applied_gross, remaining)
+        take = min(sum(by_type.values(), ZERO), application.applied_gross, remaining)
         if take > 0:
             application.deduction += take
-            application.reasons.update({name: cents(value) for name, value in by_type.items() if value})
+            application.reasons.update((name, value) for name, value in by_type.items() if value)
             remaining -= take
     for application in applications.values():
         if remaining <= 0:

@@ -252,7 +252,7 @@ def _record(store: Store, db, transaction_id: int, raw_document_id: int, receive
             "line_date": line.line_date, "deduction_type": line.deduction_type, "gl_account": line.gl_account,
             "owner": line.owner, "rule_line": line.rule_line, "match_status": status})
     if rows:
-        db.execute(insert(RemittanceLine), rows)
+        db.execute(insert(RemittanceLine.__table__), rows)  # Core executemany: 50,000 lines is one statement
     _link_invoices(store, db, transaction_id, classified)
     store.set_transaction_status(transaction_id, "classified", session=db)
     store.record_event("remittance.classified", entity_type="remittance", entity_id=remittance.id,
