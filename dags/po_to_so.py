@@ -42,15 +42,11 @@ OWNER = "wholesale-integration"
 def po_to_so():
     picked_up = MailboxPickupOperator(task_id="pick_up_files")
     stored = ProcessInboundOperator(task_id="validate_and_record", raw_document_ids=picked_up.output)
-    send_997s = MailboxUploadOperator(
-        task_id="send_997s",
-        outbound_document_ids="{{ ti.xcom_pull(task_ids='validate_and_record', key='ack_outbound_ids') }}",
-    )
+    send_997s = MailboxUploadOperator(task_id="send_997s", outbound_document_ids=stored.output["ack_outbound_ids"])
     translated = TranslatePurchaseOrdersOperator(task_id="translate_purchase_orders")
     checked = CheckOrderLinesOperator(task_id="check_order_lines")
     loaded = LoadSalesOrdersOperator(task_id="create_sales_orders")
 
-    stored >> send_997s
     stored >> translated >> checked >> loaded
     alert_owners(send_997s, loaded)
 

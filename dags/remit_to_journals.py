@@ -23,7 +23,8 @@ lands; trigger this DAG by hand for sooner.
 
 Backfill: a backfill run takes only the 820s that had arrived by the end of its interval
 (the Param ``received_before`` does the same by hand), and every write carries a key
-derived from the trace number, so a backfill posts nothing twice.
+derived from the trace number, so a backfill posts nothing twice. The Params ``period`` and
+``as_of`` reconcile a given month by hand.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from amazon_bluecherry.operators.remittances import (
     PostRemittancesOperator,
     ReconcileMonthOperator,
     WatchDisputeWindowsOperator,
+    reconciliation_params,
 )
 from amazon_bluecherry.settings import get_settings
 
@@ -57,7 +59,7 @@ OWNER = "finance-integration"
     catchup=False,
     max_active_runs=1,
     default_args=default_args(OWNER),
-    params=replay_params(),
+    params={**replay_params(), **reconciliation_params()},
     deadline=run_deadline("remit_to_journals", minutes=60, owner="integration"),
     tags=["amazon", "bluecherry", "finance", "820"],
     doc_md=__doc__,

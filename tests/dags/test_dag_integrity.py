@@ -67,6 +67,12 @@ def test_every_flow_has_a_deadline_and_the_replay_params(dagbag, dag_id):
     assert dag.params["received_before"] is None
 
 
+def test_remit_to_journals_declares_its_reconciliation_params(dagbag):
+    # Operators read run parameters from context["params"] only: each one is a declared Param.
+    params = dagbag.get_dag("remit_to_journals").params
+    assert {"period", "as_of"} <= set(params) and params["period"] is None
+
+
 @pytest.mark.parametrize(("dag_id", "gate", "upstream", "downstream"), [
     ("po_to_so", "check_order_lines", "translate_purchase_orders", "create_sales_orders"),
     ("so_to_poa", "check_855s", "build_855s", "send_855s"),

@@ -70,7 +70,7 @@ class MailboxPickupOperator(BaseOperator):
 class MailboxUploadOperator(BaseOperator):
     """Upload outbound documents (by id, from the store) to Amazon's upload folder; returns the ids sent.
 
-    :param outbound_document_ids: ids of ``outbound_documents`` rows (a list, an XComArg or a template)
+    :param outbound_document_ids: ids of ``outbound_documents`` rows (a list, or an upstream task's XComArg)
     :param upload_conn_id: SFTP connection of the upload account (default from settings)
     :param upload_dir: remote folder (default from settings)
     :param database_url: integration store (default from settings)

@@ -196,7 +196,7 @@ class LoadSalesOrdersOperator(BaseOperator):
         from amazon_bluecherry.store import get_store
 
         store = get_store(self.database_url)
-        transaction_ids = id_list(self.transaction_ids) if self.transaction_ids not in (None, "", "None") else None
+        transaction_ids = None if self.transaction_ids is None else id_list(self.transaction_ids)
         if transaction_ids is None:  # a replay loads only its window's POs
             transaction_ids = _received_before_cutoff(store, context, statuses=("translated",))
         hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)

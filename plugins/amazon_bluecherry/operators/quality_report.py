@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -56,7 +55,7 @@ class BuildQualityReportOperator(BaseOperator):
 class SendQualityReportOperator(BaseOperator):
     """Send the stored report through the alert channels tagged ``quality_report`` (or ``always``).
 
-    :param report: the build task's result (``report_id``)
+    :param report: the build task's result, ``built.output`` (``report_id``, ``day``)
     """
 
     template_fields: Sequence[str] = ("report",)
@@ -71,8 +70,7 @@ class SendQualityReportOperator(BaseOperator):
         from amazon_bluecherry.settings import get_settings
         from amazon_bluecherry.store import get_store
 
-        # A templated XCom arrives as its string form unless the DAG renders native objects.
-        report = self.report if isinstance(self.report, dict) else ast.literal_eval(str(self.report))
+        report = self.report  # the build task's dict (an XComArg, resolved by Airflow)
         status = send_quality_report(get_store(self.database_url), int(report["report_id"]), get_settings())
         self.log.info("data-quality report of %s: %s", report["day"], status)
         if status == "failed":

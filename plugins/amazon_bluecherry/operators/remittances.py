@@ -5,7 +5,7 @@ time) and passes ids, never payloads, through XCom: the store holds the data.
 
 Which 820s a run works on is the run's window (``operators.window``, ``flows.replay``): a
 backfill run takes only the 820s that had arrived by the end of its interval; the
-``received_before`` Param (or conf) sets that instant by hand; a manual run takes
+``received_before`` Param (or the same key in a run's conf) sets that instant by hand; a manual run takes
 everything pending.
 """
 
@@ -141,22 +141,22 @@ def reconciliation_window(context: Any, now: datetime) -> tuple[str, datetime]:
     Scheduled and backfill runs: the month their interval starts in, as of the interval's
     end (at most the month's end), so the run that crosses into a new month writes the
     final report of the month before, and a backfill of a past month reproduces it. A
-    manual run: this month, as of now. ``period`` (and ``as_of``) in the conf: by hand.
+    manual run: this month, as of now. The Params ``period`` (and ``as_of``): by hand.
     """
     from datetime import timedelta
 
     from amazon_bluecherry.flows.reconciliation import month_bounds, period_of
 
     dag_run = context.get("dag_run") if context else None
-    conf = getattr(dag_run, "conf", None) or {}
+    params = (context.get("params") if context else None) or {}
 
     def month_end(period: str) -> datetime:
         last = month_bounds(period)[1]
         return datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
 
-    if conf.get("period"):
-        period = str(conf["period"])
-        as_of = datetime.fromisoformat(str(conf["as_of"])) if conf.get("as_of") else min(month_end(period), now)
+    if params.get("period"):
+        period = str(params["period"])
+        as_of = datetime.fromisoformat(str(params["as_of"])) if params.get("as_of") else min(month_end(period), now)
         return period, as_of
     run_type = getattr(dag_run, "run_type", None)
     run_type = getattr(run_type, "value", run_type)
@@ -165,6 +165,23 @@ def reconciliation_window(context: Any, now: datetime) -> tuple[str, datetime]:
         period = period_of(start)
         return period, min(end, month_end(period))
     return period_of(now), now
+
+
+def reconciliation_params() -> dict:
+    """The Params of a reconciliation by hand (empty: the month the run covers)."""
+    from airflow.sdk import Param
+
+    return {
+        "period": Param(
+            None, type=["null", "string"], pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", title="Reconcile month",
+            description="Reconcile this month (YYYY-MM) instead of the one the run covers.",
+        ),
+        "as_of": Param(
+            None, type=["null", "string"], format="date-time", title="Reconcile as of",
+            description="With 'Reconcile month': the instant (UTC) the report is as of; empty: the month's end "
+                        "or now, whichever is earlier.",
+        ),
+    }
 
 
 class ReconcileMonthOperator(_BlueCherryStep):

@@ -1,23 +1,29 @@
-"""Reading ids that arrive through XCom or templates (the only payload tasks pass)."""
+"""Reading the ids tasks pass each other (the only payload that goes through XCom).
+
+DAGs hand an upstream task's result to the next operator as an ``XComArg``
+(``task.output``, ``task.output["key"]``); Airflow resolves it when it renders the
+operator's template fields, so the operator receives the list itself, never its text.
+"""
 
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 
 def optional_int(value: Any) -> int | None:
+    """A number from a template field (a rendered template is text); empty: None."""
     return None if value in (None, "") else int(value)
 
 
 def id_list(value: Any) -> list[int]:
-    """A list of ids from a list, a single id, or a rendered template such as ``"[1, 2]"``."""
-    # A templated list arrives as its string form unless the DAG renders native objects.
-    if isinstance(value, str):
-        value = ast.literal_eval(value) if value.strip() and value.strip() != "None" else []
+    """The ids an upstream task returned: a list (an ``XComArg`` resolves to one), one id, or None."""
+    if value is None:
+        return []
+    if isinstance(value, str):  # a rendered template: pass the XComArg instead
+        raise TypeError(f"ids arrive as a list through an XComArg (task.output), not as the text {value!r}")
     if isinstance(value, int):
-        value = [value]
-    return [int(item) for item in value or []]
+        return [value]
+    return [int(item) for item in value]
 
 
 def quality_gate_counts(store, quality_result_id: int | None) -> dict:
