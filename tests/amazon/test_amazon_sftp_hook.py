@@ -167,8 +167,12 @@ def test_the_operators_pass_ids_only(mailbox_env, sqlite_url, make_x12, forget_s
         db.add(document)
         db.flush()
         outbound_id = document.id
+    rendered = MailboxUploadOperator(task_id="upload", database_url=sqlite_url,
+                                     outbound_document_ids=f"[{outbound_id}]")  # a Jinja-rendered XCom
+    with pytest.raises(TypeError, match="XComArg"):
+        rendered.execute(context={})
     upload_op = MailboxUploadOperator(task_id="upload", database_url=sqlite_url,
-                                      outbound_document_ids=f"[{outbound_id}]")  # as a template renders it
+                                      outbound_document_ids=[outbound_id])  # as an XComArg resolves
     assert upload_op.execute(context={}) == [outbound_id]
     assert list(mailbox_env.received()) == ["VENDR855.000000009"]
     assert set(MailboxPickupOperator.template_fields) >= {"download_conn_id", "max_files"}
