@@ -95,3 +95,81 @@ def test_an_855_amazon_rejected_does_not_meet_the_window(store, settings):
         _reopen_windows(db, ack.id)
     assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=21)).at_risk == ["PO-REJ"]
     assert monitor_windows(store, settings, now=RECEIVED + timedelta(hours=25)).missed == ["PO-REJ"]
+
+
+# --- fulfilment_to_asn: 30 minutes from departure, and Amazon's 997 for every 856 ----------
+
+DEPARTED = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+
+
+def departed_shipment(store, shipment_id: str) -> None:
+    """A shipment the carrier collected at DEPARTED, as prepare_ship_notices records it."""
+    from amazon_bluecherry.store.models import ShipNotice
+
+    transaction_id = store.add_transaction("shipment", direction="in", partner="BLUECHERRY",
+                                           business_key=shipment_id, status="departed")
+    store.set_deadline(transaction_id, "asn_due", DEPARTED + timedelta(minutes=30), business_key=shipment_id)
+    with store.session() as db:
+        db.add(ShipNotice(shipment_id=shipment_id, partner="AMAZON", status="held", departed_at=DEPARTED,
+                          asn_due_at=DEPARTED + timedelta(minutes=30), shipment_transaction_id=transaction_id))
+
+
+def send_856(store, shipment_id: str, sent_at: datetime, file_name: str = "VENDR856.000000007") -> int:
+    from sqlalchemy import select
+
+    from amazon_bluecherry.store.models import ShipNotice
+
+    raw_id, _ = store.save_raw_document(file_name.encode(), partner="AMAZON", transport="sftp", direction="out")
+    with store.session() as db:
+        outbound = OutboundDocument(partner="AMAZON", doc_type="856", raw_document_id=raw_id, isa13=file_name[-9:],
+                                    gs06="7", st02_list=["0001"], file_name=file_name, status="sent", sent_at=sent_at)
+        db.add(outbound)
+        db.flush()
+        row = db.scalar(select(ShipNotice).where(ShipNotice.shipment_id == shipment_id))
+        row.status, row.outbound_document_id = "confirmed", outbound.id
+        return outbound.id
+
+
+def test_asn_window_at_risk_then_missed_for_a_held_shipment(store, settings):
+    from amazon_bluecherry.flows.fulfilment_to_asn_steps import monitor_asn_windows
+
+    departed_shipment(store, "SH-HELD")
+    lead = Settings(home=settings.home, asn_alert_lead_minutes=10, ack_timeout_hours=4)
+    assert monitor_asn_windows(store, lead, now=DEPARTED + timedelta(minutes=5)).at_risk == []
+    assert monitor_asn_windows(store, lead, now=DEPARTED + timedelta(minutes=22)).at_risk == ["SH-HELD"]
+    (risk,) = store.list_exceptions(type="asn_window_at_risk")
+    assert risk.owner == "warehouse" and risk.business_key == "SH-HELD"
+    assert "no ASN yet and Amazon's window closes at 2026-11-26 14:30 UTC (in 8 min)" in risk.message
+    assert monitor_asn_windows(store, lead, now=DEPARTED + timedelta(minutes=25)).at_risk == [], "alerted once"
+    assert monitor_asn_windows(store, lead, now=DEPARTED + timedelta(minutes=31)).missed == ["SH-HELD"]
+    (missed,) = store.list_exceptions(type="asn_window_missed")
+    assert missed.severity == "critical" and "the ASN was due 2026-11-26 14:30 UTC and has not been sent" \
+        in missed.message
+    assert monitor_asn_windows(store, lead, now=DEPARTED + timedelta(hours=2)).missed == [], "recorded once"
+
+
+def test_asn_sent_late_is_a_missed_window_and_in_time_is_met(store, settings):
+    from amazon_bluecherry.flows.fulfilment_to_asn_steps import monitor_asn_windows
+
+    departed_shipment(store, "SH-LATE")
+    departed_shipment(store, "SH-OK")
+    send_856(store, "SH-LATE", DEPARTED + timedelta(minutes=45), "VENDR856.000000008")
+    send_856(store, "SH-OK", DEPARTED + timedelta(minutes=20), "VENDR856.000000009")
+    result = monitor_asn_windows(store, settings, now=DEPARTED + timedelta(minutes=50))
+    assert (result.met, result.missed) == (["SH-OK"], ["SH-LATE"])
+    (missed,) = store.list_exceptions(type="asn_window_missed")
+    assert missed.business_key == "SH-LATE" and "went at 2026-11-26 14:45 UTC" in missed.message
+
+
+def test_an_856_without_amazons_997_is_flagged_unacknowledged(store, settings):
+    from amazon_bluecherry.flows.fulfilment_to_asn_steps import monitor_asn_windows
+
+    departed_shipment(store, "SH-ACK")
+    outbound_id = send_856(store, "SH-ACK", DEPARTED + timedelta(minutes=10))
+    assert monitor_asn_windows(store, settings, now=DEPARTED + timedelta(hours=3)).unacknowledged == []
+    result = monitor_asn_windows(store, settings, now=DEPARTED + timedelta(hours=5))
+    assert result.unacknowledged == ["VENDR856.000000007"]
+    (exception,) = store.list_exceptions(type="transmission_unacknowledged")
+    assert exception.owner == "integration" and "VENDR856.000000007 (856)" in exception.message
+    with store.session() as db:
+        assert db.get(OutboundDocument, outbound_id).status == "unacknowledged"
