@@ -69,6 +69,8 @@ def test_not_balanced_is_reported(tmp_path, capsys):
     path.write_bytes(make_820("T9", [invoice("INV0000001", "100.00")], payment="99.00"))
     assert main(["remit", "classify", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["remittances"][0]["balanced"] is False
+    main(["remit", "classify", str(path)])
+    assert "NOT BALANCED: its lines add up to 100.00, not the payment (BPR02)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("content", [b"", b"hello, this is not X12", b"ISA*00*broken"])
@@ -150,3 +152,11 @@ def test_a_posted_remittance_cannot_be_retried(cli_store, capsys):
     stored_remittance(cli_store, "posted")
     assert main(["remit", "retry", "0000000042", "--note", "x"]) == 1
     assert "only blocked remittances" in capsys.readouterr().err
+
+
+def test_piped_into_head_it_stops_quietly(recognised):
+    """``remit classify FILE | head -1``: the reader leaves early; no traceback about a broken pipe."""
+    run = subprocess.run(f"'{sys.executable}' -m amazon_bluecherry remit classify '{recognised}' | head -1",
+                         shell=True, capture_output=True, text=True, timeout=120)
+    assert run.stdout.startswith("remittance 0000000007") and run.stdout.count("\n") == 1
+    assert "Traceback" not in run.stderr and "BrokenPipe" not in run.stderr, run.stderr

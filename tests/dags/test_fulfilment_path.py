@@ -85,7 +85,13 @@ def reloaded(amazon):
                            identity=amazon.identity)
 
 
-def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(dagbag, parties, tmp_path, capsys):
+def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(dagbag, parties, tmp_path, capsys,
+                                                                              monkeypatch):
+    from amazon_bluecherry.flows.fulfilment_to_asn import FIXES
+    from amazon_bluecherry.settings import reset_settings_cache
+
+    monkeypatch.setenv("AB_ASN_CARRIER_WAIT_MINUTES", "0")  # a shipment that waits is reported at once
+    reset_settings_cache()
     mailbox, emulator, store = parties
     amazon, numbers = simulated_orders(parties, tmp_path, 7)
     for dag_id in ("po_to_so", "so_to_poa"):
@@ -108,7 +114,7 @@ def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(d
         loaded = backend.ship([no_tracking.order_number], picked_up=False)
         backend.carrier_pickup(loaded.shipment_id, tracking_number="")       # collected, tracking unknown
         backend.pick_and_pack(waiting.order_number)
-        backend.ship([waiting.order_number], picked_up=False)                 # still at the dock
+        at_dock = backend.ship([waiting.order_number], picked_up=False)       # still at the dock
         backend.reset_label_serial(0)                                         # the label printer restarted
         backend.pick_and_pack(duplicate.order_number)
         shipments[duplicate.customer_po] = backend.ship([duplicate.order_number])
@@ -131,15 +137,20 @@ def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(d
         assert invoice.purchase_order_number == clean.customer_po and invoice.total_amount > 0
 
         # Held, each with a clear exception for the warehouse; BlueCherry knows the clean one went.
-        held = {(e.type, e.business_key): e.message for e in store.list_exceptions()}
-        assert "scac_not_approved" in held[("asn_check_failed", shipments[bad_scac.customer_po].shipment_id)]
-        assert "bol_is_date" in held[("asn_check_failed", shipments[date_bol.customer_po].shipment_id)]
-        assert "sscc_reused" in held[("asn_check_failed", shipments[duplicate.customer_po].shipment_id)]
+        held = {(e.type, e.business_key): e for e in store.list_exceptions()}
+        for order, rule in ((bad_scac, "scac_not_approved"), (date_bol, "bol_is_date"), (duplicate, "sscc_reused")):
+            exception = held[("asn_check_failed", shipments[order.customer_po].shipment_id)]
+            assert exception.owner == "warehouse" and f"[{rule}]" in exception.message, exception.message
+            assert FIXES[rule] in exception.message, "the message says what to fix in BlueCherry"
+        # Collected without a tracking number, or not collected at all: waits, and the warehouse is told.
+        for shipment, missing in ((loaded, "tracking / PRO number"), (at_dock, "collection")):
+            exception = held[("asn_waiting_for_carrier", shipment.shipment_id)]
+            assert exception.owner == "warehouse" and f"carrier's {missing}" in exception.message, exception.message
         with store.session() as db:
             statuses = {row.shipment_id: row.status for row in db.scalars(select(ShipNotice))}
             cartons = list(db.scalars(select(ShipNoticeCarton)))
             assert {i.status for i in db.scalars(select(Invoice))} == {"sent"}
-        assert statuses[loaded.shipment_id] == "waiting"
+        assert statuses[loaded.shipment_id] == statuses[at_dock.shipment_id] == "waiting"
         assert statuses[shipments[clean.customer_po].shipment_id] == "confirmed"
         assert backend.get_shipment(shipments[clean.customer_po].shipment_id).status == "confirmed"
         sent_ssccs = {pack.sscc for order in notice.orders for pack in order.packs}

@@ -89,6 +89,22 @@ def test_unreadable_input_exits_2(tmp_path):
     assert code == 2
 
 
+def test_only_the_856_sets_are_linted_and_a_file_without_one_says_what_it_holds(tmp_path, capsys):
+    from amazon_bluecherry.cli import main
+
+    purchase_order = (REPO_ROOT / "include" / "edi_samples" / "generic_850_4010VICS__node-x12__850.edi").read_bytes()
+    mixed = tmp_path / "mixed.edi"
+    mixed.write_bytes(purchase_order.rstrip() + b"\n" + write_documents(
+        [notice()], sender="VENDOR", receiver="AMAZON", control_numbers=InMemoryControlNumbers()))
+    # The sample 850 does not map to our PO model (BEG02 'SA'): none of asn lint's business.
+    assert main(["asn", "lint", str(mixed), "--mappings", str(MAPPINGS), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"shipments": [{"shipment_id": "SH1", "findings": []}]}
+    only_850 = tmp_path / "po.edi"
+    only_850.write_bytes(purchase_order)
+    assert main(["asn", "lint", str(only_850), "--mappings", str(MAPPINGS)]) == 2
+    assert "no 856 ship notice in the file (it holds 1 x 850)" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("bol", "is_date"), [("20261130", True), ("VENDR20261130", True), ("11/30/2026", True),
                                                 ("VENDR00000001", False), ("12345678901234567", False)])
 def test_bol_that_reads_as_a_date(bol, is_date):

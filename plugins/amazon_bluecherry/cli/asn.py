@@ -31,20 +31,28 @@ def lint_report(content: bytes, mappings_dir: Path, *, today=None) -> dict:
     """The lint report of an 856 file; raises ValueError when it cannot be read."""
     from amazon_bluecherry.amazon.rules import amazon_rules
     from amazon_bluecherry.edi.documents import ShipNotice
-    from amazon_bluecherry.edi.parse import DocumentError, parse_file
-    from amazon_bluecherry.edi.reader import NotX12Error, X12Error
+    from amazon_bluecherry.edi.parse import DocumentError, parse_transaction
+    from amazon_bluecherry.edi.reader import NotX12Error, X12Error, iter_transaction_sets
     from amazon_bluecherry.flows.fulfilment_mappings import load_carriers
     from amazon_bluecherry.flows.fulfilment_to_asn import LINT_RULES, check_facts, facts_from_notice
     from amazon_bluecherry.settings import get_settings
 
     content, bad_ssccs = _mend_check_digits(content)
+    found: dict[str, int] = {}
+    notices = []
     try:
-        documents = parse_file(content)
+        # Only the 856 sets are read: an 850 or 810 in the same file is not this command's business.
+        for interchange, group, transaction_set in iter_transaction_sets(content):
+            set_id = transaction_set.set_id.strip()
+            found[set_id] = found.get(set_id, 0) + 1
+            if set_id == "856":
+                notices.append(parse_transaction(transaction_set, interchange, group))
     except (NotX12Error, X12Error, DocumentError) as exc:
         raise ValueError(str(exc)) from exc
-    notices = [document for document in documents if isinstance(document, ShipNotice)]
+    notices = [notice for notice in notices if isinstance(notice, ShipNotice)]
     if not notices:
-        raise ValueError("no 856 ship notice in the file")
+        held = ", ".join(f"{count} x {set_id}" for set_id, count in sorted(found.items()))
+        raise ValueError(f"no 856 ship notice in the file (it holds {held or 'no transaction set'})")
     carriers = load_carriers(mappings_dir / "carriers.csv")
     rules = amazon_rules()["ship_notice"]
     today = today or datetime.now(UTC).date()

@@ -87,9 +87,16 @@ def _classify(args) -> int:
 
 
 def _print_classification(report: dict) -> None:
+    from decimal import Decimal
+
     for remittance in report["remittances"]:
+        verdict = "balanced"
+        if not remittance["balanced"]:
+            total = sum((Decimal(line["amount"]) for line in remittance["lines"]), Decimal("0"))
+            verdict = (f"NOT BALANCED: its lines add up to {total}, not the payment (BPR02); the 820 itself does "
+                       "not add up and would be blocked, nothing posted")
         print(f"remittance {remittance['trace_number']}: payment {remittance['payment_amount']}, "
-              f"{len(remittance['lines'])} line(s), {'balanced' if remittance['balanced'] else 'NOT BALANCED'}")
+              f"{len(remittance['lines'])} line(s), {verdict}")
         for line in remittance["lines"]:
             flag = "  <- UNRECOGNISED (suspense)" if line["deduction_type"] == "unrecognised" else ""
             print(f"  {line['reference']:<40} {line['amount']:>12}  {line['deduction_type']:<26} "

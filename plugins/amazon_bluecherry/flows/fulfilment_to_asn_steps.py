@@ -217,12 +217,16 @@ def prepare_ship_notices(store: Store, gateway, settings: Settings, mappings: Fu
                 result.waiting.append(shipment.shipment_id)
                 waited = now - (shipment.departed_at or row.first_seen_at)
                 if waited >= timedelta(minutes=settings.asn_carrier_wait_minutes):
-                    missing = "collection" if shipment.departed_at is None else "a tracking / PRO number"
+                    missing, fix = (
+                        ("collection", "Confirm the pickup (and the tracking number) in BlueCherry")
+                        if shipment.departed_at is None else
+                        ("tracking / PRO number", "Enter the carrier's tracking / PRO number on the shipment in "
+                                                  "BlueCherry"))
                     result.exception_ids.append(open_exception(
                         store, "asn_waiting_for_carrier",
                         f"shipment {shipment.shipment_id} (BOL {shipment.bol_number}, {shipment.carrier_scac}) has "
                         f"waited {waited.total_seconds() / 60:.0f} min for the carrier's {missing}; no ASN can go "
-                        "before it. Confirm the pickup and enter the tracking number in BlueCherry.",
+                        f"before it. {fix}.",
                         business_key=shipment.shipment_id, transaction_id=row.shipment_transaction_id,
                         dedupe_key=f"asn_waiting_for_carrier:{shipment.shipment_id}:{missing}", session=db))
                 continue
