@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from amazon_bluecherry.bluecherry.folders import LocalFolder, is_temporary
 from amazon_bluecherry.bluecherry.gateway import GatewayError
 from amazon_bluecherry.bluecherry.layouts import Layout, LayoutError, Layouts, Manifest, manifest_name
 from amazon_bluecherry.bluecherry.records import (
@@ -35,6 +34,7 @@ from amazon_bluecherry.bluecherry.records import (
     documents_from_rows,
     rows_from_documents,
 )
+from amazon_bluecherry.folders import LocalFolder, file_names, is_temporary
 from sandbox.bluecherry.backend import Backend
 
 __all__ = ["CycleCrash", "CycleReport", "FileFace", "FileFaults"]
@@ -137,7 +137,7 @@ class FileFace:
 
     def _pending_imports(self) -> list[tuple[str, Layout]]:
         pending = []
-        for name in self.import_folder.list_names():
+        for name in file_names(self.import_folder):
             if is_temporary(name):
                 continue
             layout = next((layout for layout in self.layouts.imports.values() if layout.owns(name)), None)
@@ -154,7 +154,7 @@ class FileFace:
             raise CycleCrash(f"injected crash before applying {source}")
         errors: list[str] = []
         try:
-            rows = layout.decode(self.import_folder.read_bytes(name), source=source)
+            rows = layout.decode(self.import_folder.read(name), source=source)
             parsed = documents_from_rows(
                 IMPORT_SHAPES[layout.name], rows, envelope_fields=("idempotency_key",)
             )
@@ -178,7 +178,7 @@ class FileFace:
             report.applied[counter] = report.applied.get(counter, 0) + 1
         if self.faults.roll("crash_after_apply", self.faults.crash_after_apply_rate):
             raise CycleCrash(f"injected crash after applying {source}, before archiving it")
-        data = self.import_folder.read_bytes(name)
+        data = self.import_folder.read(name)
         if errors:
             self.rejected.write_atomic(name, data)
             self.rejected.write_atomic(name + ".errors.txt", ("\n".join(errors) + "\n").encode())
@@ -186,7 +186,7 @@ class FileFace:
             log.warning("import %s: %d document(s) rejected, first: %s", source, len(errors), errors[0])
         else:
             self.processed.write_atomic(name, data)
-        self.import_folder.remove(name)
+        self.import_folder.delete(name, missing_ok=True)
         report.imported_files.append(name)
 
     def _apply(self, layout_name: str, document, key: str):
@@ -248,11 +248,11 @@ class FileFace:
             self._prune(layout)
 
     def _fresh(self, layout: Layout, now: datetime) -> bool:
-        names = set(self.export_folder.list_names())
+        names = set(file_names(self.export_folder))
         complete = sorted(name for name in names if layout.owns(name) and manifest_name(name) in names)
         if not complete or layout.max_age_minutes is None:
             return False
-        manifest = Manifest.model_validate_json(self.export_folder.read_bytes(manifest_name(complete[-1])))
+        manifest = Manifest.model_validate_json(self.export_folder.read(manifest_name(complete[-1])))
         return now - manifest.snapshot_at < timedelta(minutes=layout.max_age_minutes / 2)
 
     def write_export(self, layout: Layout, documents: list, snapshot_at: datetime, sequence: int) -> str:
@@ -268,17 +268,17 @@ class FileFace:
         return data_file
 
     def _prune(self, layout: Layout) -> None:
-        names = set(self.export_folder.list_names())
+        names = set(file_names(self.export_folder))
         data_files = sorted(name for name in names if layout.owns(name))
         complete = [name for name in data_files if manifest_name(name) in names]
         for name in complete[: -self.keep_exports]:
-            self.export_folder.remove(manifest_name(name))
-            self.export_folder.remove(name)
+            self.export_folder.delete(manifest_name(name), missing_ok=True)
+            self.export_folder.delete(name, missing_ok=True)
         kept = complete[-self.keep_exports :]
         # A data file whose manifest never came (a crashed export) is garbage once older than every kept export.
         for name in data_files:
             if kept and name not in complete and name < kept[0]:
-                self.export_folder.remove(name)
+                self.export_folder.delete(name, missing_ok=True)
 
 
 def _ats(backend: Backend) -> tuple[list, datetime]:

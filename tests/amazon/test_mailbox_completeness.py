@@ -22,7 +22,7 @@ from amazon_bluecherry.amazon.mailbox import (
     incomplete_interchange,
     pickup,
 )
-from amazon_bluecherry.amazon.sftp import SftpFolder
+from amazon_bluecherry.folders import SftpFolder
 from amazon_bluecherry.store import Store
 from amazon_bluecherry.store.models import InboundArrival, RawDocument, RemoteFileSighting
 from tests.flows.conftest import make_850

@@ -18,7 +18,7 @@ from amazon_bluecherry.amazon.mailbox import (
     FileTooLarge,
     pickup,
 )
-from amazon_bluecherry.amazon.sftp import SftpFolder
+from amazon_bluecherry.folders import SftpFolder
 from amazon_bluecherry.store import Store
 from amazon_bluecherry.store.models import RawDocument
 

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from amazon_bluecherry.amazon.mailbox import UploadError, outbound_file_name, upload_outbound
-from amazon_bluecherry.amazon.sftp import SftpFolder
+from amazon_bluecherry.folders import SftpFolder
 from amazon_bluecherry.store import Store
 from amazon_bluecherry.store.models import OutboundDocument
 

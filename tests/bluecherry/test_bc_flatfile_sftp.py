@@ -7,7 +7,7 @@ import json
 import pytest
 
 from amazon_bluecherry.bluecherry.flatfile import FlatFileGateway
-from amazon_bluecherry.bluecherry.folders import SftpFolder
+from amazon_bluecherry.folders import SftpFolder
 from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
 from sandbox.bluecherry.backend import Backend
 from sandbox.bluecherry.files import FileFace

@@ -1,7 +1,7 @@
 """Amazon's SFTP mailbox rules as code: file names, sizes, pickup and upload.
 
-No Airflow here. Pickup and upload work on a :class:`RemoteFolder` (list, read, write,
-rename, delete), so the same algorithm runs over the Airflow hook's connection in
+No Airflow here. Pickup and upload work on a :class:`~amazon_bluecherry.folders.Folder` (list,
+read, write, rename, delete), so the same algorithm runs over the Airflow hook's connection in
 production and over a plain paramiko client in tests; the rules themselves (name policy,
 folder capacity, temp names, outbound names) are data in ``mailbox_rules.yaml``.
 
@@ -78,11 +78,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import delete, select, update
 
 from amazon_bluecherry.edi.reader import NotX12Error, iter_segments, sniff_delimiters
+from amazon_bluecherry.folders import FileTooLarge, Folder, RemoteFile
 from amazon_bluecherry.store.models import (
     InboundArrival,
     OutboundDocument,
@@ -121,56 +121,12 @@ class MailboxError(Exception):
     """The mailbox could not do what was asked."""
 
 
-class FileTooLarge(MailboxError):
-    """A remote file turned out bigger than the limit while it was being read."""
-
-    def __init__(self, name: str, limit: int):
-        super().__init__(f"{display_name(name)} is larger than {limit} bytes")
-        self.name = name
-        self.limit = limit
-
-
 class UploadError(MailboxError):
     """One or more outbound documents could not be uploaded; they stay ``pending``."""
 
     def __init__(self, message: str, report: UploadReport):
         super().__init__(message)
         self.report = report
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One entry of a remote folder listing."""
-
-    name: str
-    size: int
-    mtime: float
-    is_file: bool = True
-
-
-class RemoteFolder(Protocol):
-    """One remote folder, as pickup and upload need it; names are plain file names."""
-
-    @property
-    def location(self) -> str:
-        """Where this folder is, for messages (no secrets): e.g. ``amazon_sftp_download:/download``."""
-
-    def list_files(self) -> list[RemoteFile]: ...
-
-    def stat(self, name: str) -> RemoteFile | None: ...
-
-    def read(self, name: str, *, max_bytes: int) -> bytes:
-        """The whole file, or :class:`FileTooLarge` once more than ``max_bytes`` arrive."""
-
-    def write(self, name: str, content: bytes) -> None: ...
-
-    def rename(self, name: str, new_path: str) -> None:
-        """Rename; ``new_path`` is a name in this folder or an absolute remote path. Never overwrites."""
-
-    def delete(self, name: str) -> None: ...
-
-    def make_folder(self, path: str) -> None:
-        """Create ``path`` (relative to this folder, or absolute) unless it exists."""
 
 
 def display_name(name: str) -> str:
@@ -350,7 +306,7 @@ class _Sighting:
 
 
 class _Pickup:
-    def __init__(self, folder: RemoteFolder, store: Store, *, partner: str, max_files: int,
+    def __init__(self, folder: Folder, store: Store, *, partner: str, max_files: int,
                  max_file_bytes: int, quarantine_dir: str | None, rules: MailboxRules, settle_seconds: float,
                  stale_after: timedelta, clock: Callable[[], datetime], sleep: Callable[[float], None]):
         self.folder = folder
@@ -648,7 +604,7 @@ class _Pickup:
 
 
 def pickup(
-    folder: RemoteFolder,
+    folder: Folder,
     store: Store,
     *,
     max_files: int | None = None,
@@ -697,7 +653,7 @@ class UploadReport:
                 "failed": len(self.failed)}
 
 
-def _already_there(folder: RemoteFolder, name: str, content: bytes) -> bool:
+def _already_there(folder: Folder, name: str, content: bytes) -> bool:
     """True when ``name`` already holds exactly ``content`` (an earlier attempt's rename)."""
     existing = folder.stat(name)
     if existing is None or existing.size != len(content):
@@ -708,7 +664,7 @@ def _already_there(folder: RemoteFolder, name: str, content: bytes) -> bool:
         return False
 
 
-def _upload_one(folder: RemoteFolder, store: Store, outbound_id: int, rules: MailboxRules,
+def _upload_one(folder: Folder, store: Store, outbound_id: int, rules: MailboxRules,
                 report: UploadReport) -> None:
     with store.session() as db:
         document = db.get(OutboundDocument, outbound_id)
@@ -757,7 +713,7 @@ def _upload_one(folder: RemoteFolder, store: Store, outbound_id: int, rules: Mai
 
 
 def upload_outbound(
-    folder: RemoteFolder,
+    folder: Folder,
     store: Store,
     outbound_document_ids: Iterable[int],
     *,

@@ -1,21 +1,16 @@
-"""SFTP side of the mailbox: a :class:`RemoteFolder` over a paramiko client, and the connection policy.
+"""SFTP side of the mailbox: the connection policy and its errors.
 
-No Airflow here: the hook (``hooks/amazon_sftp.py``) opens the connection and hands its
-paramiko ``SFTPClient`` to :class:`SftpFolder`; tests do the same with a plain client.
+No Airflow here: the hook (``hooks/amazon_sftp.py``) checks a connection against this policy,
+opens it and hands its paramiko ``SFTPClient`` to ``amazon_bluecherry.folders.SftpFolder``.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import posixpath
-import stat
 
-from amazon_bluecherry.amazon.mailbox import FileTooLarge, MailboxError, RemoteFile
+from amazon_bluecherry.amazon.mailbox import MailboxError
 
 log = logging.getLogger(__name__)
-
-_CHUNK = 32768
 
 
 class ConnectionRefused(MailboxError):
@@ -62,78 +57,3 @@ def check_connection_policy(
             f"connection {conn_id!r} does not pin the server's host key: set the extra 'host_key' to its "
             "public key ('ssh-ed25519 AAAA...')")
     return warnings
-
-
-class SftpFolder:
-    """One remote folder through a paramiko ``SFTPClient``; implements ``RemoteFolder``."""
-
-    def __init__(self, sftp, path: str, *, location: str | None = None):
-        """:param sftp: an open ``paramiko.SFTPClient`` (the caller owns and closes it)
-        :param path: the folder's absolute remote path
-        :param location: how messages name the folder (default: the path)
-        """
-        self._sftp = sftp
-        self.path = path
-        self._location = location or path
-
-    @property
-    def location(self) -> str:
-        return self._location
-
-    def _path(self, name: str) -> str:
-        return name if name.startswith("/") else posixpath.join(self.path, name)
-
-    def list_files(self) -> list[RemoteFile]:
-        return [
-            RemoteFile(
-                name=attr.filename,
-                size=attr.st_size or 0,
-                mtime=float(attr.st_mtime or 0),
-                is_file=attr.st_mode is not None and stat.S_ISREG(attr.st_mode),
-            )
-            for attr in self._sftp.listdir_attr(self.path)
-        ]
-
-    def stat(self, name: str) -> RemoteFile | None:
-        try:
-            attr = self._sftp.stat(self._path(name))
-        except FileNotFoundError:
-            return None
-        return RemoteFile(name=name, size=attr.st_size or 0, mtime=float(attr.st_mtime or 0),
-                          is_file=attr.st_mode is not None and stat.S_ISREG(attr.st_mode))
-
-    def read(self, name: str, *, max_bytes: int) -> bytes:
-        """The whole file, never holding more than ``max_bytes`` + one chunk in memory."""
-        with self._sftp.open(self._path(name), "rb") as fh:
-            size = fh.stat().st_size or 0
-            if size > max_bytes:
-                raise FileTooLarge(name, max_bytes)
-            if size:
-                fh.prefetch(size)  # pipelined reads: one round trip per file, not per 32 KiB
-            buffer = bytearray()
-            while chunk := fh.read(min(_CHUNK, max_bytes + 1 - len(buffer))):
-                buffer += chunk
-                if len(buffer) > max_bytes:  # it grew after the stat: stop here
-                    raise FileTooLarge(name, max_bytes)
-            return bytes(buffer)
-
-    def write(self, name: str, content: bytes) -> None:
-        # confirm=True: paramiko stats the file afterwards and checks the size arrived.
-        self._sftp.putfo(io.BytesIO(content), self._path(name), file_size=len(content), confirm=True)
-
-    def rename(self, name: str, new_path: str) -> None:
-        # SFTP v3 rename: fails when the target exists, so a sent file is never replaced.
-        self._sftp.rename(self._path(name), self._path(new_path))
-
-    def delete(self, name: str) -> None:
-        self._sftp.remove(self._path(name))
-
-    def make_folder(self, path: str) -> None:
-        target = self._path(path)
-        try:
-            attributes = self._sftp.stat(target)
-        except FileNotFoundError:
-            self._sftp.mkdir(target)
-            return
-        if not stat.S_ISDIR(attributes.st_mode or 0):
-            raise NotADirectoryError(f"{target} exists and is not a folder")

@@ -27,7 +27,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from amazon_bluecherry.bluecherry.ats import AtsTable
-from amazon_bluecherry.bluecherry.folders import Folder, LocalFolder, is_temporary
 from amazon_bluecherry.bluecherry.gateway import (
     BlueCherryGateway,
     Conflict,
@@ -69,6 +68,7 @@ from amazon_bluecherry.bluecherry.records import (
     documents_from_rows,
     rows_from_documents,
 )
+from amazon_bluecherry.folders import Folder, LocalFolder, file_names, is_temporary
 
 __all__ = ["DEFAULT_MAX_AGE", "FlatFileGateway"]
 
@@ -240,7 +240,7 @@ class FlatFileGateway(BlueCherryGateway):
         snapshot among its exports. An ATS export from an older cycle misses the newer
         cycle's allocations. A cycle that wrote no export at all cannot be seen here.
         """
-        names = self.export_folder.list_names()
+        names = file_names(self.export_folder)
         newest: dict[str, str] = {}
         for name in sorted(names, reverse=True):
             if not name.endswith(MANIFEST_SUFFIX) or is_temporary(name):
@@ -252,7 +252,7 @@ class FlatFileGateway(BlueCherryGateway):
         manifests = []
         for name in newest.values():
             try:
-                manifests.append(Manifest.model_validate_json(self.export_folder.read_bytes(name)))
+                manifests.append(Manifest.model_validate_json(self.export_folder.read(name)))
             except (FileNotFoundError, ValidationError):
                 continue  # pruned while we looked, or broken: the ATS read itself judges its own
         if not manifests:
@@ -342,7 +342,7 @@ class FlatFileGateway(BlueCherryGateway):
         return sorted(
             (
                 name
-                for name in self.export_folder.list_names()
+                for name in file_names(self.export_folder)
                 if name.endswith(MANIFEST_SUFFIX)
                 and not is_temporary(name)
                 and layout.owns(name[: -len(MANIFEST_SUFFIX)])
@@ -388,7 +388,7 @@ class FlatFileGateway(BlueCherryGateway):
         for attempt in range(3):  # the ERP may delete an old export while we look at it
             manifest = manifest or self._fresh_manifest(layout_name)
             try:
-                data = self.export_folder.read_bytes(manifest.data_file)
+                data = self.export_folder.read(manifest.data_file)
             except FileNotFoundError:
                 if attempt < 2:
                     manifest = None
@@ -417,7 +417,7 @@ class FlatFileGateway(BlueCherryGateway):
         newest: Manifest | None = None
         for name in names[:3]:  # names sort by time; the sequence decides among the newest few
             try:
-                manifest = Manifest.model_validate_json(self.export_folder.read_bytes(name))
+                manifest = Manifest.model_validate_json(self.export_folder.read(name))
             except FileNotFoundError:
                 continue
             except ValidationError as exc:

@@ -15,7 +15,8 @@ from airflow.providers.sftp.hooks.sftp import SFTPHook
 from airflow.sdk import BaseHook
 
 from amazon_bluecherry.amazon.mailbox import PickupReport, UploadReport, pickup, upload_outbound
-from amazon_bluecherry.amazon.sftp import MailboxUnreachable, SftpFolder, check_connection_policy
+from amazon_bluecherry.amazon.sftp import MailboxUnreachable, check_connection_policy
+from amazon_bluecherry.folders import SftpFolder
 from amazon_bluecherry.settings import get_settings
 from amazon_bluecherry.store import Store
 

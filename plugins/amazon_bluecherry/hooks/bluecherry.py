@@ -115,7 +115,7 @@ class BlueCherryHook(BaseHook):
 
     def _flatfile(self, extra: dict[str, Any]) -> BlueCherryGateway:
         from amazon_bluecherry.bluecherry.flatfile import FlatFileGateway
-        from amazon_bluecherry.bluecherry.folders import SftpFolder
+        from amazon_bluecherry.folders import SftpFolder
 
         missing = [key for key in ("import_dir", "export_dir") if not extra.get(key)]
         if missing:
@@ -126,9 +126,11 @@ class BlueCherryHook(BaseHook):
         if extra.get("sftp_conn_id"):
             from airflow.providers.sftp.hooks.sftp import SFTPHook
 
-            self._sftp_hook = SFTPHook(ssh_conn_id=extra["sftp_conn_id"])
+            sftp_conn_id = str(extra["sftp_conn_id"])
+            self._sftp_hook = SFTPHook(ssh_conn_id=sftp_conn_id)
             client = self._sftp_hook.get_conn()
-            import_folder, export_folder = SftpFolder(client, import_dir), SftpFolder(client, export_dir)
+            import_folder, export_folder = (SftpFolder(client, path, location=f"{sftp_conn_id}:{path}")
+                                            for path in (import_dir, export_dir))
         else:
             import_folder, export_folder = import_dir, export_dir
         max_age = extra.get("max_age_minutes")
