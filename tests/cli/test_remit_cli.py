@@ -99,19 +99,6 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
     assert run.returncode == 2 and "Traceback" not in run.stderr and run.stdout == ""
 
 
-@pytest.fixture
-def cli_store(store, monkeypatch):
-    from amazon_bluecherry.settings import reset_settings_cache
-    from amazon_bluecherry.store import reset_store_cache
-
-    monkeypatch.setenv("AB_DATABASE_URL", store.url)
-    reset_settings_cache()
-    reset_store_cache()
-    yield store
-    reset_store_cache()
-    reset_settings_cache()
-
-
 def stored_remittance(store, status: str) -> int:
     from amazon_bluecherry.store.models import Remittance, RemittanceLine
 
