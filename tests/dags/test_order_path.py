@@ -188,3 +188,44 @@ def test_a_byte_identical_resend_gets_a_new_997_and_changes_nothing_else(dagbag,
     with store.session() as db:
         assert db.scalar(select(func.count()).select_from(RawDocument)) == 1 + len(acks)  # one inbound document
     assert store.list_exceptions(type="duplicate_interchange") == []
+
+
+def test_an_item_cancel_cancels_the_sales_order_line_and_the_855_says_so(dagbag, parties):
+    # Amazon's "item cancel": the PO re-sent with one line at quantity 0 (PO102 = 0).
+    mailbox, emulator, store = parties
+    items = catalogue_items(3)
+    mailbox.drop("AMZN850.000000501", order_file("ITEMCXL1", items, control="000000501"))
+    for dag_id in ("po_to_so", "so_to_poa"):
+        run_dag(dagbag, dag_id)
+    (first,) = emulator.backend.list_sales_orders(customer_pos=["ITEMCXL1"])
+    exceptions_before = sorted(e.id for e in store.list_exceptions())
+    (first_855,) = [parse_file(data)[0] for name, data in mailbox.received().items() if "855" in name]
+
+    cancel = order_file("ITEMCXL1", items, control="000000502").replace(b"PO1*2*5*EA", b"PO1*2*0*EA")
+    assert cancel.count(b"PO1*2*0*EA") == 1
+    mailbox.drop("AMZN850.000000502", cancel)
+    for dag_id in ("po_to_so", "so_to_poa"):
+        assert set(task_states(run_dag(dagbag, dag_id)).values()) == {"success"}
+
+    (after,) = emulator.backend.list_sales_orders(customer_pos=["ITEMCXL1"])
+    lines = {line.line_number: line for line in after.lines}
+    assert after.order_number == first.order_number and after.revision == first.revision + 1
+    assert (lines[2].qty_cancelled, lines[2].cancel_reason, lines[2].qty_allocated, lines[2].qty_backordered) == (
+        5, "customer_cancelled", 0, 0)
+    before = {line.line_number: line for line in first.lines}
+    for number in (1, 3):
+        assert lines[number].model_dump(exclude={"backorder_date"}) == before[number].model_dump(
+            exclude={"backorder_date"}), "the other lines are untouched"
+    assert sorted(e.id for e in store.list_exceptions()) == exceptions_before, "nothing for a person"
+
+    names = sorted(name for name in mailbox.received() if "855" in name)
+    assert len(names) == 2, "the cancel is acknowledged"
+    (second_855,) = [ack for ack in parse_file(mailbox.received()[names[-1]])]
+    by_line = {line.line_number: line for line in second_855.lines}
+    assert set(by_line) == {"1", "2", "3"}, "every line, the cancelled one too"
+    assert by_line["2"].quantity == 0
+    assert [(str(a.status), a.quantity) for a in by_line["2"].acknowledgements] == [("IR", 0)]
+    first_lines = {line.line_number: line for line in first_855.lines}
+    for number in ("1", "3"):
+        assert by_line[number] == first_lines[number]
+    assert [t.status for t in transactions_of(store, "850")] == ["superseded", "acknowledged"]

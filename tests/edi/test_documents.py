@@ -49,10 +49,10 @@ def test_primary_product_id_is_the_first_pair_and_all_pairs_are_kept():
     assert len(line.product_ids) == 2
 
 
-@pytest.mark.parametrize("quantity", [0, -1])
-def test_ordered_quantity_must_be_positive(quantity):
+def test_ordered_quantity_is_never_negative_and_zero_is_amazons_item_cancel():
     with pytest.raises(ValidationError, match="quantity"):
-        d.PurchaseOrderLine(quantity=quantity, unit="EA", product_ids=[{"qualifier": "UP", "value": "1"}])
+        d.PurchaseOrderLine(quantity=-1, unit="EA", product_ids=[{"qualifier": "UP", "value": "1"}])
+    assert d.PurchaseOrderLine(quantity=0, unit="EA", product_ids=[{"qualifier": "UP", "value": "1"}]).quantity == 0
 
 
 def test_a_line_needs_a_product_id():

@@ -460,13 +460,13 @@ def test_po4_case_pack_is_read():
 
 
 def test_document_error_names_set_segment_and_element():
-    text = AMAZON_850.replace("PO1*1*8*EA", "PO1*1*0*EA")
+    text = AMAZON_850.replace("PO1*1*8*EA", "PO1*1*-8*EA")
     interchange, group, transaction = _set_of(text)
     with pytest.raises(DocumentError) as info:
         parse_transaction(transaction, interchange, group)
     message = str(info.value)
     assert message.startswith("850 set 0001, segment PO1 at position 8, element PO102:")
-    assert "greater than 0" in message
+    assert "greater than or equal to 0" in message
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -196,3 +196,14 @@ def test_the_stored_form_of_a_translated_order_is_complete_and_reads_back(mappin
     stored = order.to_dict()
     assert stored == _plain(asdict(order)), "every field, in the same shape as before"
     assert TranslatedOrder.from_dict(stored) == order
+
+
+def test_an_item_cancel_is_a_zero_line_for_bluecherry_and_no_issue(mappings_dir):
+    # Amazon cancels an item by re-sending the PO with the line at quantity 0: nothing for a person,
+    # whatever the line's unit, pack or item; a known item goes to BlueCherry with 0 eaches (cancel).
+    order = translate(mappings_dir, lines=["PO1*1*8*EA*6.5*PE*UP*028877454078", "PO1*2*0*CA*6.4*PE*UP*028877454085",
+                                           "PO4*6", "PO1*3*0*DZ*9*PE*UP*999999999993"])
+    assert order.issues == [] and order.rejected_lines == [] and order.loadable
+    assert [(line.line_number, line.qty_eaches) for line in order.lines] == [(1, 8), (2, 0)]
+    assert [(line.line_number, line.qty_eaches) for line in sales_order_draft(order).lines] == [(1, 8), (2, 0)]
+    assert quality_gate([order], date(2026, 11, 26), EXACT).success and not order.held

@@ -14,8 +14,8 @@ from tests.flows.conftest import make_850
 
 def test_a_po_the_guide_accepts_but_the_model_cannot_read_is_one_exception(store, mappings_dir, tmp_path):
     settings = Settings(home=tmp_path)
-    # Quantity 0 passes the guide (N0) but not the order model (a PO line orders something).
-    for content, control in ((make_850("ZERO1", lines=["PO1*1*0*EA*6.5*PE*UP*028877454078"], control="000000401"),
+    # A negative quantity passes the guide (N0 has a sign) but not the order model.
+    for content, control in ((make_850("ZERO1", lines=["PO1*1*-1*EA*6.5*PE*UP*028877454078"], control="000000401"),
                               "401"),
                              (make_850("GOOD1", control="000000402"), "402")):
         raw_id, _ = store.save_raw_document(content, partner="AMAZON", transport="sftp", remote_name=control)

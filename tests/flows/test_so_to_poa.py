@@ -131,3 +131,15 @@ def test_checkpoint_blocks_a_missing_line_a_wrong_total_and_a_reversed_rejection
     assert failed["every PO line acknowledged"] == {2}
     assert failed["acknowledged quantities add up to the ordered quantity"] == {1, 2}
     assert failed["a line rejected earlier stays rejected"] == {1}
+
+
+def test_a_line_amazon_cancelled_is_acknowledged_with_quantity_zero_and_passes_the_checkpoint():
+    po = purchase_order(["PO1*1*5*EA*6.5*PE*UP*028877454078", "PO1*2*0*EA*6.5*PE*UP*028877454085",
+                         "PO1*3*0*EA*9*PE*UP*999999999993"])
+    order = sales_order(so_line(1, 5, allocated=5), so_line(2, 4, cancelled=4, reason="customer_cancelled"))
+    ack = build_acknowledgement(po, sales_order=order, rejected_lines={3: "unknown_item"}, case_packs={},
+                                previously_rejected={2: 4, 3: 4}, acknowledged_on=TODAY)
+    assert loops(ack) == [[("IA", 5, None, None)], [("IR", 0, None, None)], [("IR", 0, None, None)]]
+    assert [line.quantity for line in ack.lines] == [5, 0, 0] and str(ack.acknowledgement_type) == "AC"
+    outcome = _checkpoint(po, ack, previously_rejected={2: 4, 3: 4})
+    assert outcome.success, outcome.to_dict()

@@ -20,3 +20,13 @@ def reject_reason(cause: str | None) -> str:
     """Amazon's reason for rejecting a line, from our issue type or BlueCherry's cancel reason."""
     acknowledgement = amazon_rules()["acknowledgement"]
     return acknowledgement["reject_reasons"].get(cause or "", acknowledgement["default_reject_reason"])
+
+
+def line_status(outcome: str) -> str:
+    """ACK01 for a line's outcome: ``accepted``, ``backordered`` or ``rejected``."""
+    return amazon_rules()["acknowledgement"]["line_status"][outcome]
+
+
+def cancelled_line() -> dict[str, Any]:
+    """How a line Amazon cancelled (PO102 = 0) is acknowledged: ``status`` and ``reason``."""
+    return amazon_rules()["acknowledgement"]["cancelled_line"]

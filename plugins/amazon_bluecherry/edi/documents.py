@@ -417,7 +417,7 @@ class PurchaseOrderLine(_ProductLine):
     """PO1 loop: one ordered item."""
 
     line_number: Text | None = None  # PO101 (SP-API itemSequenceNumber)
-    quantity: PositiveInt  # PO102
+    quantity: NonNegativeInt  # PO102; 0 on a re-sent PO is Amazon's "item cancel"
     unit: Code  # PO103: EA / CA
     unit_price: Decimal | None = Field(default=None, ge=0)  # PO104 (net cost)
     price_basis: Code | None = None  # PO105: PE / RE
@@ -498,7 +498,7 @@ class AcknowledgementLine(_ProductLine):
     """PO1 loop of an 855: the ordered line echoed, with its ACK loops."""
 
     line_number: Text | None = None  # PO101
-    quantity: PositiveInt  # PO102 as ordered
+    quantity: NonNegativeInt  # PO102 as ordered (0: a line Amazon cancelled)
     unit: Code  # PO103
     # PO104: the cost that will be invoiced. Amazon rejects an 855 without it, but that is
     # the guide's verdict (and the simulator's), so a priceless line still parses.

@@ -11,6 +11,9 @@ Rules (README, "po_to_so"):
 - price per each (PO104 with PO105 PE) vs ``unit_cost`` beyond the tolerance ->
   ``price_mismatch``; the PO is held or loaded at Amazon's price (setting).
 - ship-to: N1*ST qualifier and code match ship_to.csv, else ``unknown_ship_to`` (PO held).
+- quantity 0 (PO102): Amazon's "item cancel" on a re-sent PO. Not an error for anyone: the
+  line goes to BlueCherry with 0 eaches, which cancels it there, and the 855 says so. Unit,
+  pack and price are not checked on it; an item not in items.csv is only acknowledged.
 """
 
 from __future__ import annotations
@@ -211,6 +214,16 @@ def _translate_line(order: TranslatedOrder, po_line: PurchaseOrderLine, line_num
         order.rejected_lines.append(RejectedLine(line_number, product_id, qualifier, po_line.quantity, unit,
                                                  po_line.unit_price, issue_type))
 
+    if po_line.quantity == 0:
+        if item is not None:  # cancels the line in BlueCherry (if it was ever loaded)
+            order.lines.append(TranslatedLine(
+                line_number=line_number, product_id=product_id, product_id_qualifier=qualifier,
+                style=item.style, color=item.color, size=item.size, amazon_qty=0, amazon_uom=unit,
+                case_pack_qty=item.case_pack_qty, qty_eaches=0,
+                unit_price=_price_per_each(po_line, item.case_pack_qty if unit in CASE_UNITS else 1) or item.unit_cost,
+                bc_unit_cost=item.unit_cost))
+        return  # an unknown item cancelled: nothing in BlueCherry, so_to_poa acknowledges it
+
     if item is None:
         ids = ", ".join(f"{p.qualifier} {p.value}" for p in po_line.product_ids)
         return reject("unknown_item", f"PO {po_number} line {line_number}: {ids} not in items.csv")
@@ -285,6 +298,7 @@ def order_lines_frame(orders: list[TranslatedOrder], received_on: date, policy: 
     """One row per line to be loaded, for the data-quality checkpoint."""
     import pandas as pd
 
+    # A cancelled line (Amazon's quantity 0) loads no quantity: nothing here to check.
     rows = [
         {
             "customer_po": order.customer_po,
@@ -303,6 +317,7 @@ def order_lines_frame(orders: list[TranslatedOrder], received_on: date, policy: 
         for order in orders
         if not order.held
         for line in order.lines
+        if line.amazon_qty
     ]
     columns = ["customer_po", "line_number", "sku", "qty_eaches", "expected_eaches", "price_delta", "price_checked",
                "window_start", "window_end", "received_on"]

@@ -5,6 +5,9 @@ Pure functions. Per PO line, in the PO's own unit (cases stay cases):
   scheduled date; cancelled, or rejected at translation -> an IR loop with a reason.
   A partial line is one IA loop plus one IB (or IR) loop; the loops add up to the
   ordered quantity.
+- a line Amazon cancelled (re-sent with quantity 0, "item cancel") -> one loop with
+  quantity 0 and the code ``rules.yaml`` gives a cancelled line.
+- the ACK01 codes are Amazon's, from ``amazon/rules.yaml``.
 - Amazon's product ids are echoed exactly; every line carries the price we will invoice.
 - A line rejected in an earlier 855 stays rejected (Amazon refuses the change).
 """
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from amazon_bluecherry.amazon.rules import amazon_rules, reject_reason
+from amazon_bluecherry.amazon.rules import amazon_rules, cancelled_line, line_status, reject_reason
 from amazon_bluecherry.edi.documents import (
     AcknowledgementLine,
     LineAcknowledgement,
@@ -53,6 +56,9 @@ def build_acknowledgement(
     """The 855 for ``purchase_order``; None when no line can be acknowledged yet."""
     so_lines = {line.line_number: line for line in (sales_order.lines if sales_order else [])}
     schedule_qualifier = amazon_rules()["acknowledgement"]["schedule_date_qualifier"]
+    accepted_code, backordered_code, rejected_code = (line_status(outcome) for outcome in
+                                                      ("accepted", "backordered", "rejected"))
+    cancelled = cancelled_line()
     lines: list[AcknowledgementLine] = []
     for position, po_line in enumerate(purchase_order.lines, start=1):
         number = line_number_of(po_line, position)
@@ -70,8 +76,13 @@ def build_acknowledgement(
                 ))
 
         so_line = so_lines.get(number)
-        if number in rejected_lines:
-            loop("IR", po_line.quantity, reason=reject_reason(rejected_lines[number]))
+        if po_line.quantity == 0:  # Amazon withdrew the line: nothing to promise or refuse
+            loops.append(LineAcknowledgement(status=cancelled["status"], quantity=0, unit=unit,
+                                             reason_code=cancelled["reason"]))
+            if so_line is not None:
+                price_per_each = so_line.unit_price
+        elif number in rejected_lines:
+            loop(rejected_code, po_line.quantity, reason=reject_reason(rejected_lines[number]))
         elif so_line is not None:
             price_per_each = so_line.unit_price   # the cost we will invoice
             # What Amazon was told is rejected stays rejected: only the rest can be promised.
@@ -80,10 +91,10 @@ def build_acknowledgement(
             backordered = min(so_line.qty_backordered // pack, promisable - accepted)
             # Cancelled quantity and part cases cannot be promised either: rejected.
             rest = po_line.quantity - accepted - backordered
-            loop("IA", accepted)
-            loop("IB", backordered,
+            loop(accepted_code, accepted)
+            loop(backordered_code, backordered,
                  on=so_line.backorder_date or purchase_order.delivery_window_end or acknowledged_on)
-            loop("IR", rest, reason=reject_reason(so_line.cancel_reason or "out_of_stock"))
+            loop(rejected_code, rest, reason=reject_reason(so_line.cancel_reason or "out_of_stock"))
         # else: no line in BlueCherry: left unacknowledged, and the checkpoint blocks the 855.
 
         if loops:
@@ -94,7 +105,7 @@ def build_acknowledgement(
             ))
     if not lines:
         return None
-    all_accepted = all([str(item.status) for item in line.acknowledgements] == ["IA"] for line in lines)
+    all_accepted = all([str(item.status) for item in line.acknowledgements] == [accepted_code] for line in lines)
     return PurchaseOrderAcknowledgement(
         acknowledgement_type="AD" if all_accepted and len(lines) == len(purchase_order.lines) else "AC",
         purchase_order_number=purchase_order.purchase_order_number,
@@ -146,7 +157,7 @@ def summarize_acknowledgement(
             has_price=all(line.unit_price is not None for line in acked) and bool(acked),
             product_ids_echoed=all([(p.qualifier, p.value) for p in line.product_ids] == echoed for line in acked),
             rejected_before=previously_rejected.get(number, 0),
-            rejected_now=sum(loop.quantity for loop in loops if str(loop.status) == "IR"),
+            rejected_now=sum(loop.quantity for loop in loops if str(loop.status) == line_status("rejected")),
         ))
     return summaries
 
@@ -164,7 +175,8 @@ def acknowledgement_frame(summaries: list[LineSummary]):
             "ordered_qty": summary.ordered_qty,
             "missing_price_count": 0 if summary.has_price else 1,
             "product_id_echoed": summary.product_ids_echoed,
-            "reverses_rejection": summary.rejected_now < summary.rejected_before,
+            # A line Amazon cancelled since (ordered 0) reverses nothing.
+            "reverses_rejection": summary.rejected_now < min(summary.rejected_before, summary.ordered_qty),
         }
         for summary in summaries
     ]
@@ -177,7 +189,7 @@ def rejected_quantities(acknowledgement: PurchaseOrderAcknowledgement) -> dict[i
     """Quantity per line in IR loops of a sent 855: never to be accepted later."""
     rejected: dict[int, int] = {}
     for position, line in enumerate(acknowledgement.lines, start=1):
-        quantity = sum(item.quantity for item in line.acknowledgements if str(item.status) == "IR")
+        quantity = sum(item.quantity for item in line.acknowledgements if str(item.status) == line_status("rejected"))
         if quantity:
             rejected[line_number_of(line, position)] = quantity
     return rejected
