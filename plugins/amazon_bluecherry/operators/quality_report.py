@@ -26,13 +26,12 @@ class BuildQualityReportOperator(BaseOperator):
 
     Returns ``{"report_id", "day", "flags"}``.
 
-    :param report_date: ``YYYY-MM-DD``; empty: the day the run covers
+    :param report_date: ``YYYY-MM-DD``; empty: the DAG's Param ``report_date``, else the day the run covers
     """
 
     template_fields: Sequence[str] = ("report_date",)
 
-    def __init__(self, *, report_date: str | None = "{{ params.report_date or '' }}", database_url: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, *, report_date: str | None = None, database_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.report_date = report_date
         self.database_url = database_url
@@ -43,7 +42,7 @@ class BuildQualityReportOperator(BaseOperator):
         from amazon_bluecherry.store import get_store
 
         store = get_store(self.database_url)
-        day = report_day(context, self.report_date)
+        day = report_day(context, self.report_date or (context.get("params") or {}).get("report_date"))
         report = build_report(store, day, get_settings())
         report_id = store_report(store, report)
         self.log.info("data-quality report of %s stored (id %s): %s flag(s)", day, report_id, len(report.flags))
