@@ -150,6 +150,19 @@ def test_resent_po_updates_the_order_and_an_identical_resend_changes_nothing(har
     assert harness.emulator.backend.check_invariants() == []
 
 
+def test_a_line_cancelled_before_the_order_existed_is_kept_cancelled_and_allocates_nothing(
+        harness, items_with, draft_for):
+    # Amazon's item cancel can reach us before the first copy of the PO was loaded.
+    items = items_with(harness.emulator, count=2, min_available=100)
+    draft = draft_for(items, [24, 0])
+    submit(harness, draft)
+    lines = {line.line_number: line for line in harness.gateway.get_sales_order(draft.customer_po).lines}
+    assert (lines[1].qty_ordered, lines[1].qty_allocated) == (24, 24)
+    assert (lines[2].qty_ordered, lines[2].qty_allocated, lines[2].qty_backordered, lines[2].cancel_reason) == (
+        0, 0, 0, "customer_cancelled")
+    assert harness.emulator.backend.check_invariants() == []
+
+
 def test_the_same_idempotency_key_never_creates_a_second_order(harness, items_with, draft_for):
     items = items_with(harness.emulator, count=1, min_available=60)
     draft = draft_for(items, [12])
