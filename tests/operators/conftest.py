@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.bluecherry.conftest import draft_for, items_with  # noqa: F401 - fixtures
 from tests.conftest import REPO_ROOT
 
 
