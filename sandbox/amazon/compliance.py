@@ -690,13 +690,18 @@ def check_invoice(
 
 
 def apply_inventory_advice(state: AmazonState, advice: InventoryAdvice) -> int:
-    """Remember the available quantity (QTY*33) per product id; returns the items updated."""
+    """Remember the available quantity (QTY*33) per product id and ship-from location (N1*SF);
+    what Amazon may order of an item is the sum over its locations. Returns the items updated."""
+    location = next((party.id_code or "" for party in advice.parties if party.role == "SF"), "")
+    at_location = state.inventory_by_location.setdefault(location, {})
     updated = 0
     for item in advice.items:
         available = item.available_quantity
         if available is None:
             continue
-        state.inventory[f"{item.product_id_qualifier} {item.product_id}"] = available
+        key = f"{item.product_id_qualifier} {item.product_id}"
+        at_location[key] = available
+        state.inventory[key] = sum(held.get(key, 0) for held in state.inventory_by_location.values())
         updated += 1
     return updated
 

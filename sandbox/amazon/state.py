@@ -351,7 +351,9 @@ class AmazonState(_Record):
     receipts: list[Receipt] = Field(default_factory=list)
     invoices: dict[str, InvoiceRecord] = Field(default_factory=dict)
     rejected_invoice_files: list[str] = Field(default_factory=list)
-    inventory: dict[str, int] = Field(default_factory=dict)  # "UP 614141100019" -> 846 QTY*33
+    inventory: dict[str, int] = Field(default_factory=dict)  # "UP 614141100019" -> 846 QTY*33 (all locations)
+    # Per ship-from location of the 846 (N1*SF; "" when none): "NJ01" -> {"UP 614141100019": 12}
+    inventory_by_location: dict[str, dict[str, int]] = Field(default_factory=dict)
     findings: list[Finding] = Field(default_factory=list)
     ledger: list[LedgerEntry] = Field(default_factory=list)
     remittances: list[RemittanceRecord] = Field(default_factory=list)

@@ -14,11 +14,12 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-DAG_IDS = {"po_to_so", "so_to_poa", "fulfilment_to_asn", "remit_to_journals"}
+DAG_IDS = {"po_to_so", "so_to_poa", "fulfilment_to_asn", "remit_to_journals", "stock_to_846"}
 # One file per flow, named after its DAG: every DAG in the folder gets the checks below.
 # DAGs that read no Amazon document have nothing to replay: the report reads the store;
-# fulfilment_to_asn reads BlueCherry's shipments, and each ASN is sent once (idempotent).
-NO_REPLAY = {"daily_quality_report", "fulfilment_to_asn"}
+# fulfilment_to_asn reads BlueCherry's shipments, and each ASN is sent once (idempotent);
+# stock_to_846 reads BlueCherry's stock now (a past feed re-sent would publish old quantities).
+NO_REPLAY = {"daily_quality_report", "fulfilment_to_asn", "stock_to_846"}
 ALL_DAG_IDS = sorted(path.stem for path in (REPO_ROOT / "dags").glob("*.py") if not path.stem.startswith("_"))
 # Imports that cost seconds or open connections; none may run while a DAG file is parsed.
 HEAVY_MODULES = ["great_expectations", "pandas", "pyx12", "fastapi", "uvicorn", "asyncssh", "paramiko",
@@ -76,6 +77,7 @@ def test_remit_to_journals_declares_its_reconciliation_params(dagbag):
 @pytest.mark.parametrize(("dag_id", "gate", "upstream", "downstream"), [
     ("po_to_so", "check_order_lines", "translate_purchase_orders", "create_sales_orders"),
     ("so_to_poa", "check_855s", "build_855s", "send_855s"),
+    ("stock_to_846", "check_feed", "plan_feed", "stage_846"),
 ])
 def test_each_great_expectations_gate_is_a_task_of_its_own(dagbag, dag_id, gate, upstream, downstream):
     # A data engineer sees the gate in the graph, between what it checks and what it guards.

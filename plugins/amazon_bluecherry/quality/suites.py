@@ -155,3 +155,27 @@ def invoice_suite() -> list:
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["invoice_number", "line_number"],
                                             description="each invoice line once"),
     ]
+
+
+def inventory_feed_suite(*, max_swing_share: float, max_age_minutes: float) -> list:
+    """stock_to_846, before an 846 leaves. One row per SKU and warehouse of the feed
+    (``flows.stock_to_846.check_frame``): sku, warehouse, product_id, published, physical_ats
+    (recomputed from BlueCherry's figures), known_to_amazon, snapshot_age_minutes,
+    unexplained_swing_share (the swing since the last feed when BlueCherry's figures and the
+    buffer rule did not move as much; 0 otherwise)."""
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeBetween(column="published", min_value=0,
+                                          description="no negative quantity published"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="physical_ats", column_B="published", or_equal=True,
+                                                    description="published never above what BlueCherry could ship"),
+        gxe.ExpectColumnValuesToBeInSet(column="known_to_amazon", value_set=[True],
+                                        description="every product id is one Amazon knows (items.csv)"),
+        gxe.ExpectColumnValuesToBeBetween(column="snapshot_age_minutes", min_value=-5, max_value=max_age_minutes,
+                                          description=f"the snapshot is at most {max_age_minutes:g} minutes old"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="unexplained_swing_share", max_value=max_swing_share,
+            description=f"no SKU moves more than {max_swing_share:.0%} since the last feed without a matching "
+                        "BlueCherry movement"),
+    ]

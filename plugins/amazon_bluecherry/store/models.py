@@ -371,6 +371,89 @@ class Invoice(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 
 
+# --- stock_to_846 ----------------------------------------------------------------------------
+# One row per feed (or refused snapshot), one row per SKU and warehouse it carried, and what
+# Amazon was last told per SKU and warehouse. The API is amazon_bluecherry.store.inventory.
+
+INVENTORY_FEED_STATUSES = ("refused", "planned", "blocked", "staged", "sent")
+
+
+class InventoryFeed(Base):
+    """An 846 feed from one BlueCherry ATS snapshot, or a snapshot refused as stale or partial.
+
+    Statuses: refused (nothing planned; exception open) | planned -> blocked (the gate
+    failed; exception open) | staged (846 stored, pending upload) -> sent. ``kind`` is full
+    (every SKU) or delta (what changed, by the tiers that were due).
+    """
+
+    __tablename__ = "inventory_feeds"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str | None] = mapped_column(String(8))                 # full | delta
+    tiers: Mapped[list] = mapped_column(JSON, default=list)             # the tiers this feed published
+    snapshot_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    last_cycle_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    snapshot_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    source: Mapped[str | None] = mapped_column(String(255))
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    units_published: Mapped[int] = mapped_column(BigInteger, default=0)
+    message: Mapped[str | None] = mapped_column(Text)                   # why refused or blocked
+    quality_result_id: Mapped[int | None] = mapped_column(ForeignKey("quality_results.id"))
+    outbound_document_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_documents.id"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class InventoryFeedLine(Base):
+    """One SKU in one warehouse on a feed: BlueCherry's figures, the ATS read, the buffer held
+    back and the rule that did it, what was published and what Amazon had before."""
+
+    __tablename__ = "inventory_feed_lines"
+    __table_args__ = (UniqueConstraint("feed_id", "sku", "warehouse", name="uq_inventory_feed_lines_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("inventory_feeds.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(60))
+    style: Mapped[str | None] = mapped_column(String(40))
+    upc: Mapped[str | None] = mapped_column(String(14))
+    warehouse: Mapped[str] = mapped_column(String(40))
+    product_id_qualifier: Mapped[str] = mapped_column(String(4))
+    product_id: Mapped[str] = mapped_column(String(48))
+    asin: Mapped[str | None] = mapped_column(String(16))
+    tier: Mapped[str] = mapped_column(String(8))
+    on_hand: Mapped[int] = mapped_column(Integer)
+    allocated: Mapped[int] = mapped_column(Integer)
+    on_hold: Mapped[int] = mapped_column(Integer)
+    incoming: Mapped[int] = mapped_column(Integer)
+    ats: Mapped[int] = mapped_column(Integer)
+    buffer: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(8))                        # sku | style | default
+    rule_detail: Mapped[str] = mapped_column(String(80))                # "10%", "24 units" ...
+    published: Mapped[int] = mapped_column(Integer)
+    previous_published: Mapped[int | None] = mapped_column(Integer)
+
+
+class InventoryPosition(Base):
+    """What Amazon was last told per SKU and warehouse, and by which feed (updated when it is sent)."""
+
+    __tablename__ = "inventory_positions"
+
+    sku: Mapped[str] = mapped_column(String(60), primary_key=True)
+    warehouse: Mapped[str] = mapped_column(String(40), primary_key=True)
+    style: Mapped[str | None] = mapped_column(String(40))
+    upc: Mapped[str | None] = mapped_column(String(14))
+    product_id_qualifier: Mapped[str] = mapped_column(String(4))
+    product_id: Mapped[str] = mapped_column(String(48))
+    asin: Mapped[str | None] = mapped_column(String(16))
+    ats: Mapped[int] = mapped_column(Integer)
+    rule_detail: Mapped[str] = mapped_column(String(80))
+    published: Mapped[int] = mapped_column(Integer)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("inventory_feeds.id"), index=True)
+    published_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
 # --- remit_to_journals ------------------------------------------------------------------------
 
 

@@ -1,0 +1,328 @@
+"""stock_to_846 steps over the store and the BlueCherry gateway (no Airflow).
+
+    BlueCherry ATS snapshot --plan--> refused (stale or partial: exception, nothing planned)
+        | nothing new (this snapshot was fed already, or nothing changed that is due)
+        | planned (a full or delta feed: lines with ATS, buffer, rule, published)
+    planned --check (GX, its own task)--> checked (lines that failed are dropped and named in an
+        exception) | blocked (no line passed)
+    checked --stage--> staged (846 X12 stored, pending upload) --upload--> sent
+    sent --record--> inventory_positions: what Amazon was last told, per SKU and warehouse
+
+The rules (buffers, staleness, cadence, which lines a feed carries, the gate's columns)
+are pure functions in :mod:`amazon_bluecherry.flows.stock_to_846`; this module reads and
+writes. Planning is the only step that reads BlueCherry; a re-run with the same snapshot
+finds its feed and plans nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from amazon_bluecherry.flows.exceptions import open_exception
+from amazon_bluecherry.flows.stock_to_846 import (
+    FAST,
+    FULL,
+    SLOW,
+    TIERS,
+    Cadence,
+    amazon_ids,
+    due_tiers,
+    full_feed_due,
+    plan_stock,
+    refusal_reason,
+    select_lines,
+    velocity_tiers,
+)
+from amazon_bluecherry.settings import Settings
+from amazon_bluecherry.store import Store
+from amazon_bluecherry.store import inventory as feeds
+
+log = logging.getLogger(__name__)
+
+# The 846 guide allows 10,000 LIN loops per set; a warehouse with more SKUs gets several sets.
+ITEMS_PER_SET = 10_000
+SUITE = "inventory_feed"
+
+
+@dataclass
+class PlanResult:
+    feed_id: int | None = None
+    kind: str | None = None
+    lines: int = 0
+    refused: str | None = None
+    exception_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class FeedCheckResult:
+    feed_id: int | None = None
+    passed: int = 0
+    blocked: list[tuple[str, str]] = field(default_factory=list)
+    quality_result_id: int | None = None
+    exception_ids: list[int] = field(default_factory=list)
+
+
+def served_warehouses(settings: Settings) -> list[str]:
+    """The BlueCherry warehouses that serve Amazon: the setting, else those of ship_to.csv."""
+    if settings.inventory_warehouses.strip():
+        return [name.strip() for name in settings.inventory_warehouses.split(",") if name.strip()]
+    from amazon_bluecherry.flows.mappings import load_ship_to
+
+    directory = load_ship_to(Path(settings.mappings_dir) / "ship_to.csv")
+    return sorted({row.bc_warehouse for row in directory.by_id.values()})
+
+
+def qualifiers(settings: Settings) -> list[str]:
+    return [q.strip() for q in settings.inventory_product_id_qualifiers.split(",") if q.strip()]
+
+
+def ordered_eaches(store: Store, *, since: datetime) -> dict[str, int]:
+    """SKU -> eaches Amazon ordered since ``since`` (the 850s in the store, as translated)."""
+    from sqlalchemy import select
+
+    from amazon_bluecherry.store.models import Transaction
+
+    totals: dict[str, int] = {}
+    with store.session() as db:
+        for (data,) in db.execute(select(Transaction.data).where(
+                Transaction.doc_type == "850", Transaction.direction == "in", Transaction.created_at >= since)):
+            for line in ((data or {}).get("translation") or {}).get("lines", []):
+                if line.get("style") and line.get("color") and line.get("size"):
+                    sku = f"{line['style']}-{line['color']}-{line['size']}"
+                    totals[sku] = totals.get(sku, 0) + int(line.get("qty_eaches") or 0)
+    return totals
+
+
+def _refuse(store: Store, settings: Settings, reason: str, *, now: datetime, source: str, snapshot_at=None,
+            last_cycle_at=None, fingerprint: str | None = None) -> PlanResult:
+    feed_id = feeds.record_refusal(store, partner=settings.partner_id, reason=reason, source=source,
+                                   snapshot_at=snapshot_at, last_cycle_at=last_cycle_at, fingerprint=fingerprint)
+    exception_id = open_exception(
+        store, "stale_inventory_snapshot",
+        f"BlueCherry's stock was not published to Amazon: {reason}. Amazon keeps the quantities of the last "
+        "feed until a fresh, whole snapshot arrives.",
+        business_key=f"846 feed {feed_id}",
+        # One exception per refused snapshot; an export that cannot be read at all, once an hour while it lasts.
+        dedupe_key=f"stale_inventory_snapshot:{fingerprint or now.strftime('%Y-%m-%dT%H')}",
+        details={"feed_id": feed_id, "source": source})
+    log.warning("stock_to_846 refused the snapshot: %s", reason)
+    return PlanResult(feed_id=None, refused=reason, exception_ids=[exception_id])
+
+
+def plan_feed(store: Store, gateway, settings: Settings, *, now: datetime) -> PlanResult:
+    """Read BlueCherry's ATS, refuse a stale or partial snapshot, plan the feed that is due."""
+    from amazon_bluecherry.bluecherry.gateway import GatewayError, StaleExportError, TransientGatewayError
+    from amazon_bluecherry.flows.mappings import MappingError, load_items
+    from amazon_bluecherry.flows.stock_inputs import load_buffer_policy
+
+    try:
+        policy = load_buffer_policy(settings.effective_inventory_buffer_file)
+        items = load_items(Path(settings.mappings_dir) / "items.csv")
+    except MappingError as exc:
+        open_exception(store, "mapping_file_invalid", f"{exc}; no inventory feed was planned",
+                       dedupe_key=f"mapping_file_invalid:{exc}"[:200])
+        raise
+    warehouses = served_warehouses(settings)
+    source = repr(gateway)
+    try:
+        table = gateway.get_ats_table(warehouses=warehouses)
+    except StaleExportError as exc:   # stale, partial or altered export: never published
+        return _refuse(store, settings, str(exc), now=now, source=source)
+    except TransientGatewayError:
+        raise                         # BlueCherry down: the task retries
+    except GatewayError as exc:       # an export BlueCherry wrote wrong is as unpublishable as a partial one
+        return _refuse(store, settings, f"the ATS snapshot cannot be read: {exc}", now=now, source=source)
+    source = table.source
+    reason = refusal_reason(table.snapshot_at, now=now, max_age=timedelta(minutes=settings.inventory_max_age_minutes),
+                            last_cycle_at=table.last_cycle_at)
+    if reason is None and len(table) == 0:
+        reason = f"the snapshot has no stock rows for the warehouses {', '.join(warehouses)}; an empty export is " \
+                 "not a stock level of zero"
+    if reason is not None:
+        return _refuse(store, settings, reason, now=now, source=source, snapshot_at=table.snapshot_at,
+                       last_cycle_at=table.last_cycle_at, fingerprint=table.fingerprint)
+
+    existing = feeds.feed_of_snapshot(store, table.fingerprint)
+    if existing is not None:
+        feed_id, status = existing
+        log.info("snapshot %s... was fed already (feed %s, %s): nothing new", table.fingerprint[:12], feed_id, status)
+        # A feed planned by a run that died before its gate is picked up again; the others are done.
+        return PlanResult(feed_id=feed_id if status == "planned" else None)
+
+    planned = plan_stock(table.frame, policy, include_incoming=settings.inventory_include_incoming)
+    ids = amazon_ids(items, qualifiers(settings))
+    known = planned["sku"].isin(list(ids))
+    if not known.all():
+        log.info("%s SKU/warehouse rows are not in items.csv (Amazon does not list them): not published",
+                 int((~known).sum()))
+    planned = planned[known].reset_index(drop=True)
+    planned["product_id_qualifier"] = [ids[sku][0] for sku in planned["sku"]]
+    planned["product_id"] = [ids[sku][1] for sku in planned["sku"]]
+    planned["asin"] = [ids[sku][2] for sku in planned["sku"]]
+    fast = velocity_tiers(ordered_eaches(store, since=now - timedelta(days=settings.inventory_velocity_days)),
+                          fast_mover_units=settings.inventory_fast_mover_units)
+    planned["tier"] = [fast.get(sku, SLOW) for sku in planned["sku"]]
+
+    cadence = Cadence.from_settings(settings)
+    history = feeds.publication_history(store)
+    kind = FULL if full_feed_due(history.last_full_at, now=now, cadence=cadence) else "delta"
+    due = set(TIERS) if kind == FULL else due_tiers(history.last_by_tier, now=now, cadence=cadence)
+    lines = select_lines(planned, feeds.positions_frame(store), kind=kind, due=due)
+    if lines.empty:
+        log.info("nothing changed that is due (%s feed, tiers due: %s)", kind, sorted(due) or "none")
+        return PlanResult()
+    feed_id = feeds.record_planned_feed(
+        store, partner=settings.partner_id, kind=kind, tiers=sorted(due), snapshot_at=table.snapshot_at,
+        last_cycle_at=table.last_cycle_at, fingerprint=table.fingerprint, source=source, lines=lines)
+    log.info("feed %s planned: %s, tiers %s, %s lines from %s", feed_id, kind, sorted(due), len(lines), source)
+    return PlanResult(feed_id=feed_id, kind=kind, lines=len(lines))
+
+
+def inventory_check_frame(lines, *, items, settings: Settings, now: datetime, snapshot_at: datetime):
+    """The gate's rows for feed ``lines`` (with previous_* columns), read against items.csv now."""
+    from amazon_bluecherry.flows.stock_to_846 import check_frame
+
+    frame = check_frame(lines, known_ids=set(items.by_product_id), now=now, snapshot_at=snapshot_at,
+                        include_incoming=settings.inventory_include_incoming)
+    frame["unexplained_swing_share"] = frame["swing_share"].where(frame["unexplained"], 0.0)
+    return frame
+
+
+def check_feed(store: Store, settings: Settings, *, now: datetime, run_key: str = "",
+               feed_id: int | None = None) -> FeedCheckResult:
+    """The GX gate over a planned feed: lines that fail are dropped (named in an exception)."""
+    from amazon_bluecherry.flows.mappings import load_items
+    from amazon_bluecherry.quality.checkpoint import run_checkpoint
+    from amazon_bluecherry.quality.suites import inventory_feed_suite
+    from amazon_bluecherry.store.models import QualityResult
+
+    result = FeedCheckResult(feed_id=feed_id)
+    planned = feeds.planned_feed(store, feed_id)
+    if planned is None:
+        return result
+    feed, lines = planned
+    result.feed_id = feed.id
+    items = load_items(Path(settings.mappings_dir) / "items.csv")
+    frame = inventory_check_frame(lines, items=items, settings=settings, now=now, snapshot_at=feed.snapshot_at)
+    outcome = run_checkpoint(SUITE, frame, inventory_feed_suite(max_swing_share=settings.inventory_max_swing_share,
+                                                  max_age_minutes=settings.inventory_max_age_minutes),
+                             key_columns=["sku", "warehouse"])
+    blocked = sorted({(key["sku"], key["warehouse"]) for failure in outcome.failures for key in failure.keys})
+    with store.session() as db:
+        quality = QualityResult(suite=outcome.suite, run_key=run_key or now.isoformat(), success=outcome.success,
+                                evaluated=outcome.evaluated, failed=len(outcome.failures), results=outcome.to_dict())
+        db.add(quality)
+        db.flush()
+        result.quality_result_id = quality.id
+    result.blocked = blocked
+    result.passed = len(lines) - len(blocked)
+    reasons = "; ".join(f"{failure.description} ({len(failure.keys)} lines, e.g. "
+                        f"{', '.join(k['sku'] + '@' + k['warehouse'] for k in failure.keys[:3])})"
+                        for failure in outcome.failures)
+    feeds.apply_gate(store, feed.id, blocked=blocked, quality_result_id=quality.id,
+                     message=reasons or None)
+    if blocked:
+        what = "the whole feed was held" if result.passed == 0 else f"{len(blocked)} lines were held back"
+        result.exception_ids.append(open_exception(
+            store, "inventory_quality_check_failed",
+            f"846 feed {feed.id}: {what}; Amazon keeps their last quantities. {reasons}",
+            business_key=f"846 feed {feed.id}", dedupe_key=f"inventory_quality_check_failed:{feed.id}",
+            details={"feed_id": feed.id, "blocked": [list(key) for key in blocked[:200]]}))
+    log.info("846 gate: feed %s, %s lines pass, %s held", feed.id, result.passed, len(blocked))
+    return result
+
+
+def inventory_advices(lines, *, report_number: str, when: datetime, vendor_name: str = ""):
+    """The 846 sets of one feed: per warehouse (N1*SF, id by us), at most :data:`ITEMS_PER_SET` items
+    each; LIN with the product id Amazon knows (and the ASIN as BP when known), QTY*33 available."""
+    from amazon_bluecherry.edi.documents import (
+        DateReference,
+        InventoryAdvice,
+        InventoryItem,
+        InventoryQuantity,
+        PartyIdentification,
+        ProductId,
+    )
+
+    advices = []
+    for warehouse, rows in lines.groupby("warehouse", sort=True):
+        records = rows[["product_id_qualifier", "product_id", "asin", "published"]].itertuples(index=False)
+        items = []
+        for qualifier, product_id, asin, published in records:
+            product_ids = [ProductId.model_construct(qualifier=qualifier, value=product_id)]
+            if asin:
+                product_ids.append(ProductId.model_construct(qualifier="BP", value=asin))
+            items.append(InventoryItem.model_construct(
+                line_number=None, product_ids=product_ids,
+                quantities=[InventoryQuantity.model_construct(qualifier="33", quantity=int(published), unit="EA")]))
+        for part, start in enumerate(range(0, len(items), ITEMS_PER_SET), start=1):
+            advices.append(InventoryAdvice(
+                report_type="DD", report_number=f"{report_number}-{warehouse}-{part}"[:30],
+                report_date=when.date(), report_time=when.time().replace(microsecond=0),
+                dates=[DateReference(qualifier="007", date=when.date(), time=when.time().replace(microsecond=0))],
+                parties=[PartyIdentification(role="SF", name=vendor_name or None, id_qualifier="91", id_code=warehouse)],
+                items=items[start:start + ITEMS_PER_SET]))
+    return advices
+
+
+def stage_feed(store: Store, settings: Settings, *, now: datetime, feed_id: int | None = None) -> list[int]:
+    """Write the checked feed as one 846 file (pending upload); returns every pending 846 outbound id."""
+    from amazon_bluecherry.edi.build import write_documents
+    from amazon_bluecherry.flows.outbound import parties, pending_outbound_ids, stage_x12
+
+    checked = feeds.checked_feed(store, feed_id)
+    if checked is not None:
+        feed, lines = checked
+        us, amazon = parties(settings)
+        advices = inventory_advices(lines, report_number=f"INV{feed.id}", when=now)
+        with store.session() as db:
+            raw = write_documents(advices, sender=us, receiver=amazon, usage=settings.usage_indicator,
+                                  control_numbers=store.control_numbers(settings.partner_id, session=db))
+            staged = stage_x12(store, raw, business_keys=[advice.report_number for advice in advices],
+                               settings=settings, session=db, data=[{"feed_id": feed.id}] * len(advices))
+            feeds.mark_staged(feed.id, staged.outbound_document_id, session=db)
+        log.info("feed %s staged as %s (%s sets)", feed.id, staged.file_name, len(advices))
+    return pending_outbound_ids(store, doc_type="846")
+
+
+def record_sent_feeds(store: Store, *, now: datetime) -> list[int]:
+    """Feeds whose file went out become what Amazon was last told (inventory_positions)."""
+    return feeds.record_sent(store, now=now)
+
+
+# --- the phantom-stock check (so_to_poa, where BlueCherry's allocation is known) --------------
+
+
+def overselling_risks(store: Store, sales_orders) -> list[int]:
+    """For each sales-order line BlueCherry could not allocate in full, compare with what we last
+    published to Amazon for that SKU in the order's warehouse: published more than BlueCherry
+    could allocate means Amazon ordered phantom stock. Opens ``overselling_risk`` (once per PO
+    line) naming the feed that published it; returns the exception ids."""
+    short = [(order, line) for order in sales_orders for line in order.lines
+             if line.sku and line.qty_ordered > line.qty_allocated + line.qty_shipped + line.qty_cancelled]
+    if not short:
+        return []
+    published = feeds.last_published(store, {(line.sku, order.bc_warehouse) for order, line in short})
+    opened = []
+    for order, line in short:
+        told = published.get((line.sku, order.bc_warehouse))
+        could = line.qty_allocated + line.qty_shipped
+        if told is None or told[0] <= could:
+            continue   # Amazon ordered more than we published: not phantom stock of ours
+        quantity, feed_id, published_at = told
+        opened.append(open_exception(
+            store, "overselling_risk",
+            f"PO {order.customer_po} line {line.line_number}: Amazon ordered {line.qty_ordered} of {line.sku}, "
+            f"BlueCherry could allocate {could} in {order.bc_warehouse}, but 846 feed {feed_id} told Amazon "
+            f"{quantity} were available ({published_at:%Y-%m-%d %H:%M} UTC). Check the buffer and holds of this SKU.",
+            business_key=order.customer_po, dedupe_key=f"overselling_risk:{order.customer_po}:{line.line_number}",
+            details={"feed_id": feed_id, "sku": line.sku, "warehouse": order.bc_warehouse, "published": quantity,
+                     "ordered": line.qty_ordered, "allocatable": could}))
+    return opened
+
+
+__all__ = ["FAST", "FeedCheckResult", "PlanResult", "check_feed", "inventory_advices", "overselling_risks",
+           "plan_feed", "record_sent_feeds", "stage_feed"]
