@@ -7,8 +7,9 @@ against Amazon's rules and answers with its own 997s; both DAGs run again to sho
 replaying changes nothing. Then the warehouse ships a few orders, each on the day that
 lands it in its PO's delivery window (the process clock moves there), fulfilment_to_asn
 sends the ASNs and invoices Amazon reads, the trucks arrive and Amazon's dock scans every
-carton label and receives: what Amazon found and charged is printed. Everything lives in a
-throw-away folder (or AB_HOME).
+carton label and receives: what Amazon found and charged is printed. Amazon then pays with
+its deductions (820) and remit_to_journals posts the cash receipt and typed journals: what it
+posted is printed. Everything lives in a throw-away folder (or AB_HOME).
 """
 
 from __future__ import annotations
@@ -124,10 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         if others:
             say(f"     other chargebacks: {dict(others)} (POs this demo never ships)")
         findings = findings + asn_findings + receipt_findings
+        remitted = pay_and_post(sandbox, amazon, shipments)
         say(f"done in {time.perf_counter() - started:.0f} s (Airflow DB {sandbox.timings['airflow_db']:.0f} s, "
             f"po_to_so {sandbox.timings['po_to_so']:.0f} s, so_to_poa {sandbox.timings['so_to_poa']:.0f} s, "
-            f"fulfilment_to_asn {sandbox.timings.get('fulfilment_to_asn', 0):.0f} s)")
-        if not unchanged or findings_on_our_documents(findings) or charged:
+            f"fulfilment_to_asn {sandbox.timings.get('fulfilment_to_asn', 0):.0f} s, "
+            f"remit_to_journals {sandbox.timings.get('remit_to_journals', 0):.0f} s)")
+        if not unchanged or findings_on_our_documents(findings) or charged or not remitted:
             return 1
     if not args.keep and not os.environ.get("AB_HOME"):
         import shutil
@@ -208,6 +211,50 @@ def receive_trucks(sandbox, amazon, shipments):
             receipts += result.receipts
             findings += result.findings
     return receipts, findings
+
+
+def pay_and_post(sandbox, amazon, shipments) -> bool:
+    """Amazon pays (early: the demo does not wait for net 60) with its deductions; po_to_so picks
+    the 820 up, remit_to_journals posts it. Prints what was posted in BlueCherry; False if the
+    remittance was not posted."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from amazon_bluecherry.store.models import DisputeClaim, Remittance, RemittancePosting
+    from sandbox.dock import on_the_day
+
+    if not shipments:
+        return True
+    paid_on = max(datetime.combine(s.estimated_delivery, dt_time(16), tzinfo=UTC) for _, s in shipments)
+    with on_the_day(max(paid_on, datetime.now(UTC)) + timedelta(days=1)):
+        today = datetime.now(UTC).date()
+        paid = amazon.issue_remittance(today - timedelta(days=90), today + timedelta(days=90))
+        if paid is None:
+            say("12. Amazon had nothing to pay")
+            return False
+        kinds = Counter(entry.kind for entry in paid.entries)
+        say(f"12. Amazon paid {paid.payment_amount} (820 trace {paid.trace_number}): {len(paid.invoices)} "
+            f"invoice(s), deductions {dict(kinds) or 'none'}")
+        sandbox.run_dag("po_to_so")  # the 820: stored, validated, 997'd
+        sandbox.run_dag("remit_to_journals")
+    store = sandbox.store
+    with store.session() as db:
+        remittance = db.scalar(select(Remittance).where(Remittance.trace_number == paid.trace_number))
+        postings = list(db.scalars(select(RemittancePosting).where(RemittancePosting.remittance_id == remittance.id)
+                                   .order_by(RemittancePosting.id))) if remittance else []
+        claims = list(db.scalars(select(DisputeClaim)))
+    status = remittance.status if remittance else "not received"
+    say(f"13. remit_to_journals: remittance {status}; posted in BlueCherry:")
+    for posting in postings:
+        what = "cash receipt" if posting.kind == "cash_receipt" else f"journal {posting.deduction_type}"
+        say(f"     {what:<36} {posting.reference:<26} {posting.amount:>12}  {posting.status}")
+    finance = store.list_exceptions(owner="finance")
+    say(f"     dispute packets: {sum(1 for c in claims if c.packet_path)} of {len(claims)} claim(s); "
+        f"exceptions for finance: {len(finance)}")
+    for exception in finance:
+        say(f"     [{exception.owner}] {exception.type}: {exception.message[:150]}")
+    return status == "posted"
 
 
 def say(line: str) -> None:
