@@ -51,7 +51,9 @@ def test_an_820_from_the_mailbox_becomes_a_receipt_and_typed_journals(dagbag, pa
     # Run again for October's reconciliation (the conf names the month; the 820 of 23 October
     # reached us only today, so as of now): nothing posted twice.
     as_of = datetime.now(UTC).isoformat()
-    again = run_dag(dagbag, "remit_to_journals", run_conf={"period": "2026-10", "as_of": as_of})
+    # received_before makes it a replay, as a backfill run of today would be: it posts nothing twice either.
+    again = run_dag(dagbag, "remit_to_journals", run_conf={"period": "2026-10", "as_of": as_of,
+                                                           "received_before": as_of})
     assert set(task_states(again).values()) == {"success"}
     assert len(emulator.backend.list_ledger_lines("2026-10")) == len(ledger)
     with store.session() as db:

@@ -1,5 +1,5 @@
 """`make demo` keeps working: the order path and fulfilment against the simulator, replay-safe,
-through Amazon's receiving."""
+through Amazon's receiving and its payment, posted by remit_to_journals."""
 
 from __future__ import annotations
 
@@ -29,3 +29,6 @@ def test_demo_runs_end_to_end(tmp_path):
     # The shipments go on the days that land them in their windows; Amazon receives them, charges nothing.
     assert "10. Amazon read {'856': 2, '810': 2}; rejected sets: 0; compliance findings: 0" in output
     assert "received 2 shipment(s)" in output and "findings: 0; chargebacks on our shipments: 0" in output
+    # Amazon pays with deductions; remit_to_journals posts a cash receipt and typed journals.
+    assert "13. remit_to_journals: remittance posted; posted in BlueCherry:" in output
+    assert "     cash receipt " in output and "     journal " in output
