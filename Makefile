@@ -21,15 +21,16 @@ help:
 	@echo "make lock        re-resolve requirements.lock from pyproject.toml"
 
 # The venv is rebuilt when the lock file changes; uv installs the exact locked versions.
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml sandbox/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@# The product, and the sandbox parties (a distribution of their own: sandbox/pyproject.toml).
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e ./sandbox
 	@# The build's egg-info in the checkout would be a second copy of the package's metadata
 	@# whenever the checkout is on sys.path (python -m ...): Airflow would load our plugin twice.
-	rm -rf amazon_bluecherry.egg-info
+	rm -rf amazon_bluecherry.egg-info sandbox/amazon_bluecherry_sandbox.egg-info
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -77,8 +78,11 @@ bench-remit-month: $(STAMP)
 db-upgrade: $(STAMP)
 	$(BIN)/amazon-bluecherry db upgrade
 
+# requirements.txt names the product (with its extras) and the sandbox; the lock pins what
+# they need, not the two local packages themselves (installed from the checkout).
 lock:
-	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 --quiet \
+	$(BIN)/uv pip compile requirements.txt --python-version 3.11 --quiet \
+		--no-emit-package amazon-bluecherry --no-emit-package amazon-bluecherry-sandbox \
 		--output-file requirements.lock --no-header --annotation-style line
 	@sed -i '1i # Exact versions of everything the product, sandbox and tests install. make lock re-resolves it.' requirements.lock
 

@@ -53,8 +53,9 @@ def shared_env(compose) -> dict[str, str]:
 
 
 def _our_image_services(compose) -> dict[str, dict]:
-    image = compose["x-airflow-common"]["image"]
-    return {name: service for name, service in compose["services"].items() if service.get("image") == image}
+    """Services of our Dockerfile: the Airflow ones (production target) and the sandbox parties."""
+    images = {compose["x-airflow-common"]["image"], compose["x-sandbox-image"]["image"]}
+    return {name: service for name, service in compose["services"].items() if service.get("image") in images}
 
 
 def _default(value: str) -> str:
@@ -291,7 +292,7 @@ def test_every_variable_compose_reads_is_documented_in_env_example(compose):
 
 def _pinned_airflow() -> tuple[str, str, str]:
     """(base image Airflow version, base image Python version, pyproject's specifier)."""
-    base = re.search(r"^FROM\s+apache/airflow:(\S+)-python(\d+\.\d+)\s*$", DOCKERFILE.read_text(), flags=re.MULTILINE)
+    base = re.search(r"^FROM\s+apache/airflow:(\S+)-python(\d+\.\d+)(?:\s+AS\s+\S+)?\s*$", DOCKERFILE.read_text(), flags=re.MULTILINE)
     assert base, "Dockerfile must start FROM apache/airflow:<version>-python<x.y>"
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     requirement = next(dep for dep in project["dependencies"] if re.match(r"apache-airflow\s*[<>=!~]", dep))
