@@ -177,50 +177,92 @@ class Reconciliation:
 
 
 def build_reconciliation(facts: Facts) -> Reconciliation:
-    """Sections, tie-outs and summary from the facts (pure)."""
-    policy = facts.policy
-    rows: list[Row] = []
+    """Sections, tie-outs and summary from the facts (pure): what Amazon paid and deducted, what
+    BlueCherry's GL holds of it, each invoice's fate, and documents that went missing."""
     remittances = sorted(facts.remittances, key=lambda r: (r.payment_date, r.trace_number, r.id))
     posted = [r for r in remittances if r.status == "posted"]
+    money = _remittance_rows(facts, remittances)
+    by_type, ties = _tie_outs(facts, posted, money)
+    invoice_rows, invoice_totals = _invoice_rows(facts)
+    rows = money.rows + invoice_rows + _missing_document_rows(facts)
+    summary = {
+        "period": facts.period,
+        "as_of": facts.as_of.isoformat(),
+        "remittances": str(len(remittances)),
+        "remittances_posted": str(len(posted)),
+        "payment_total": f"{money.bpr:.2f}",
+        "invoice_payments": f"{money.invoice_payments:.2f}",
+        "deductions": f"{money.deductions:.2f}",
+        "automatically_matched_and_posted_percent": f"{money.automation_percent().quantize(Decimal('0.01'))}",
+        "automatically_matched_and_posted_dollars": f"{money.automatic:.2f}",
+        "remittance_dollars": f"{money.total_dollars:.2f}",
+        **{f"invoices_{name.replace(' ', '_')}": f"{amount:.2f}" for name, amount in sorted(invoice_totals.items())},
+    }
+    return Reconciliation(period=facts.period, as_of=facts.as_of, rows=rows, ties=ties, summary=summary,
+                          by_type=by_type, documents=dict(facts.documents))
 
-    # Remittances and what they hold.
-    bpr = invoice_payments = deductions = ZERO
-    lines_by_type: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    automatic = total_dollars = ZERO
+
+@dataclass
+class _RemittanceMoney:
+    """What the month's remittances hold, and their rows of the report."""
+
+    rows: list[Row] = field(default_factory=list)
+    bpr: Decimal = ZERO
+    invoice_payments: Decimal = ZERO
+    deductions: Decimal = ZERO
+    lines_by_type: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
+    automatic: Decimal = ZERO  # dollars matched or classified and posted without a person
+    total_dollars: Decimal = ZERO
+
+    def automation_percent(self) -> Decimal:
+        return (self.automatic / self.total_dollars * 100) if self.total_dollars else Decimal(100)
+
+
+def _remittance_rows(facts: Facts, remittances: list[RemittanceFact]) -> _RemittanceMoney:
+    """One row per 820, one per payment we could not apply and one per line in suspense."""
+    money = _RemittanceMoney()
     for remittance in remittances:
         paid = sum((Decimal(x["amount"]) for x in remittance.lines if x["deduction_type"] == INVOICE_PAYMENT), ZERO)
         deducted = sum((Decimal(x["amount"]) for x in remittance.lines if x["deduction_type"] != INVOICE_PAYMENT), ZERO)
-        bpr += remittance.payment_amount
-        invoice_payments += paid
-        deductions += deducted
-        rows.append(Row("remittance", remittance.trace_number, f"820 TRN {remittance.trace_number}",
-                        related=remittance.receipt_number or "", date=remittance.payment_date.isoformat(),
-                        amount=remittance.payment_amount, status=remittance.status,
-                        detail=f"{len(remittance.lines)} line(s): invoices {paid:.2f}, deductions {deducted:.2f}",
-                        drill_down=_document_link(facts, "820", remittance.trace_number, remittance.raw_document_id)))
+        money.bpr += remittance.payment_amount
+        money.invoice_payments += paid
+        money.deductions += deducted
+        money.rows.append(Row(
+            "remittance", remittance.trace_number, f"820 TRN {remittance.trace_number}",
+            related=remittance.receipt_number or "", date=remittance.payment_date.isoformat(),
+            amount=remittance.payment_amount, status=remittance.status,
+            detail=f"{len(remittance.lines)} line(s): invoices {paid:.2f}, deductions {deducted:.2f}",
+            drill_down=_document_link(facts, "820", remittance.trace_number, remittance.raw_document_id)))
         for line in remittance.lines:
             amount = Decimal(line["amount"])
-            total_dollars += abs(amount)
+            money.total_dollars += abs(amount)
             if remittance.status == "posted" and line["match_status"] in ("matched", "classified"):
-                automatic += abs(amount)
+                money.automatic += abs(amount)
             if remittance.status == "posted" and line["deduction_type"] != INVOICE_PAYMENT:
-                lines_by_type[line["deduction_type"]] += amount
-        for unmatched in remittance.unmatched:
-            rows.append(Row("unmatched_payment", f"{remittance.trace_number}/{unmatched['line_number']}",
-                            unmatched["reference"], related=f"820 TRN {remittance.trace_number}",
-                            date=remittance.payment_date.isoformat(), amount=Decimal(unmatched["amount"]),
-                            deduction_type=INVOICE_PAYMENT, status="unapplied cash", detail=unmatched["reason"],
-                            drill_down=f"amazon-bluecherry remit show {remittance.trace_number}"))
-        for line in remittance.lines:
-            if line["deduction_type"] == UNRECOGNISED:
-                rows.append(Row("unmatched_payment", f"{remittance.trace_number}/{line['line_number']}",
-                                line["reference"], related=f"820 TRN {remittance.trace_number}",
-                                date=remittance.payment_date.isoformat(), amount=Decimal(line["amount"]),
-                                deduction_type=UNRECOGNISED, status=f"suspense {line['gl_account']}",
-                                detail="no row of remit_codes.csv recognises it",
-                                drill_down=f"amazon-bluecherry remit show {remittance.trace_number}"))
+                money.lines_by_type[line["deduction_type"]] += amount
+        money.rows += _unapplied_rows(remittance)
+    return money
 
-    # The GL: only the postings of the remittances above, in the period.
+
+def _unapplied_rows(remittance: RemittanceFact) -> list[Row]:
+    """Payments no open invoice took (unapplied cash), then lines no remit code recognised (suspense)."""
+    where = {"related": f"820 TRN {remittance.trace_number}", "date": remittance.payment_date.isoformat(),
+             "drill_down": f"amazon-bluecherry remit show {remittance.trace_number}"}
+    rows = [Row("unmatched_payment", f"{remittance.trace_number}/{unmatched['line_number']}", unmatched["reference"],
+                amount=Decimal(unmatched["amount"]), deduction_type=INVOICE_PAYMENT, status="unapplied cash",
+                detail=unmatched["reason"], **where)
+            for unmatched in remittance.unmatched]
+    rows += [Row("unmatched_payment", f"{remittance.trace_number}/{line['line_number']}", line["reference"],
+                 amount=Decimal(line["amount"]), deduction_type=UNRECOGNISED, status=f"suspense {line['gl_account']}",
+                 detail="no row of remit_codes.csv recognises it", **where)
+             for line in remittance.lines if line["deduction_type"] == UNRECOGNISED]
+    return rows
+
+
+def _tie_outs(facts: Facts, posted: list[RemittanceFact], money: _RemittanceMoney):
+    """The GL's side (only the postings of these remittances, in the period) against the 820s':
+    returns (by deduction type: (lines, GL)), the tie-outs."""
+    policy = facts.policy
     receipts = {r.receipt_number: r for r in posted if r.receipt_number}
     journals = {reference: (r, kind) for r in posted for kind, reference in r.journal_references.items()}
     gl_cash = gl_ar = ZERO
@@ -241,22 +283,27 @@ def build_reconciliation(facts: Facts) -> Reconciliation:
     posted_invoices = sum((Decimal(x["amount"]) for r in posted for x in r.lines
                            if x["deduction_type"] == INVOICE_PAYMENT), ZERO)
     names = [name for name in DEDUCTION_TYPES if name != INVOICE_PAYMENT and
-             (name in lines_by_type or name in gl_by_type)]
-    by_type = {name: (lines_by_type.get(name, ZERO), gl_by_type.get(name, ZERO)) for name in names}
+             (name in money.lines_by_type or name in gl_by_type)]
+    by_type = {name: (money.lines_by_type.get(name, ZERO), gl_by_type.get(name, ZERO)) for name in names}
     ties = [
-        TieOut("remittances add up", "BPR payment amounts", bpr, "invoice payments + deductions",
-               invoice_payments + deductions),
+        TieOut("remittances add up", "BPR payment amounts", money.bpr, "invoice payments + deductions",
+               money.invoice_payments + money.deductions),
         TieOut("cash", "BPR of posted remittances", posted_bpr, "cash debited in BlueCherry", gl_cash),
         TieOut("AR", "invoice payments of posted remittances", posted_invoices,
                "AR + unapplied cash credited in BlueCherry", gl_ar),
         *[TieOut(f"journal {name}", "remittance lines", lines, "GL journals", ledger)
           for name, (lines, ledger) in by_type.items()],
     ]
+    return by_type, ties
 
-    # Invoices: paid in full, short-paid by type, unpaid past terms.
+
+def _invoice_rows(facts: Facts) -> tuple[list[Row], dict[str, Decimal]]:
+    """Invoices paid in full, short-paid (by deduction type) or unpaid past terms; and the
+    dollars in each of those states."""
     first, last = month_bounds(facts.period)
     as_of_day = facts.as_of.date()
-    statuses = defaultdict(lambda: ZERO)
+    rows: list[Row] = []
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for invoice in sorted(facts.invoices, key=lambda i: (i.invoice_date, i.invoice_number)):
         quoted = facts.quoted_numbers.get(invoice.invoice_number, invoice.invoice_number)
         events = facts.paid_by_invoice.get(quoted, []) + (
@@ -268,58 +315,43 @@ def build_reconciliation(facts: Facts) -> Reconciliation:
                 claimed[kind] += amount
         in_period = any(first <= day <= last for _, day, _, _ in events)
         link = f"amazon-bluecherry trace {quoted}"
-        net_claims = sum(claimed.values(), ZERO)
+        about = {"related": invoice.customer_po, "date": invoice.invoice_date.isoformat(), "drill_down": link}
         if paid and in_period:
-            if paid >= invoice.total and net_claims >= 0:
-                rows.append(Row("paid_in_full", invoice.invoice_number, f"invoice {quoted}", related=invoice.customer_po,
-                                date=invoice.invoice_date.isoformat(), amount=paid, status="paid",
-                                detail=f"invoiced {invoice.total:.2f}; paid by {_traces(events)}", drill_down=link))
-                statuses["paid in full"] += paid
-            else:
-                short = [(kind, amount) for kind, amount in sorted(claimed.items()) if amount < 0]
-                if paid < invoice.total:
-                    short.append(("underpaid", paid - invoice.total))
-                for kind, amount in short:
-                    rows.append(Row("short_paid", f"{invoice.invoice_number}/{kind}", f"invoice {quoted}",
-                                    related=invoice.customer_po, date=invoice.invoice_date.isoformat(), amount=amount,
-                                    deduction_type=kind, status="short-paid",
-                                    detail=f"invoiced {invoice.total:.2f}, paid {paid:.2f}; {_traces(events)}",
-                                    drill_down=link))
-                statuses["short-paid"] += -sum((amount for _, amount in short), ZERO)
+            if paid >= invoice.total and sum(claimed.values(), ZERO) >= 0:
+                rows.append(Row("paid_in_full", invoice.invoice_number, f"invoice {quoted}", amount=paid,
+                                status="paid", detail=f"invoiced {invoice.total:.2f}; paid by {_traces(events)}",
+                                **about))
+                totals["paid in full"] += paid
+                continue
+            short = [(kind, amount) for kind, amount in sorted(claimed.items()) if amount < 0]
+            if paid < invoice.total:
+                short.append(("underpaid", paid - invoice.total))
+            rows += [Row("short_paid", f"{invoice.invoice_number}/{kind}", f"invoice {quoted}", amount=amount,
+                         deduction_type=kind, status="short-paid",
+                         detail=f"invoiced {invoice.total:.2f}, paid {paid:.2f}; {_traces(events)}", **about)
+                     for kind, amount in short]
+            totals["short-paid"] += -sum((amount for _, amount in short), ZERO)
         elif not paid and invoice.due_date < as_of_day and invoice.due_date <= last:
-            rows.append(Row("unpaid_past_terms", invoice.invoice_number, f"invoice {quoted}",
-                            related=invoice.customer_po, date=invoice.invoice_date.isoformat(), amount=invoice.total,
+            rows.append(Row("unpaid_past_terms", invoice.invoice_number, f"invoice {quoted}", amount=invoice.total,
                             status=f"due {invoice.due_date.isoformat()}",
                             detail=f"{(as_of_day - invoice.due_date).days} day(s) past terms ({invoice.terms_code})",
-                            drill_down=link))
-            statuses["unpaid past terms"] += invoice.total
+                            **about))
+            totals["unpaid past terms"] += invoice.total
+    return rows, totals
 
-    for order in facts.purchase_orders:
-        rows.append(Row("po_not_in_bluecherry", order["po"], f"850 PO {order['po']}",
-                        date=order["received_at"].date().isoformat(), status=order["status"], detail=order["reason"],
-                        drill_down=_document_link(facts, "850", order["po"], order.get("raw_document_id"))))
-    for notice in facts.ship_notices:
-        rows.append(Row("asn_without_invoice", notice["shipment_id"], f"856 {notice['shipment_id']}",
-                        related=", ".join(notice["purchase_orders"]), date=notice["sent_at"].date().isoformat(),
-                        status="no invoice sent", detail="the ASN went to Amazon; no 810 for it yet",
-                        drill_down=_document_link(facts, "856", notice["shipment_id"], notice.get("raw_document_id"))))
 
-    automation = (automatic / total_dollars * 100) if total_dollars else Decimal(100)
-    summary = {
-        "period": facts.period,
-        "as_of": facts.as_of.isoformat(),
-        "remittances": str(len(remittances)),
-        "remittances_posted": str(len(posted)),
-        "payment_total": f"{bpr:.2f}",
-        "invoice_payments": f"{invoice_payments:.2f}",
-        "deductions": f"{deductions:.2f}",
-        "automatically_matched_and_posted_percent": f"{automation.quantize(Decimal('0.01'))}",
-        "automatically_matched_and_posted_dollars": f"{automatic:.2f}",
-        "remittance_dollars": f"{total_dollars:.2f}",
-        **{f"invoices_{name.replace(' ', '_')}": f"{amount:.2f}" for name, amount in sorted(statuses.items())},
-    }
-    return Reconciliation(period=facts.period, as_of=facts.as_of, rows=rows, ties=ties, summary=summary,
-                          by_type=by_type, documents=dict(facts.documents))
+def _missing_document_rows(facts: Facts) -> list[Row]:
+    """850s that never became a sales order, and 856s sent without an 810."""
+    rows = [Row("po_not_in_bluecherry", order["po"], f"850 PO {order['po']}",
+                date=order["received_at"].date().isoformat(), status=order["status"], detail=order["reason"],
+                drill_down=_document_link(facts, "850", order["po"], order.get("raw_document_id")))
+            for order in facts.purchase_orders]
+    rows += [Row("asn_without_invoice", notice["shipment_id"], f"856 {notice['shipment_id']}",
+                 related=", ".join(notice["purchase_orders"]), date=notice["sent_at"].date().isoformat(),
+                 status="no invoice sent", detail="the ASN went to Amazon; no 810 for it yet",
+                 drill_down=_document_link(facts, "856", notice["shipment_id"], notice.get("raw_document_id")))
+             for notice in facts.ship_notices]
+    return rows
 
 
 def _traces(events) -> str:
