@@ -90,6 +90,12 @@ def build_acknowledgements(store: Store, gateway, *, now: datetime, transaction_
             candidates.append((transaction.id, received_at, dict(transaction.data or {}), purchase_order))
 
     sales_orders = _sales_orders(gateway, candidates)
+    # Phantom stock: a first acknowledgement short of what Amazon ordered, against our last 846.
+    from amazon_bluecherry.flows.stock_to_846_steps import overselling_risks
+
+    first_time = {(data.get("translation", {}).get("bc_customer"), po.purchase_order_number)
+                  for _, _, data, po in candidates if not data.get("acknowledgement")}
+    result.exception_ids += overselling_risks(store, [order for key, order in sales_orders.items() if key in first_time])
     drafts: dict[int, dict] = {}
     for transaction_id, received_at, data, purchase_order in candidates:
         po_number = purchase_order.purchase_order_number
