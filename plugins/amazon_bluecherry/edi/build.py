@@ -22,11 +22,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
-from itertools import count
 
 from amazon_bluecherry.edi import documents as d
+from amazon_bluecherry.edi import segments as x
 from amazon_bluecherry.edi.envelope import Delimiters
+from amazon_bluecherry.edi.segments import BuildError, BuiltSegment
 from amazon_bluecherry.edi.writer import ControlNumberSource, OutboundSet, Party, write_interchange
 
 __all__ = [
@@ -39,10 +39,6 @@ __all__ = [
     "write_documents",
 ]
 
-# An element is text, or a list of components for a composite element (AK401).
-Element = str | list[str]
-BuiltSegment = list[Element]
-
 DEFAULT_VERSION = "004010"
 # GS08 per transaction set where Amazon's guide is not 004010.
 AMAZON_VERSIONS: Mapping[str, str] = {"856": "005010"}
@@ -50,468 +46,204 @@ AMAZON_VERSIONS: Mapping[str, str] = {"856": "005010"}
 _REPETITION_CANDIDATES = "^{!`"
 
 
-class BuildError(ValueError):
-    """A document that cannot be written as X12 (e.g. text containing a delimiter)."""
-
-
-# --- element formatting ------------------------------------------------------------------
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    if isinstance(value, Decimal):
-        return _r(value)
-    if isinstance(value, dt.date):
-        return _date(value)
-    if isinstance(value, dt.time):
-        return _time(value)
-    return str(value)
-
-
-def _r(value: Decimal | int | None) -> str:
-    """An X12 R (decimal) value without trailing zeros or exponent."""
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-def _n2(value: Decimal | None) -> str:
-    """An N2 value: the amount in cents (two implied decimals)."""
-    if value is None:
-        return ""
-    cents = value * 100
-    if cents != cents.to_integral_value():
-        raise BuildError(f"amount {value} has more than two decimals and cannot be written as N2")
-    return str(int(cents))
-
-
-def _date(value: dt.date) -> str:
-    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
-
-
-def _time(value: dt.time) -> str:
-    text = f"{value.hour:02d}{value.minute:02d}"
-    if value.second or value.microsecond:
-        text += f"{value.second:02d}"
-    if value.microsecond:
-        text += f"{value.microsecond // 10000:02d}"  # TM allows hundredths at most
-    return text
-
-
-def _trimmed(segment: BuiltSegment) -> BuiltSegment:
-    # Trailing empty elements are never written; drop them here too so segments compare.
-    while len(segment) > 1 and segment[-1] in ("", []):
-        segment.pop()
-    return segment
-
-
-def _seg(segment_id: str, *elements: object) -> BuiltSegment:
-    return _trimmed([segment_id, *(_text(e) for e in elements)])
-
-
-def _at(segment_id: str, elements: Mapping[int, object]) -> BuiltSegment:
-    """A segment given as {element position: value}; the gaps are empty elements."""
-    out: BuiltSegment = [segment_id] + [""] * max(elements)
-    for position, value in elements.items():
-        out[position] = _text(value) if not isinstance(value, list) else value
-    return _trimmed(out)
-
-
 # --- shared pieces -----------------------------------------------------------------------
 
 
-def _product_ids(ids: Sequence[d.ProductId]) -> list[str]:
-    return [part for pid in ids for part in (pid.qualifier, pid.value)]
+def _each(segment: x.Segment, items: Iterable[object]) -> list[BuiltSegment]:
+    """One ``segment`` per item (REF per reference, SAC per charge ...)."""
+    return [segment.write(item) for item in items]
 
 
-def _reference(ref: d.Reference) -> BuiltSegment:
-    return _seg("REF", ref.qualifier, ref.value, ref.description)
+def _named(document: object, named: x.NamedQualifiers) -> list[BuiltSegment]:
+    """REF/DTM for the qualifiers with a named field that is set, then the ``other`` list."""
+    out = []
+    for qualifier, fields in named.fields.items():
+        values = {name: getattr(document, field) for name, field in fields.items()}
+        if next(iter(values.values())) is not None:
+            out.append(named.segment.write({"qualifier": qualifier, **values}))
+    return out + _each(named.segment, getattr(document, named.other))
 
 
-def _date_reference(ref: d.DateReference) -> BuiltSegment:
-    return _seg("DTM", ref.qualifier, ref.date, ref.time, ref.time_code)
+def _currency(set_id: str, currency: str | None) -> list[BuiltSegment]:
+    return [x.CUR.write({"entity": x.CURRENCY_ENTITY[set_id], "currency": currency})] if currency else []
 
 
 def _parties(parties: Iterable[d.PartyIdentification]) -> list[BuiltSegment]:
     out = []
     for party in parties:
-        out.append(_seg("N1", party.role, party.name, party.id_qualifier, party.id_code))
+        out.append(x.N1.write(party))
         if party.additional_names:
-            out.append(_seg("N2", *party.additional_names))
+            out.append(x.N2.write(party))
         for i in range(0, len(party.address_lines), 2):
-            out.append(_seg("N3", *party.address_lines[i : i + 2]))
+            out.append(x.N3.write({"address_lines": party.address_lines[i : i + 2]}))
         if party.city or party.state or party.postal_code or party.country:
-            out.append(_seg("N4", party.city, party.state, party.postal_code, party.country))
+            out.append(x.N4.write(party))
     return out
 
 
 def _description(text: str | None) -> list[BuiltSegment]:
-    return [_at("PID", {1: "F", 5: text})] if text else []
-
-
-def _line(segment_id: str, line: d.PurchaseOrderLine | d.AcknowledgementLine | d.InvoiceLine) -> BuiltSegment:
-    return _seg(
-        segment_id,
-        line.line_number,
-        line.quantity,
-        line.unit,
-        line.unit_price,
-        line.price_basis,
-        *_product_ids(line.product_ids),
-    )
+    return [x.PID.write({"description_type": "F", "description": text})] if text else []
 
 
 def _totals(lines: Sequence[d.PurchaseOrderLine | d.AcknowledgementLine | d.InvoiceLine]) -> BuiltSegment:
-    return _seg("CTT", len(lines), sum(line.quantity for line in lines))
-
-
-def _charge(charge: d.ChargeAllowance) -> BuiltSegment:
-    return _at(
-        "SAC",
-        {
-            1: charge.indicator,
-            2: charge.code,
-            5: _n2(charge.amount),
-            6: charge.percent_qualifier,
-            7: charge.percent,
-            12: charge.handling_code,
-            15: charge.description,
-        },
-    )
+    return x.CTT.write({"line_count": len(lines), "hash_total": sum(line.quantity for line in lines)})
 
 
 # --- per document ------------------------------------------------------------------------
 
 
 def _purchase_order(po: d.PurchaseOrder) -> list[BuiltSegment]:
-    out = [_seg("BEG", po.purpose, po.order_type, po.purchase_order_number, po.release_number, po.order_date)]
-    if po.vendor_code:
-        out.append(_seg("REF", "CR", po.vendor_code))
-    if po.deal_code:
-        out.append(_seg("REF", "PD", po.deal_code))
-    out += [_reference(r) for r in po.other_references]
+    out = [x.BEG.write(po)]
+    out += _named(po, x.PURCHASE_ORDER_REFERENCES)
     if po.freight_terms:
-        ft = po.freight_terms
-        out.append(
-            _seg(
-                "FOB",
-                ft.payment_method,
-                ft.location_qualifier,
-                ft.location,
-                ft.terms_qualifier,
-                ft.terms_code,
-            )
-        )
+        out.append(x.FOB.write(po.freight_terms))
     if po.backorder_allowed is not None:
-        out.append(_seg("CSH", po.backorder_allowed))
-    if po.delivery_window_start:
-        out.append(_seg("DTM", "064", po.delivery_window_start))
-    if po.delivery_window_end:
-        out.append(_seg("DTM", "063", po.delivery_window_end))
-    out += [_date_reference(r) for r in po.other_dates]
+        out.append(x.CSH.write(po))
+    out += _named(po, x.PURCHASE_ORDER_DATES)
     out += _parties(po.parties)
     for line in po.lines:
-        out.append(_line("PO1", line))
+        out.append(x.PO1.write(line))
         out += _description(line.description)
         if line.case_pack_qty is not None or line.pack_size is not None or line.pack_unit:
-            out.append(_seg("PO4", line.case_pack_qty, line.pack_size, line.pack_unit))
+            out.append(x.PO4.write(line))
     out.append(_totals(po.lines))
     return out
 
 
 def _acknowledgement(ack: d.PurchaseOrderAcknowledgement) -> list[BuiltSegment]:
-    out = [
-        _at(
-            "BAK",
-            {
-                1: ack.purpose,
-                2: ack.acknowledgement_type,
-                3: ack.purchase_order_number,
-                4: ack.purchase_order_date,
-                8: ack.seller_order_number,
-                9: ack.acknowledgement_date,
-            },
-        )
-    ]
-    if ack.currency:
-        out.append(_seg("CUR", "BT", ack.currency))
-    out += [_reference(r) for r in ack.references]
+    out = [x.BAK.write(ack), *_currency("855", ack.currency)]
+    out += _each(x.REF, ack.references)
     out += _parties(ack.parties)
     for line in ack.lines:
-        out.append(_line("PO1", line))
+        out.append(x.PO1.write(line))
         out += _description(line.description)
-        for a in line.acknowledgements:
-            out.append(
-                _at(
-                    "ACK",
-                    {
-                        1: a.status,
-                        2: a.quantity,
-                        3: a.unit,
-                        4: a.date_qualifier,
-                        5: a.date,
-                        27: a.reason_code_agency,
-                        28: a.reason_code_source,
-                        29: a.reason_code,
-                    },
-                )
-            )
+        out += [x.ACK.write(a) for a in line.acknowledgements]
     out.append(_totals(ack.lines))
     return out
 
 
+class _Hierarchy:
+    """HL segments numbered in order, each naming its parent (the 856's S-O-T-P-I tree)."""
+
+    def __init__(self, out: list[BuiltSegment]):
+        self.out = out
+        self.count = 0
+
+    def level(self, parent: int | None, code: str) -> int:
+        self.count += 1
+        self.out.append(x.HL.write({"id": self.count, "parent": parent, "code": code}))
+        return self.count
+
+    def container(self, parent: int, code: str, container: d.ShipmentTare | d.ShipmentPack) -> None:
+        """A tare (T) or pack (P): its marks, then its packs and items."""
+        number = self.level(parent, code)
+        self.out.extend(_marks(container.sscc, container.other_marks))
+        for pack in getattr(container, "packs", ()):
+            self.container(number, "P", pack)
+        for item in container.items:
+            self.item(number, item)
+
+    def item(self, parent: int, item: d.ShipmentItem) -> None:
+        self.level(parent, "I")
+        self.out += [x.LIN.write(item), x.SN1.write(item), *_description(item.description)]
+
+    def order(self, parent: int, order: d.ShipmentOrder) -> None:
+        number = self.level(parent, "O")
+        self.out += [x.PRF.write(order), *_each(x.REF, order.references), *_parties(order.parties)]
+        for tare in order.tares:
+            self.container(number, "T", tare)
+        for pack in order.packs:
+            self.container(number, "P", pack)
+        for item in order.items:
+            self.item(number, item)
+
+
 def _marks(sscc: str | None, others: Sequence[d.Mark]) -> list[BuiltSegment]:
     # GS1-128 form: the "00" application identifier, then the 18-digit SSCC.
-    out = [_seg("MAN", "GM", "00" + sscc)] if sscc else []
-    return out + [_seg("MAN", m.qualifier, m.value) for m in others]
+    out = [x.MAN.write({"qualifier": "GM", "value": "00" + sscc})] if sscc else []
+    return out + _each(x.MAN, others)
 
 
 def _ship_notice(notice: d.ShipNotice) -> list[BuiltSegment]:
-    out = [
-        _seg(
-            "BSN",
-            notice.purpose,
-            notice.shipment_id,
-            notice.shipment_date,
-            notice.shipment_time,
-            notice.hierarchy_structure,
-        )
-    ]
-    ids = count(1)
-
-    def hl(parent: int | None, level: str) -> int:
-        number = next(ids)
-        out.append(_seg("HL", number, parent, level))
-        return number
-
-    def item(parent: int, it: d.ShipmentItem) -> None:
-        hl(parent, "I")
-        out.append(_seg("LIN", it.line_number, *_product_ids(it.product_ids)))
-        out.append(_seg("SN1", "", it.shipped_quantity, it.unit, "", it.ordered_quantity, it.ordered_unit))
-        out.extend(_description(it.description))
-
-    def pack(parent: int, p: d.ShipmentPack) -> None:
-        number = hl(parent, "P")
-        out.extend(_marks(p.sscc, p.other_marks))
-        for it in p.items:
-            item(number, it)
-
-    shipment = hl(None, "S")
+    out = [x.BSN.write(notice)]
+    hierarchy = _Hierarchy(out)
+    shipment = hierarchy.level(None, "S")
     if notice.measurements:
-        m = notice.measurements
-        out.append(
-            _at(
-                "TD1",
-                {
-                    1: m.packaging_code,
-                    2: m.lading_quantity,
-                    6: m.weight_qualifier,
-                    7: m.weight,
-                    8: m.weight_unit,
-                    9: m.volume,
-                    10: m.volume_unit,
-                },
-            )
-        )
+        out.append(x.TD1.write(notice.measurements))
     if notice.carrier:
-        c = notice.carrier
-        out.append(
-            _seg("TD5", c.routing_sequence, c.id_qualifier, c.scac, c.transportation_method, c.routing)
-        )
-    if notice.bill_of_lading:
-        out.append(_seg("REF", "BM", notice.bill_of_lading))
-    if notice.carrier_reference:
-        out.append(_seg("REF", "CN", notice.carrier_reference))
-    out += [_reference(r) for r in notice.other_references]
-    if notice.shipped_date:
-        out.append(_seg("DTM", "011", notice.shipped_date, notice.shipped_time))
-    if notice.estimated_delivery_date:
-        out.append(_seg("DTM", "017", notice.estimated_delivery_date))
-    out += [_date_reference(r) for r in notice.other_dates]
+        out.append(x.TD5.write(notice.carrier))
+    out += _named(notice, x.SHIP_NOTICE_REFERENCES)
+    out += _named(notice, x.SHIP_NOTICE_DATES)
     out += _parties(notice.parties)
     for order in notice.orders:
-        number = hl(shipment, "O")
-        out.append(_at("PRF", {1: order.purchase_order_number, 4: order.purchase_order_date}))
-        out += [_reference(r) for r in order.references]
-        out += _parties(order.parties)
-        for tare in order.tares:
-            tare_number = hl(number, "T")
-            out.extend(_marks(tare.sscc, tare.other_marks))
-            for p in tare.packs:
-                pack(tare_number, p)
-            for it in tare.items:
-                item(tare_number, it)
-        for p in order.packs:
-            pack(number, p)
-        for it in order.items:
-            item(number, it)
-    out.append(_seg("CTT", next(ids) - 1))
+        hierarchy.order(shipment, order)
+    out.append(x.CTT.write({"line_count": hierarchy.count}))
     return out
 
 
 def _invoice(inv: d.Invoice) -> list[BuiltSegment]:
-    out = [
-        _at(
-            "BIG",
-            {
-                1: inv.invoice_date,
-                2: inv.invoice_number,
-                3: inv.purchase_order_date,
-                4: inv.purchase_order_number,
-                7: inv.transaction_type,
-            },
-        )
-    ]
-    if inv.currency:
-        out.append(_seg("CUR", "BT", inv.currency))
-    out += [_reference(r) for r in inv.references]
+    out = [x.BIG.write(inv), *_currency("810", inv.currency)]
+    out += _each(x.REF, inv.references)
     out += _parties(inv.parties)
     if inv.terms:
-        t = inv.terms
-        out.append(
-            _at(
-                "ITD",
-                {
-                    1: t.type_code,
-                    2: t.basis_date_code,
-                    3: t.discount_percent,
-                    4: t.discount_due_date,
-                    5: t.discount_days,
-                    6: t.net_due_date,
-                    7: t.net_days,
-                    12: t.description,
-                },
-            )
-        )
-    out += [_date_reference(r) for r in inv.dates]
+        out.append(x.ITD.write(inv.terms))
+    out += _each(x.DTM, inv.dates)
     for line in inv.lines:
-        out.append(_line("IT1", line))
+        out.append(x.IT1.write(line))
         out += _description(line.description)
-        out += [_charge(c) for c in line.charges]
-    out.append(_seg("TDS", _n2(inv.total_amount)))
-    out += [_seg("TXI", t.tax_type, t.amount, t.percent) for t in inv.taxes]
-    out += [_charge(c) for c in inv.charges]
+        out += _each(x.SAC, line.charges)
+    out.append(x.TDS.write(inv))
+    out += _each(x.TXI, inv.taxes)
+    out += _each(x.SAC, inv.charges)
     out.append(_totals(inv.lines))
     return out
 
 
 def _inventory_advice(advice: d.InventoryAdvice) -> list[BuiltSegment]:
-    out = [
-        _seg(
-            "BIA",
-            advice.purpose,
-            advice.report_type,
-            advice.report_number,
-            advice.report_date,
-            advice.report_time,
-            advice.action_code,
-        )
-    ]
-    if advice.currency:
-        out.append(_seg("CUR", "SE", advice.currency))
-    out += [_date_reference(r) for r in advice.dates]
+    out = [x.BIA.write(advice), *_currency("846", advice.currency)]
+    out += _each(x.DTM, advice.dates)
     out += _parties(advice.parties)
-    for it in advice.items:
-        out.append(_seg("LIN", it.line_number, *_product_ids(it.product_ids)))
-        for q in it.quantities:
+    for item in advice.items:
+        out.append(x.LIN.write(item))
+        for q in item.quantities:
             # The unit goes in a UIT after the QTY (the QTY loop of the 846 guide), not QTY03.
-            out.append(_seg("QTY", q.qualifier, q.quantity))
+            out.append(x.QTY.write({"qualifier": q.qualifier, "quantity": q.quantity}))
             if q.unit:
-                out.append(_seg("UIT", q.unit))
-    out.append(_seg("CTT", len(advice.items)))
+                out.append(x.UIT.write(q))
+    out.append(x.CTT.write({"line_count": len(advice.items)}))
     return out
 
 
 def _adjustment(adx: d.Adjustment) -> list[BuiltSegment]:
-    out = [_seg("ADX", adx.amount, adx.reason_code, adx.reference_qualifier, adx.reference_number)]
-    out += [_reference(r) for r in adx.references]
-    return out + [_date_reference(r) for r in adx.dates]
+    return [x.ADX.write(adx), *_each(x.REF, adx.references), *_each(x.DTM, adx.dates)]
 
 
 def _remittance(ra: d.RemittanceAdvice) -> list[BuiltSegment]:
-    out = [
-        _at(
-            "BPR",
-            {
-                1: ra.transaction_handling,
-                2: ra.payment_amount,
-                3: ra.credit_debit,
-                4: ra.payment_method,
-                5: ra.payment_format,
-                16: ra.payment_date,
-            },
-        ),
-        _seg("TRN", "1", ra.trace_number),
-    ]
-    if ra.currency:
-        out.append(_seg("CUR", "PR", ra.currency))
-    out += [_reference(r) for r in ra.references]
-    out += [_date_reference(r) for r in ra.dates]
+    out = [x.BPR.write(ra), x.TRN.write({"trace_type": "1", "trace_number": ra.trace_number})]
+    out += _currency("820", ra.currency)
+    out += _each(x.REF, ra.references)
+    out += _each(x.DTM, ra.dates)
     out += _parties(ra.parties)
     for entry in ra.entries:
-        out.append(_seg("ENT", entry.sequence, entry.entity_role, entry.entity_id_qualifier, entry.entity_id))
+        out.append(x.ENT.write(entry))
         for adx in entry.adjustments:
             out += _adjustment(adx)
-        for it in entry.items:
-            out.append(
-                _seg(
-                    "RMR",
-                    it.reference_qualifier,
-                    it.reference_number,
-                    it.payment_action,
-                    it.amount_paid,
-                    it.invoice_amount,
-                    it.discount_amount,
-                    it.adjustment_reason,
-                    it.adjustment_amount,
-                )
-            )
-            out += [_reference(r) for r in it.references]
-            out += [_date_reference(r) for r in it.dates]
-            for adx in it.adjustments:
+        for item in entry.items:
+            out += [x.RMR.write(item), *_each(x.REF, item.references), *_each(x.DTM, item.dates)]
+            for adx in item.adjustments:
                 out += _adjustment(adx)
     return out
 
 
 def _functional_acknowledgement(fa: d.FunctionalAcknowledgement) -> list[BuiltSegment]:
-    out = [
-        _seg(
-            "AK1",
-            fa.acknowledged_functional_id,
-            fa.acknowledged_group_control_number,
-            fa.acknowledged_version,
-        )
-    ]
+    out = [x.AK1.write(fa)]
     for s in fa.sets:
-        out.append(_seg("AK2", s.set_id, s.control_number, s.implementation_reference))
+        out.append(x.AK2.write(s))
         for error in s.segment_errors:
-            out.append(_seg("AK3", error.segment_id, error.segment_position, error.loop_id, error.code))
-            for e in error.element_errors:
-                position: Element = str(e.element_position)
-                if e.component_position is not None:
-                    position = [str(e.element_position), str(e.component_position)]
-                out.append(
-                    _trimmed(
-                        ["AK4", position, *(_text(v) for v in (e.element_reference, e.code, e.bad_value))]
-                    )
-                )
-        out.append(_seg("AK5", s.status, *s.error_codes))
-    out.append(
-        _seg(
-            "AK9",
-            fa.group_status,
-            fa.sets_included,
-            fa.sets_received,
-            fa.sets_accepted,
-            *fa.group_error_codes,
-        )
-    )
+            out.append(x.AK3.write(error))
+            out += _each(x.AK4, error.element_errors)
+        out.append(x.AK5.write(s))
+    out.append(x.AK9.write(fa))
     return out
 
 

@@ -5,6 +5,9 @@ defensive on its own: a missing element reads as None (never an IndexError), and
 that cannot be mapped raises :class:`DocumentError` naming the set, the segment, its
 position (counted from ST = 1, as an AK3 would) and the element.
 
+This module walks the loops of each set; which element holds which field is declared once,
+in :mod:`.segments`, and read through :mod:`.reading`.
+
 Segments the models do not cover (PER, PKG, TD3, SCH, N9/MSG, line-level REF ...) are
 skipped; qualifiers without a named field land in the ``other_*`` lists. CTT is not
 checked here: Amazon's own samples put quantities in CTT01, so hash totals are the
@@ -13,511 +16,181 @@ validator's business, and the builder writes them afresh.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
-from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from amazon_bluecherry.edi import documents as d
+from amazon_bluecherry.edi import segments as x
 from amazon_bluecherry.edi.envelope import Delimiters, FunctionalGroup, Interchange, TransactionSet
 from amazon_bluecherry.edi.reader import Source, iter_transaction_sets
+from amazon_bluecherry.edi.reading import (
+    N1_LOOP,
+    DocumentError,
+    Fields,
+    Parties,
+    Seg,
+    SetContext,
+    description,
+    named_or_other,
+)
 
 __all__ = ["DocumentError", "iter_documents", "parse_file", "parse_transaction"]
 
 log = logging.getLogger(__name__)
 
-_DECIMAL = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
-_INTEGER = re.compile(r"^-?\d+$")
-_MISSING: Any = object()
+
+# --- what a segment does to the fields being collected -----------------------------------
+# A set's header, a line loop's body: {segment id: rule(seg, fields)}.
+
+Rule = Callable[[Seg, Fields], None]
 
 
-class DocumentError(ValueError):
-    """A transaction set that cannot be mapped to its document model.
-
-    ``segment_position`` counts from ST = 1; ``element_position`` is 1-based (None when
-    the whole segment or set is at fault).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        set_id: str | None = None,
-        control_number: str | None = None,
-        segment_id: str | None = None,
-        segment_position: int | None = None,
-        element_position: int | None = None,
-    ):
-        self.reason = message
-        self.set_id = set_id
-        self.control_number = control_number
-        self.segment_id = segment_id
-        self.segment_position = segment_position
-        self.element_position = element_position
-        where = f"{set_id or '?'} set {control_number or '?'}"
-        if segment_id:
-            element = f", element {segment_id}{element_position:02d}" if element_position else ""
-            where += f", segment {segment_id} at position {segment_position}{element}"
-        super().__init__(f"{where}: {message}")
+def _take(segment: x.Segment) -> Rule:
+    return lambda seg, fields: fields.take(seg, segment)
 
 
-# --- segment access ----------------------------------------------------------------------
+def _take_once(segment: x.Segment, *names: str) -> Rule:
+    return lambda seg, fields: fields.take_once(seg, segment, names or None)
 
 
-class _Set:
-    """The set being parsed: identity for error messages, delimiters for composites."""
-
-    def __init__(self, transaction_set: TransactionSet, delimiters: Delimiters):
-        self.set_id = transaction_set.set_id
-        self.control_number = transaction_set.control_number
-        self.delimiters = delimiters
+def _append(field: str, segment: x.Segment) -> Rule:
+    return lambda seg, fields: fields.append(field, seg.make(segment))
 
 
-class _Seg:
-    """One segment with typed, bounds-safe element access."""
-
-    __slots__ = ("elements", "position", "owner")
-
-    def __init__(self, elements: list[str], position: int, owner: _Set):
-        self.elements = elements
-        self.position = position  # ST = 1
-        self.owner = owner
-
-    @property
-    def id(self) -> str:
-        return self.elements[0].strip() if self.elements else ""
-
-    def error(self, element: int | None, message: str) -> DocumentError:
-        return DocumentError(
-            message,
-            set_id=self.owner.set_id,
-            control_number=self.owner.control_number,
-            segment_id=self.id,
-            segment_position=self.position,
-            element_position=element,
-        )
-
-    def raw(self, n: int) -> str:
-        return self.elements[n] if n < len(self.elements) else ""
-
-    def text(self, n: int) -> str | None:
-        value = self.raw(n).strip()
-        return value or None
-
-    def component(self, n: int, k: int) -> str | None:
-        parts = self.raw(n).split(self.owner.delimiters.component)
-        value = parts[k - 1].strip() if k <= len(parts) else ""
-        return value or None
-
-    def required(self, n: int, what: str) -> str:
-        value = self.text(n)
-        if value is None:
-            raise self.error(n, f"{what} is missing")
-        return value
-
-    def date(self, n: int) -> dt.date | None:
-        value = self.text(n)
-        if value is None:
-            return None
-        if len(value) != 8 or not value.isdigit():
-            raise self.error(n, f"{value!r} is not a date (CCYYMMDD)")
-        try:
-            return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        except ValueError as exc:
-            raise self.error(n, f"{value!r} is not a calendar date") from exc
-
-    def time(self, n: int) -> dt.time | None:
-        value = self.text(n)
-        if value is None:
-            return None
-        if len(value) not in (4, 6, 7, 8) or not value.isdigit():
-            raise self.error(n, f"{value!r} is not a time (HHMM, HHMMSS or HHMMSSd..)")
-        try:
-            second = int(value[4:6]) if len(value) >= 6 else 0
-            fraction = value[6:]
-            micro = int(fraction.ljust(6, "0")) if fraction else 0
-            return dt.time(int(value[:2]), int(value[2:4]), second, micro)
-        except ValueError as exc:
-            raise self.error(n, f"{value!r} is not a valid time of day") from exc
-
-    def decimal(self, n: int) -> Decimal | None:
-        value = self.text(n)
-        if value is None:
-            return None
-        if not _DECIMAL.match(value):
-            raise self.error(n, f"{value!r} is not a number")
-        try:
-            return Decimal(value)
-        except InvalidOperation as exc:  # pragma: no cover - the pattern admits only numbers
-            raise self.error(n, f"{value!r} is not a number") from exc
-
-    def integer(self, n: int) -> int | None:
-        number = self.decimal(n)
-        if number is None:
-            return None
-        if number != number.to_integral_value():
-            raise self.error(n, f"{self.text(n)!r} is not a whole quantity")
-        return int(number)
-
-    def cents(self, n: int) -> Decimal | None:
-        """An N2 element (two implied decimals): ``19934`` -> ``Decimal('199.34')``."""
-        value = self.text(n)
-        if value is None:
-            return None
-        if not _INTEGER.match(value):
-            raise self.error(n, f"{value!r} is not an amount in cents (N2: digits, no decimal point)")
-        return Decimal(int(value)).scaleb(-2).quantize(Decimal("0.01"))
-
-    def product_ids(self, first: int) -> list[d.ProductId]:
-        """Qualifier/value pairs from element ``first`` on, empty pairs skipped."""
-        out = []
-        for n in range(first, len(self.elements), 2):
-            qualifier, value = self.text(n), self.text(n + 1)
-            if qualifier is None and value is None:
-                continue
-            if qualifier is None or value is None:
-                missing = n if qualifier is None else n + 1
-                raise self.error(missing, "product id qualifier and product id go together")
-            out.append(
-                self.make(d.ProductId, {"qualifier": n, "value": n + 1}, qualifier=qualifier, value=value)
-            )
-        return out
-
-    def make(self, model: type[BaseModel], elements: dict[str, int], **values: Any) -> Any:
-        """Build ``model`` from this segment, turning a validation error into a DocumentError."""
-        try:
-            return model(**values)
-        except ValidationError as exc:
-            raise _validation_error(exc, lambda field: (self, elements.get(field))) from exc
+def _model_once(field: str, segment: x.Segment) -> Rule:
+    return lambda seg, fields: fields.put_once(field, seg, None, seg.make(segment), segment.id)
 
 
-def _validation_error(exc: ValidationError, where: Any) -> DocumentError:
-    first = exc.errors()[0]
-    loc = first.get("loc") or ()
-    field = loc[0] if loc else None
-    seg, element = where(field)
-    path = ".".join(str(part) for part in loc)
-    message = first.get("msg", "invalid value")
-    return seg.error(element, f"{path}: {message}" if path else message)
+def _named(named: x.NamedQualifiers) -> Rule:
+    return lambda seg, fields: named_or_other(seg, fields, named)
 
 
-class _Fields:
-    """Values of one model being collected from several segments, remembering their origin."""
+def _outside(loop: str) -> Rule:
+    def refuse(seg: Seg, fields: Fields) -> None:
+        raise seg.error(None, f"{seg.id} outside an {loop} loop")
 
-    def __init__(self, anchor: _Seg):
-        self.anchor = anchor
-        self.values: dict[str, Any] = {}
-        self.origins: dict[str, tuple[_Seg, int | None]] = {}
-
-    def put(self, name: str, seg: _Seg, n: int | None, value: Any = _MISSING) -> None:
-        if value is _MISSING:
-            value = seg.text(n) if n is not None else None
-        self.values[name] = value
-        self.origins[name] = (seg, n)
-
-    def put_once(self, name: str, seg: _Seg, n: int | None, value: Any, what: str) -> None:
-        if name in self.values:
-            first = self.origins[name][0]
-            raise seg.error(None, f"{what} appears twice (first at position {first.position})")
-        self.put(name, seg, n, value)
-
-    def append(self, name: str, item: Any) -> None:
-        self.values.setdefault(name, []).append(item)
-
-    def make(self, model: type[BaseModel]) -> Any:
-        try:
-            return model(**self.values)
-        except ValidationError as exc:
-            raise _validation_error(exc, lambda field: self.origins.get(field, (self.anchor, None))) from exc
+    return refuse
 
 
-# --- shared loops ------------------------------------------------------------------------
+def _apply(rules: Mapping[str, Rule], seg: Seg, fields: Fields) -> None:
+    rule = rules.get(seg.id)
+    if rule is not None:
+        rule(seg, fields)
 
-# Segments that belong to an N1 loop in every set we read; a set adds its own.
-_N1_LOOP = frozenset({"N1", "N2", "N3", "N4", "REF", "PER"})
+
+# --- line loops (PO1, IT1, LIN) ----------------------------------------------------------
 
 
-class _Parties:
-    """Collects N1 loops (N1, N2, N3, N4) into PartyIdentification models."""
+class _Lines:
+    """The line loops of a set: each opens at ``segment``, takes the segments up to the
+    next line (or CTT) by ``rules`` and becomes a ``model`` in the document's ``field``."""
 
-    def __init__(self, members: frozenset[str]):
-        self.members = members
-        self.parties: list[d.PartyIdentification] = []
-        self._open: _Fields | None = None
+    segment: ClassVar[x.Segment]
+    model: ClassVar[type[BaseModel]]
+    rules: ClassVar[Mapping[str, Rule]]
+    field: ClassVar[str] = "lines"
+    defaults: ClassVar[tuple[str, ...]] = ()  # list fields that start empty
 
-    @property
-    def open(self) -> bool:
-        return self._open is not None
+    def __init__(self, document: Fields):
+        self.document = document
+        self.document.values[self.field] = []
+        self.open: Fields | None = None
 
-    def take(self, seg: _Seg) -> bool:
-        """Consume ``seg`` if it belongs to the current N1 loop (or starts one)."""
-        sid = seg.id
-        if sid == "N1":
+    def take(self, seg: Seg) -> bool:
+        """Consume ``seg`` if it starts, ends or belongs to a line loop."""
+        if seg.id == self.segment.id:
             self.close()
-            fields = self._open = _Fields(seg)
-            for name, n in (("role", 1), ("name", 2), ("id_qualifier", 3), ("id_code", 4)):
-                fields.put(name, seg, n)
+            self.open = Fields(seg, **{name: [] for name in self.defaults})
+            self.open.take(seg, self.segment)
             return True
-        if self._open is None:
-            if sid in ("N2", "N3", "N4"):
-                raise seg.error(None, f"{sid} outside an N1 loop")
-            return False
-        if sid not in self.members:
+        if seg.id == "CTT":
             self.close()
+            return True
+        if self.open is None:
             return False
-        fields = self._open
-        if sid == "N2":
-            fields.put("additional_names", seg, 1, [v for v in (seg.text(1), seg.text(2)) if v])
-        elif sid == "N3":
-            lines = fields.values.get("address_lines", [])
-            fields.put("address_lines", seg, 1, lines + [v for v in (seg.text(1), seg.text(2)) if v])
-        elif sid == "N4":
-            for name, n in (("city", 1), ("state", 2), ("postal_code", 3), ("country", 4)):
-                fields.put(name, seg, n)
-        return True  # REF, PER ... inside the loop: not modelled
+        self.on_line(seg, self.open)
+        return True  # other line-level segments are not modelled
+
+    def on_line(self, seg: Seg, line: Fields) -> None:
+        _apply(self.rules, seg, line)
 
     def close(self) -> None:
-        if self._open is not None:
-            fields, self._open = self._open, None
-            self.parties.append(fields.make(d.PartyIdentification))
+        if self.open is not None:
+            line, self.open = self.open, None
+            self.document.values[self.field].append(line.make(self.model))
 
 
-def _reference(seg: _Seg) -> d.Reference:
-    return seg.make(
-        d.Reference,
-        {"qualifier": 1, "value": 2, "description": 3},
-        qualifier=seg.text(1),
-        value=seg.text(2),
-        description=seg.text(3),
-    )
+def _walk(
+    body: list[Seg], document: Fields, parties: Parties, lines: Any, header: Mapping[str, Rule]
+) -> Fields:
+    """The common shape of a set: header segments and N1 loops, then the line loops.
+
+    ``lines.take`` claims a line loop's segments; ``header`` rules take the rest.
+    """
+    for seg in body:
+        if lines.take(seg):
+            parties.close()  # the N1 loops come before the first line
+        elif not parties.take(seg):
+            _apply(header, seg, document)
+    return _finish(document, parties, lines)
 
 
-def _date_reference(seg: _Seg) -> d.DateReference:
-    return seg.make(
-        d.DateReference,
-        {"qualifier": 1, "date": 2, "time": 3, "time_code": 4},
-        qualifier=seg.text(1),
-        date=seg.date(2),
-        time=seg.time(3),
-        time_code=seg.text(4),
-    )
-
-
-def _description(seg: _Seg, fields: _Fields) -> None:
-    # PID*F (free form) carries the item description in PID05; the first one wins.
-    if seg.text(1) == "F" and "description" not in fields.values and seg.text(5):
-        fields.put("description", seg, 5)
-
-
-def _header(seg: _Seg, fields: _Fields, spec: tuple[tuple[str, int, str], ...]) -> None:
-    for name, n, kind in spec:
-        value = {
-            "text": seg.text,
-            "date": seg.date,
-            "time": seg.time,
-            "int": seg.integer,
-            "dec": seg.decimal,
-        }[kind](n)
-        fields.put(name, seg, n, value)
-
-
-def _named_or_other(
-    seg: _Seg, fields: _Fields, named: dict[str, str], other: str, build: Any, value_element: int = 2
-) -> None:
-    """REF/DTM with a qualifier that has a named field go there, the rest to ``other``."""
-    qualifier = seg.text(1)
-    name = named.get(qualifier or "")
-    if name is None:
-        fields.append(other, build(seg))
-        return
-    value = seg.date(value_element) if seg.id == "DTM" else seg.text(value_element)
-    fields.put_once(name, seg, value_element, value, f"{seg.id}*{qualifier}")
+def _finish(document: Fields, parties: Parties, lines: Any = None) -> Fields:
+    parties.close()
+    if lines is not None:
+        lines.close()
+    document.values["parties"] = parties.parties
+    return document
 
 
 # --- 850 ---------------------------------------------------------------------------------
 
 
-def _parse_850(body: list[_Seg], head: _Seg) -> _Fields:
-    po = _Fields(head)
-    po.values.update(other_references=[], other_dates=[], lines=[])
-    parties = _Parties(_N1_LOOP | {"NX2", "SI", "FOB", "TD1", "TD5", "TD3", "TD4", "PKG"})
-    line: _Fields | None = None
-
-    def close_line() -> None:
-        nonlocal line
-        if line is not None:
-            po.values["lines"].append(line.make(d.PurchaseOrderLine))
-            line = None
-
-    for seg in body:
-        sid = seg.id
-        if sid == "PO1":
-            parties.close()
-            close_line()
-            line = _line_fields(seg)
-            continue
-        if line is not None:
-            if sid == "PID":
-                _description(seg, line)
-            elif sid == "PO4":
-                line.put_once("case_pack_qty", seg, 1, seg.integer(1), "PO4")
-                line.put("pack_size", seg, 2, seg.decimal(2))
-                line.put("pack_unit", seg, 3)
-            elif sid == "CTT":
-                close_line()
-            continue  # other line-level segments are not modelled
-        if parties.take(seg):
-            continue
-        if sid == "BEG":
-            _header(
-                seg,
-                po,
-                (
-                    ("purpose", 1, "text"),
-                    ("order_type", 2, "text"),
-                    ("purchase_order_number", 3, "text"),
-                    ("release_number", 4, "text"),
-                    ("order_date", 5, "date"),
-                ),
-            )
-        elif sid == "REF":
-            _named_or_other(seg, po, {"CR": "vendor_code", "PD": "deal_code"}, "other_references", _reference)
-        elif sid == "DTM":
-            _named_or_other(
-                seg,
-                po,
-                {"064": "delivery_window_start", "063": "delivery_window_end"},
-                "other_dates",
-                _date_reference,
-            )
-        elif sid == "FOB":
-            terms = seg.make(
-                d.FreightTerms,
-                {
-                    "payment_method": 1,
-                    "location_qualifier": 2,
-                    "location": 3,
-                    "terms_qualifier": 4,
-                    "terms_code": 5,
-                },
-                payment_method=seg.text(1),
-                location_qualifier=seg.text(2),
-                location=seg.text(3),
-                terms_qualifier=seg.text(4),
-                terms_code=seg.text(5),
-            )
-            po.put_once("freight_terms", seg, None, terms, "FOB")
-        elif sid == "CSH":
-            po.put_once("backorder_allowed", seg, 1, _yes_no(seg, 1), "CSH")
-    parties.close()
-    close_line()
-    po.values["parties"] = parties.parties
-    return po
+class _PurchaseOrderLines(_Lines):
+    segment = x.PO1
+    model = d.PurchaseOrderLine
+    rules = {"PID": description, "PO4": _take_once(x.PO4)}
 
 
-def _yes_no(seg: _Seg, n: int) -> bool | None:
-    value = seg.text(n)
-    if value is None:
-        return None
-    if value not in ("Y", "N"):
-        raise seg.error(n, f"{value!r} is not Y (backorder allowed) or N (no backorder)")
-    return value == "Y"
+_PURCHASE_ORDER_HEADER = {
+    "BEG": _take(x.BEG),
+    "REF": _named(x.PURCHASE_ORDER_REFERENCES),
+    "DTM": _named(x.PURCHASE_ORDER_DATES),
+    "FOB": _model_once("freight_terms", x.FOB),
+    "CSH": _take_once(x.CSH),
+}
 
 
-def _line_fields(seg: _Seg) -> _Fields:
-    """PO1 / IT1: line number, quantity, unit, price, basis, product id pairs."""
-    line = _Fields(seg)
-    line.put("line_number", seg, 1)
-    line.put("quantity", seg, 2, seg.integer(2))
-    line.put("unit", seg, 3)
-    line.put("unit_price", seg, 4, seg.decimal(4))
-    line.put("price_basis", seg, 5)
-    line.put("product_ids", seg, 6, seg.product_ids(6))
-    return line
+def _parse_850(body: list[Seg], head: Seg) -> Fields:
+    po = Fields(head, other_references=[], other_dates=[])
+    parties = Parties(N1_LOOP | {"NX2", "SI", "FOB", "TD1", "TD5", "TD3", "TD4", "PKG"})
+    return _walk(body, po, parties, _PurchaseOrderLines(po), _PURCHASE_ORDER_HEADER)
 
 
 # --- 855 ---------------------------------------------------------------------------------
 
 
-def _parse_855(body: list[_Seg], head: _Seg) -> _Fields:
-    ack = _Fields(head)
-    ack.values.update(references=[], lines=[])
-    parties = _Parties(_N1_LOOP | {"NX2", "FOB"})
-    line: _Fields | None = None
-
-    def close_line() -> None:
-        nonlocal line
-        if line is not None:
-            line.values.setdefault("acknowledgements", [])
-            ack.values["lines"].append(line.make(d.AcknowledgementLine))
-            line = None
-
-    for seg in body:
-        sid = seg.id
-        if sid == "PO1":
-            parties.close()
-            close_line()
-            line = _line_fields(seg)
-            continue
-        if line is not None:
-            if sid == "PID":
-                _description(seg, line)
-            elif sid == "ACK":
-                line.append("acknowledgements", _line_acknowledgement(seg))
-            elif sid == "CTT":
-                close_line()
-            continue
-        if parties.take(seg):
-            continue
-        if sid == "BAK":
-            _header(
-                seg,
-                ack,
-                (
-                    ("purpose", 1, "text"),
-                    ("acknowledgement_type", 2, "text"),
-                    ("purchase_order_number", 3, "text"),
-                    ("purchase_order_date", 4, "date"),
-                    ("seller_order_number", 8, "text"),
-                    ("acknowledgement_date", 9, "date"),
-                ),
-            )
-        elif sid == "CUR":
-            ack.put_once("currency", seg, 2, seg.text(2), "CUR")
-        elif sid == "REF":
-            ack.append("references", _reference(seg))
-    parties.close()
-    close_line()
-    ack.values["parties"] = parties.parties
-    return ack
+class _AcknowledgementLines(_Lines):
+    segment = x.PO1
+    model = d.AcknowledgementLine
+    defaults = ("acknowledgements",)
+    rules = {"PID": description, "ACK": _append("acknowledgements", x.ACK)}
 
 
-def _line_acknowledgement(seg: _Seg) -> d.LineAcknowledgement:
-    return seg.make(
-        d.LineAcknowledgement,
-        {
-            "status": 1,
-            "quantity": 2,
-            "unit": 3,
-            "date_qualifier": 4,
-            "date": 5,
-            "reason_code_agency": 27,
-            "reason_code_source": 28,
-            "reason_code": 29,
-        },
-        status=seg.text(1),
-        quantity=seg.integer(2),
-        unit=seg.text(3),
-        date_qualifier=seg.text(4),
-        date=seg.date(5),
-        reason_code_agency=seg.text(27),
-        reason_code_source=seg.text(28),
-        reason_code=seg.text(29),
-    )
+_ACKNOWLEDGEMENT_HEADER = {
+    "BAK": _take(x.BAK),
+    "CUR": _take_once(x.CUR, "currency"),
+    "REF": _append("references", x.REF),
+}
+
+
+def _parse_855(body: list[Seg], head: Seg) -> Fields:
+    ack = Fields(head, references=[])
+    parties = Parties(N1_LOOP | {"NX2", "FOB"})
+    return _walk(body, ack, parties, _AcknowledgementLines(ack), _ACKNOWLEDGEMENT_HEADER)
 
 
 # --- 856 ---------------------------------------------------------------------------------
@@ -526,26 +199,49 @@ def _line_acknowledgement(seg: _Seg) -> d.LineAcknowledgement:
 class _Level:
     """One HL and the segments that follow it up to the next HL."""
 
-    def __init__(self, seg: _Seg):
+    def __init__(self, seg: Seg):
         self.hl = seg
-        self.id = seg.required(1, "HL01 hierarchical id")
-        self.parent = seg.text(2)
-        self.code = seg.required(3, "HL03 level code")
-        self.segments: list[_Seg] = []
+        values = seg.values(x.HL)
+        self.id: str = values["id"]
+        self.parent: str | None = values["parent"]
+        self.code: str = values["code"]
+        self.segments: list[Seg] = []
         self.children: list[_Level] = []
 
 
-def _parse_856(body: list[_Seg], head: _Seg) -> _Fields:
-    notice = _Fields(head)
-    notice.values.update(other_references=[], other_dates=[])
-    header_segments: list[_Seg] = []
+_SHIP_NOTICE_HEADER = {
+    "BSN": _take(x.BSN),
+    "TD1": _model_once("measurements", x.TD1),
+    "TD5": _model_once("carrier", x.TD5),
+    "REF": _named(x.SHIP_NOTICE_REFERENCES),
+    "DTM": _named(x.SHIP_NOTICE_DATES),
+}
+_SHIPMENT_ORDER = {"PRF": _take_once(x.PRF), "REF": _append("references", x.REF)}
+_SHIPMENT_ITEM = {"LIN": _take_once(x.LIN), "SN1": _take_once(x.SN1), "PID": description}
+
+
+def _parse_856(body: list[Seg], head: Seg) -> Fields:
+    notice = Fields(head, other_references=[], other_dates=[])
+    header_segments, shipment = _hierarchy(body, head)
+    parties = Parties(N1_LOOP | {"FOB"})
+    for seg in header_segments + shipment.segments:
+        if not parties.take(seg):
+            _apply(_SHIP_NOTICE_HEADER, seg, notice)
+    _finish(notice, parties)
+    notice.values["orders"] = [_shipment_order(level) for level in _children(shipment, ("O",))]
+    return notice
+
+
+def _hierarchy(body: list[Seg], head: Seg) -> tuple[list[Seg], _Level]:
+    """The segments before the first HL, and the HL tree under its one shipment level."""
+    header_segments: list[Seg] = []
     levels: list[_Level] = []
     by_id: dict[str, _Level] = {}
     for seg in body:
         if seg.id == "HL":
             level = _Level(seg)
             if level.id in by_id:
-                raise seg.error(1, f"HL id {level.id} is used twice")
+                raise seg.error(x.HL.position("id"), f"HL id {level.id} is used twice")
             by_id[level.id] = level
             levels.append(level)
         elif seg.id == "CTT":
@@ -561,69 +257,10 @@ def _parse_856(body: list[_Seg], head: _Seg) -> _Fields:
         elif level.parent in by_id:
             by_id[level.parent].children.append(level)
         else:
-            raise level.hl.error(2, f"HL parent {level.parent} does not exist")
+            raise level.hl.error(x.HL.position("parent"), f"HL parent {level.parent} does not exist")
     if len(roots) != 1 or roots[0].code != "S":
         raise head.error(None, "an 856 needs exactly one top-level HL, the shipment (S)")
-    shipment = roots[0]
-
-    parties = _Parties(_N1_LOOP | {"FOB"})
-    for seg in header_segments + shipment.segments:
-        if parties.take(seg):
-            continue
-        sid = seg.id
-        if sid == "BSN":
-            _header(
-                seg,
-                notice,
-                (
-                    ("purpose", 1, "text"),
-                    ("shipment_id", 2, "text"),
-                    ("shipment_date", 3, "date"),
-                    ("shipment_time", 4, "time"),
-                    ("hierarchy_structure", 5, "text"),
-                ),
-            )
-        elif sid == "TD1":
-            notice.put_once("measurements", seg, None, _measurements(seg), "TD1")
-        elif sid == "TD5":
-            carrier = seg.make(
-                d.CarrierDetails,
-                {
-                    "routing_sequence": 1,
-                    "id_qualifier": 2,
-                    "scac": 3,
-                    "transportation_method": 4,
-                    "routing": 5,
-                },
-                routing_sequence=seg.text(1),
-                id_qualifier=seg.text(2),
-                scac=seg.text(3),
-                transportation_method=seg.text(4),
-                routing=seg.text(5),
-            )
-            notice.put_once("carrier", seg, None, carrier, "TD5")
-        elif sid == "REF":
-            _named_or_other(
-                seg,
-                notice,
-                {"BM": "bill_of_lading", "CN": "carrier_reference"},
-                "other_references",
-                _reference,
-            )
-        elif sid == "DTM":
-            if seg.text(1) == "011" and seg.text(3):
-                notice.put("shipped_time", seg, 3, seg.time(3))
-            _named_or_other(
-                seg,
-                notice,
-                {"011": "shipped_date", "017": "estimated_delivery_date"},
-                "other_dates",
-                _date_reference,
-            )
-    parties.close()
-    notice.values["parties"] = parties.parties
-    notice.values["orders"] = [_shipment_order(level) for level in _children(shipment, ("O",))]
-    return notice
+    return header_segments, roots[0]
 
 
 def _children(level: _Level, allowed: tuple[str, ...]) -> list[_Level]:
@@ -631,514 +268,287 @@ def _children(level: _Level, allowed: tuple[str, ...]) -> list[_Level]:
         if child.code not in allowed:
             names = "/".join(allowed)
             raise child.hl.error(
-                3, f"HL level {child.code} under {level.code} is not supported here (expected {names})"
+                x.HL.position("code"),
+                f"HL level {child.code} under {level.code} is not supported here (expected {names})",
             )
     return level.children
 
 
-def _measurements(seg: _Seg) -> d.ShipmentMeasurements:
-    return seg.make(
-        d.ShipmentMeasurements,
-        {
-            "packaging_code": 1,
-            "lading_quantity": 2,
-            "weight_qualifier": 6,
-            "weight": 7,
-            "weight_unit": 8,
-            "volume": 9,
-            "volume_unit": 10,
-        },
-        packaging_code=seg.text(1),
-        lading_quantity=seg.integer(2),
-        weight_qualifier=seg.text(6),
-        weight=seg.decimal(7),
-        weight_unit=seg.text(8),
-        volume=seg.decimal(9),
-        volume_unit=seg.text(10),
-    )
-
-
 def _shipment_order(level: _Level) -> d.ShipmentOrder:
-    order = _Fields(level.hl)
-    order.values.update(references=[])
-    parties = _Parties(_N1_LOOP | {"FOB"})
+    order = Fields(level.hl, references=[], tares=[], packs=[], items=[])
+    parties = Parties(N1_LOOP | {"FOB"})
     for seg in level.segments:
-        if parties.take(seg):
-            continue
-        if seg.id == "PRF":
-            order.put_once("purchase_order_number", seg, 1, seg.text(1), "PRF")
-            order.put("purchase_order_date", seg, 4, seg.date(4))
-        elif seg.id == "REF":
-            order.append("references", _reference(seg))
-    parties.close()
-    order.values["parties"] = parties.parties
-    order.values["tares"], order.values["packs"], order.values["items"] = [], [], []
+        if not parties.take(seg):
+            _apply(_SHIPMENT_ORDER, seg, order)
+    _finish(order, parties)
     for child in _children(level, ("T", "P", "I")):
         if child.code == "T":
-            order.values["tares"].append(_container(child, d.ShipmentTare, ("P", "I")))
+            order.append("tares", _container(child, d.ShipmentTare, ("P", "I")))
         elif child.code == "P":
-            order.values["packs"].append(_container(child, d.ShipmentPack, ("I",)))
+            order.append("packs", _container(child, d.ShipmentPack, ("I",)))
         else:
-            order.values["items"].append(_shipment_item(child))
+            order.append("items", _shipment_item(child))
     return order.make(d.ShipmentOrder)
 
 
 def _container(level: _Level, model: type[BaseModel], allowed: tuple[str, ...]) -> Any:
     """A tare (pallet) or pack (carton): MAN marks, then its child levels."""
-    fields = _Fields(level.hl)
-    fields.values["other_marks"] = []
-    for seg in level.segments:
-        if seg.id != "MAN":
-            continue
-        qualifier, value = seg.text(1), seg.text(2)
-        if qualifier == "GM":
-            # Amazon wants the GS1-128 form: "00" application identifier + the 18-digit SSCC.
-            sscc = value[2:] if value and len(value) == 20 and value.startswith("00") else value
-            fields.put_once("sscc", seg, 2, sscc, "MAN*GM")
-        else:
-            fields.append(
-                "other_marks",
-                seg.make(d.Mark, {"qualifier": 1, "value": 2}, qualifier=qualifier, value=value),
-            )
+    fields = Fields(level.hl, other_marks=[], items=[])
     if "P" in allowed:
         fields.values["packs"] = []
-    fields.values["items"] = []
+    for seg in level.segments:
+        if seg.id == "MAN":
+            _mark(seg, fields)
     for child in _children(level, allowed):
         if child.code == "P":
-            fields.values["packs"].append(_container(child, d.ShipmentPack, ("I",)))
+            fields.append("packs", _container(child, d.ShipmentPack, ("I",)))
         else:
-            fields.values["items"].append(_shipment_item(child))
+            fields.append("items", _shipment_item(child))
     return fields.make(model)
+
+
+def _mark(seg: Seg, fields: Fields) -> None:
+    """MAN*GM is the container's SSCC; other marks are kept as they are."""
+    mark = seg.values(x.MAN)
+    if mark["qualifier"] != "GM":
+        fields.append("other_marks", seg.make(x.MAN))
+        return
+    # Amazon wants the GS1-128 form: "00" application identifier + the 18-digit SSCC.
+    value = mark["value"]
+    sscc = value[2:] if value and len(value) == 20 and value.startswith("00") else value
+    fields.put_once("sscc", seg, x.MAN.position("value"), sscc, "MAN*GM")
 
 
 def _shipment_item(level: _Level) -> d.ShipmentItem:
     _children(level, ())
-    item = _Fields(level.hl)
+    item = Fields(level.hl)
     for seg in level.segments:
-        if seg.id == "LIN":
-            item.put_once("line_number", seg, 1, seg.text(1), "LIN")
-            item.put("product_ids", seg, 2, seg.product_ids(2))
-        elif seg.id == "SN1":
-            item.put_once("shipped_quantity", seg, 2, seg.integer(2), "SN1")
-            item.put("unit", seg, 3)
-            item.put("ordered_quantity", seg, 5, seg.integer(5))
-            item.put("ordered_unit", seg, 6)
-        elif seg.id == "PID":
-            _description(seg, item)
+        _apply(_SHIPMENT_ITEM, seg, item)
     return item.make(d.ShipmentItem)
 
 
 # --- 810 ---------------------------------------------------------------------------------
 
-
-def _parse_810(body: list[_Seg], head: _Seg) -> _Fields:
-    invoice = _Fields(head)
-    invoice.values.update(references=[], dates=[], lines=[], taxes=[], charges=[])
-    parties = _Parties(_N1_LOOP | {"DMG"})
-    line: _Fields | None = None
-    summary = False  # after TDS: header TXI / SAC
-
-    def close_line() -> None:
-        nonlocal line
-        if line is not None:
-            invoice.values["lines"].append(line.make(d.InvoiceLine))
-            line = None
-
-    for seg in body:
-        sid = seg.id
-        if sid == "IT1":
-            parties.close()
-            close_line()
-            line = _line_fields(seg)
-            continue
-        if sid == "TDS":
-            close_line()
-            summary = True
-            invoice.put_once("total_amount", seg, 1, seg.cents(1), "TDS")
-            continue
-        if sid == "CTT":
-            close_line()
-            continue
-        if line is not None:
-            if sid == "PID":
-                _description(seg, line)
-            elif sid == "SAC":
-                line.append("charges", _charge(seg))
-            continue
-        if summary:
-            if sid == "TXI":
-                invoice.append("taxes", _tax(seg))
-            elif sid == "SAC":
-                invoice.append("charges", _charge(seg))
-            continue
-        if parties.take(seg):
-            continue
-        if sid == "BIG":
-            _header(
-                seg,
-                invoice,
-                (
-                    ("invoice_date", 1, "date"),
-                    ("invoice_number", 2, "text"),
-                    ("purchase_order_date", 3, "date"),
-                    ("purchase_order_number", 4, "text"),
-                    ("transaction_type", 7, "text"),
-                ),
-            )
-        elif sid == "CUR":
-            invoice.put_once("currency", seg, 2, seg.text(2), "CUR")
-        elif sid == "REF":
-            invoice.append("references", _reference(seg))
-        elif sid == "DTM":
-            invoice.append("dates", _date_reference(seg))
-        elif sid == "ITD":
-            invoice.put_once("terms", seg, None, _terms(seg), "ITD")
-    parties.close()
-    close_line()
-    invoice.values["parties"] = parties.parties
-    return invoice
+_INVOICE_HEADER = {
+    "BIG": _take(x.BIG),
+    "CUR": _take_once(x.CUR, "currency"),
+    "REF": _append("references", x.REF),
+    "DTM": _append("dates", x.DTM),
+    "ITD": _model_once("terms", x.ITD),
+}
+# After TDS: header-level taxes and charges.
+_INVOICE_SUMMARY = {"TXI": _append("taxes", x.TXI), "SAC": _append("charges", x.SAC)}
 
 
-def _terms(seg: _Seg) -> d.PaymentTerms:
-    return seg.make(
-        d.PaymentTerms,
-        {
-            "type_code": 1,
-            "basis_date_code": 2,
-            "discount_percent": 3,
-            "discount_due_date": 4,
-            "discount_days": 5,
-            "net_due_date": 6,
-            "net_days": 7,
-            "description": 12,
-        },
-        type_code=seg.text(1),
-        basis_date_code=seg.text(2),
-        discount_percent=seg.decimal(3),
-        discount_due_date=seg.date(4),
-        discount_days=seg.integer(5),
-        net_due_date=seg.date(6),
-        net_days=seg.integer(7),
-        description=seg.text(12),
-    )
+class _InvoiceLines(_Lines):
+    """IT1 loops, then the summary: TDS, and header TXI / SAC after it."""
+
+    segment = x.IT1
+    model = d.InvoiceLine
+    rules = {"PID": description, "SAC": _append("charges", x.SAC)}
+
+    def __init__(self, document: Fields):
+        super().__init__(document)
+        self.summary = False
+
+    def take(self, seg: Seg) -> bool:
+        if seg.id == "TDS":
+            self.close()
+            self.summary = True
+            self.document.take_once(seg, x.TDS)
+            return True
+        if super().take(seg):
+            return True
+        if self.summary:
+            _apply(_INVOICE_SUMMARY, seg, self.document)
+        return self.summary
 
 
-def _charge(seg: _Seg) -> d.ChargeAllowance:
-    return seg.make(
-        d.ChargeAllowance,
-        {
-            "indicator": 1,
-            "code": 2,
-            "amount": 5,
-            "percent_qualifier": 6,
-            "percent": 7,
-            "handling_code": 12,
-            "description": 15,
-        },
-        indicator=seg.text(1),
-        code=seg.text(2),
-        amount=seg.cents(5),
-        percent_qualifier=seg.text(6),
-        percent=seg.decimal(7),
-        handling_code=seg.text(12),
-        description=seg.text(15),
-    )
-
-
-def _tax(seg: _Seg) -> d.Tax:
-    return seg.make(
-        d.Tax,
-        {"tax_type": 1, "amount": 2, "percent": 3},
-        tax_type=seg.text(1),
-        amount=seg.decimal(2),
-        percent=seg.decimal(3),
-    )
+def _parse_810(body: list[Seg], head: Seg) -> Fields:
+    invoice = Fields(head, references=[], dates=[], taxes=[], charges=[])
+    parties = Parties(N1_LOOP | {"DMG"})
+    return _walk(body, invoice, parties, _InvoiceLines(invoice), _INVOICE_HEADER)
 
 
 # --- 846 ---------------------------------------------------------------------------------
 
 
-def _parse_846(body: list[_Seg], head: _Seg) -> _Fields:
-    advice = _Fields(head)
-    advice.values.update(dates=[], items=[])
-    parties = _Parties(_N1_LOOP)
-    item: _Fields | None = None
-    quantity: dict[str, Any] | None = None
+class _InventoryItems(_Lines):
+    """LIN loops, each with its QTY loops (a QTY's unit in QTY03 or the UIT after it)."""
 
-    def close_item() -> None:
-        nonlocal item
-        close_quantity()
-        if item is not None:
-            item.values.setdefault("quantities", [])
-            advice.values["items"].append(item.make(d.InventoryItem))
-            item = None
+    segment = x.LIN
+    model = d.InventoryItem
+    field = "items"
+    defaults = ("quantities",)
 
-    def close_quantity() -> None:
-        nonlocal quantity
-        if quantity is not None and item is not None:
-            seg = quantity.pop("_seg")
-            item.append(
-                "quantities",
-                seg.make(d.InventoryQuantity, {"qualifier": 1, "quantity": 2, "unit": 3}, **quantity),
-            )
-        quantity = None
+    def __init__(self, document: Fields):
+        super().__init__(document)
+        self.quantity: Fields | None = None
 
-    for seg in body:
-        sid = seg.id
-        if sid == "LIN":
-            parties.close()
-            close_item()
-            item = _Fields(seg)
-            item.put("line_number", seg, 1)
-            item.put("product_ids", seg, 2, seg.product_ids(2))
-            continue
-        if sid == "CTT":
-            close_item()
-            continue
-        if item is not None:
-            if sid == "QTY":
-                close_quantity()
-                quantity = {
-                    "_seg": seg,
-                    "qualifier": seg.text(1),
-                    "quantity": seg.integer(2),
-                    "unit": seg.component(3, 1),
-                }
-            elif sid == "UIT" and quantity is not None and quantity["unit"] is None:
-                quantity["unit"] = seg.component(1, 1)
-            continue
-        if parties.take(seg):
-            continue
-        if sid == "BIA":
-            _header(
-                seg,
-                advice,
-                (
-                    ("purpose", 1, "text"),
-                    ("report_type", 2, "text"),
-                    ("report_number", 3, "text"),
-                    ("report_date", 4, "date"),
-                    ("report_time", 5, "time"),
-                    ("action_code", 6, "text"),
-                ),
-            )
-        elif sid == "CUR":
-            advice.put_once("currency", seg, 2, seg.text(2), "CUR")
-        elif sid == "DTM":
-            advice.append("dates", _date_reference(seg))
-    parties.close()
-    close_item()
-    advice.values["parties"] = parties.parties
-    return advice
+    def on_line(self, seg: Seg, line: Fields) -> None:
+        if seg.id == "QTY":
+            self.close_quantity()
+            self.quantity = Fields(seg)
+            self.quantity.take(seg, x.QTY)
+        elif seg.id == "UIT" and self.quantity is not None and self.quantity.values["unit"] is None:
+            self.quantity.take(seg, x.UIT)
+
+    def close_quantity(self) -> None:
+        if self.quantity is not None and self.open is not None:
+            self.open.append("quantities", self.quantity.make(d.InventoryQuantity))
+        self.quantity = None
+
+    def close(self) -> None:
+        self.close_quantity()
+        super().close()
+
+
+_INVENTORY_HEADER = {
+    "BIA": _take(x.BIA),
+    "CUR": _take_once(x.CUR, "currency"),
+    "DTM": _append("dates", x.DTM),
+}
+
+
+def _parse_846(body: list[Seg], head: Seg) -> Fields:
+    advice = Fields(head, dates=[])
+    return _walk(body, advice, Parties(N1_LOOP), _InventoryItems(advice), _INVENTORY_HEADER)
 
 
 # --- 820 ---------------------------------------------------------------------------------
 
 
-def _parse_820(body: list[_Seg], head: _Seg) -> _Fields:
-    remittance = _Fields(head)
-    remittance.values.update(references=[], dates=[], entries=[])
-    parties = _Parties(_N1_LOOP | {"RDM", "DTM"})
-    entry: _Fields | None = None
-    item: _Fields | None = None
-    adjustment: _Fields | None = None  # the latest ADX loop, if it is the current one
+_REFERENCES_AND_DATES = {"REF": _append("references", x.REF), "DTM": _append("dates", x.DTM)}
 
-    def close_adjustment() -> None:
-        nonlocal adjustment
-        if adjustment is not None:
-            made = adjustment.make(d.Adjustment)
-            (item or entry).append("adjustments", made)  # type: ignore[union-attr]
-            adjustment = None
 
-    def close_item() -> None:
-        nonlocal item
-        close_adjustment()
-        if item is not None and entry is not None:
-            entry.append("items", item.make(d.RemittanceItem))
-        item = None
+class _RemittanceEntries:
+    """ENT loops: each with its ADX loops (group adjustments) and RMR loops (paid invoices,
+    each with its own ADX loops); a REF/DTM belongs to the latest ADX, else the RMR."""
 
-    def close_entry() -> None:
-        nonlocal entry
-        close_item()
-        if entry is not None:
-            remittance.values["entries"].append(entry.make(d.RemittanceEntry))
-        entry = None
+    def __init__(self, remittance: Fields):
+        self.remittance = remittance
+        self.remittance.values["entries"] = []
+        self.entry: Fields | None = None
+        self.item: Fields | None = None
+        self.adjustment: Fields | None = None
 
-    for seg in body:
+    def take(self, seg: Seg) -> bool:
         sid = seg.id
         if sid == "ENT":
-            parties.close()
-            close_entry()
-            entry = _Fields(seg)
-            entry.values.update(adjustments=[], items=[])
-            for name, n in (
-                ("sequence", 1),
-                ("entity_role", 2),
-                ("entity_id_qualifier", 3),
-                ("entity_id", 4),
-            ):
-                entry.put(name, seg, n, seg.integer(n) if n == 1 else seg.text(n))
-            continue
-        if entry is not None:
-            if sid == "RMR":
-                close_item()
-                item = _Fields(seg)
-                item.values.update(references=[], dates=[], adjustments=[])
-                for name, n, kind in (
-                    ("reference_qualifier", 1, "text"),
-                    ("reference_number", 2, "text"),
-                    ("payment_action", 3, "text"),
-                    ("amount_paid", 4, "dec"),
-                    ("invoice_amount", 5, "dec"),
-                    ("discount_amount", 6, "dec"),
-                    ("adjustment_reason", 7, "text"),
-                    ("adjustment_amount", 8, "dec"),
-                ):
-                    item.put(name, seg, n, seg.decimal(n) if kind == "dec" else seg.text(n))
-            elif sid == "ADX":
-                close_adjustment()
-                adjustment = _Fields(seg)
-                adjustment.values.update(references=[], dates=[])
-                adjustment.put("amount", seg, 1, seg.decimal(1))
-                for name, n in (("reason_code", 2), ("reference_qualifier", 3), ("reference_number", 4)):
-                    adjustment.put(name, seg, n)
-            elif sid in ("REF", "DTM"):
-                target = adjustment or item
-                if target is not None:
-                    if sid == "REF":
-                        target.append("references", _reference(seg))
-                    else:
-                        target.append("dates", _date_reference(seg))
-            continue
-        if parties.take(seg):
-            continue
-        if sid == "BPR":
-            _header(
-                seg,
-                remittance,
-                (
-                    ("transaction_handling", 1, "text"),
-                    ("payment_amount", 2, "dec"),
-                    ("credit_debit", 3, "text"),
-                    ("payment_method", 4, "text"),
-                    ("payment_format", 5, "text"),
-                    ("payment_date", 16, "date"),
-                ),
-            )
-        elif sid == "TRN":
-            remittance.put_once("trace_number", seg, 2, seg.text(2), "TRN")
-        elif sid == "CUR":
-            remittance.put_once("currency", seg, 2, seg.text(2), "CUR")
-        elif sid == "REF":
-            remittance.append("references", _reference(seg))
-        elif sid == "DTM":
-            remittance.append("dates", _date_reference(seg))
-        elif sid in ("RMR", "ADX"):
-            raise seg.error(None, f"{sid} outside an ENT loop")
-    parties.close()
-    close_entry()
-    remittance.values["parties"] = parties.parties
-    return remittance
+            self.close()
+            self.entry = Fields(seg, adjustments=[], items=[])
+            self.entry.take(seg, x.ENT)
+        elif self.entry is None:
+            return False
+        elif sid == "RMR":
+            self.close_item()
+            self.item = Fields(seg, references=[], dates=[], adjustments=[])
+            self.item.take(seg, x.RMR)
+        elif sid == "ADX":
+            self.close_adjustment()
+            self.adjustment = Fields(seg, references=[], dates=[])
+            self.adjustment.take(seg, x.ADX)
+        elif (target := self.adjustment or self.item) is not None:
+            _apply(_REFERENCES_AND_DATES, seg, target)
+        return True
+
+    def close_adjustment(self) -> None:
+        if self.adjustment is not None:
+            made = self.adjustment.make(d.Adjustment)
+            (self.item or self.entry).append("adjustments", made)  # type: ignore[union-attr]
+            self.adjustment = None
+
+    def close_item(self) -> None:
+        self.close_adjustment()
+        if self.item is not None and self.entry is not None:
+            self.entry.append("items", self.item.make(d.RemittanceItem))
+        self.item = None
+
+    def close(self) -> None:
+        self.close_item()
+        if self.entry is not None:
+            self.remittance.values["entries"].append(self.entry.make(d.RemittanceEntry))
+        self.entry = None
+
+
+_REMITTANCE_HEADER = {
+    "BPR": _take(x.BPR),
+    "TRN": _take_once(x.TRN, "trace_number"),
+    "CUR": _take_once(x.CUR, "currency"),
+    "REF": _append("references", x.REF),
+    "DTM": _append("dates", x.DTM),
+    "RMR": _outside("ENT"),
+    "ADX": _outside("ENT"),
+}
+
+
+def _parse_820(body: list[Seg], head: Seg) -> Fields:
+    remittance = Fields(head, references=[], dates=[])
+    parties = Parties(N1_LOOP | {"RDM", "DTM"})
+    return _walk(body, remittance, parties, _RemittanceEntries(remittance), _REMITTANCE_HEADER)
 
 
 # --- 997 ---------------------------------------------------------------------------------
 
 
-def _parse_997(body: list[_Seg], head: _Seg) -> _Fields:
-    ack = _Fields(head)
-    ack.values["sets"] = []
-    current: _Fields | None = None
-    segment_error: _Fields | None = None
+class _AcknowledgedSets:
+    """AK2 loops (one per acknowledged set), each with AK3 loops and their AK4s, closed by AK5."""
 
-    def close_segment_error() -> None:
-        nonlocal segment_error
-        if segment_error is not None and current is not None:
-            current.append("segment_errors", segment_error.make(d.SegmentError))
-        segment_error = None
+    def __init__(self, ack: Fields):
+        self.ack = ack
+        self.ack.values["sets"] = []
+        self.current: Fields | None = None
+        self.segment_error: Fields | None = None
 
-    def close_set() -> None:
-        nonlocal current
-        close_segment_error()
-        if current is not None:
-            ack.values["sets"].append(current.make(d.SetAcknowledgement))
-        current = None
-
-    for seg in body:
+    def take(self, seg: Seg) -> None:
         sid = seg.id
-        if sid == "AK1":
-            _header(
-                seg,
-                ack,
-                (
-                    ("acknowledged_functional_id", 1, "text"),
-                    ("acknowledged_group_control_number", 2, "text"),
-                    ("acknowledged_version", 3, "text"),
-                ),
-            )
-        elif sid == "AK2":
-            close_set()
-            current = _Fields(seg)
-            current.values.update(segment_errors=[], error_codes=[])
-            for name, n in (("set_id", 1), ("control_number", 2), ("implementation_reference", 3)):
-                current.put(name, seg, n)
+        if sid == "AK2":
+            self.close()
+            self.current = Fields(seg, segment_errors=[], error_codes=[])
+            self.current.take(seg, x.AK2)
         elif sid == "AK3":
-            if current is None:
-                raise seg.error(None, "AK3 outside an AK2 loop")
-            close_segment_error()
-            segment_error = _Fields(seg)
-            segment_error.values["element_errors"] = []
-            segment_error.put("segment_id", seg, 1)
-            segment_error.put("segment_position", seg, 2, seg.integer(2))
-            segment_error.put("loop_id", seg, 3)
-            segment_error.put("code", seg, 4)
+            self._within(seg, self.current, "AK2")
+            self.close_segment_error()
+            self.segment_error = Fields(seg, element_errors=[])
+            self.segment_error.take(seg, x.AK3)
         elif sid == "AK4":
-            if segment_error is None:
-                raise seg.error(None, "AK4 outside an AK3 loop")
-            position = seg.component(1, 1)
-            component = seg.component(1, 2)
-            if position is not None and not position.isdigit():
-                raise seg.error(1, f"{position!r} is not an element position")
-            if component is not None and not component.isdigit():
-                raise seg.error(1, f"{component!r} is not a component position")
-            segment_error.append(
-                "element_errors",
-                seg.make(
-                    d.ElementError,
-                    {
-                        "element_position": 1,
-                        "component_position": 1,
-                        "element_reference": 2,
-                        "code": 3,
-                        "bad_value": 4,
-                    },
-                    element_position=int(position) if position else None,
-                    component_position=int(component) if component else None,
-                    element_reference=seg.text(2),
-                    code=seg.text(3),
-                    bad_value=seg.text(4),
-                ),
-            )
+            self._within(seg, self.segment_error, "AK3").append("element_errors", seg.make(x.AK4))
         elif sid == "AK5":
-            if current is None:
-                raise seg.error(None, "AK5 outside an AK2 loop")
-            close_segment_error()
-            current.put("status", seg, 1)
-            current.put("error_codes", seg, 2, [c for c in (seg.text(n) for n in range(2, 7)) if c])
-            close_set()
-        elif sid == "AK9":
-            close_set()
-            _header(
-                seg,
-                ack,
-                (
-                    ("group_status", 1, "text"),
-                    ("sets_included", 2, "int"),
-                    ("sets_received", 3, "int"),
-                    ("sets_accepted", 4, "int"),
-                ),
-            )
-            ack.put("group_error_codes", seg, 5, [c for c in (seg.text(n) for n in range(5, 10)) if c])
-    close_set()
+            current = self._within(seg, self.current, "AK2")
+            self.close_segment_error()
+            current.take(seg, x.AK5)
+            self.close()
+
+    @staticmethod
+    def _within(seg: Seg, loop: Fields | None, opener: str) -> Fields:
+        if loop is None:
+            raise seg.error(None, f"{seg.id} outside an {opener} loop")
+        return loop
+
+    def close_segment_error(self) -> None:
+        if self.segment_error is not None and self.current is not None:
+            self.current.append("segment_errors", self.segment_error.make(d.SegmentError))
+        self.segment_error = None
+
+    def close(self) -> None:
+        self.close_segment_error()
+        if self.current is not None:
+            self.ack.values["sets"].append(self.current.make(d.SetAcknowledgement))
+        self.current = None
+
+
+def _parse_997(body: list[Seg], head: Seg) -> Fields:
+    ack = Fields(head)
+    sets = _AcknowledgedSets(ack)
+    for seg in body:
+        if seg.id == "AK1":
+            ack.take(seg, x.AK1)
+        elif seg.id == "AK9":
+            sets.close()
+            ack.take(seg, x.AK9)
+        else:
+            sets.take(seg)
+    sets.close()
     return ack
 
 
@@ -1198,7 +608,7 @@ def parse_transaction(
     :raises DocumentError: the set id has no model, or the content cannot be mapped.
     """
     delimiters = delimiters or (interchange.delimiters if interchange else Delimiters())
-    owner = _Set(transaction_set, delimiters)
+    owner = SetContext(transaction_set, delimiters)
     parser = _PARSERS.get(transaction_set.set_id.strip())
     if parser is None:
         raise DocumentError(
@@ -1207,7 +617,7 @@ def parse_transaction(
             set_id=transaction_set.set_id,
             control_number=transaction_set.control_number,
         )
-    segments = [_Seg(elements, i, owner) for i, elements in enumerate(transaction_set.segments, start=1)]
+    segments = [Seg(elements, i, owner) for i, elements in enumerate(transaction_set.segments, start=1)]
     if not segments or segments[0].id != "ST":
         raise DocumentError(
             "transaction set does not start with ST",
