@@ -63,6 +63,27 @@ def purchase_orders(count: int, lines: int, today: date):
         )
 
 
+def time_tasks() -> dict[str, tuple[float, float]]:
+    """CPU seconds of each of our tasks' ``execute`` (process, and the task's own thread),
+    by ``dag_id.task_id``: the emulator and the SFTP server run in this process too, so
+    the process figure includes what they did for the task."""
+    from amazon_bluecherry.operators import amazon_sftp, orders
+
+    timings: dict[str, tuple[float, float]] = {}
+    for module in (amazon_sftp, orders):
+        for operator in vars(module).values():
+            if isinstance(operator, type) and operator.__module__ == module.__name__ and "execute" in vars(operator):
+                def timed(self, context, _execute=vars(operator)["execute"]):
+                    process, thread = time.process_time(), time.thread_time()
+                    try:
+                        return _execute(self, context)
+                    finally:
+                        timings[f"{self.dag_id}.{self.task_id}"] = (time.process_time() - process,
+                                                                   time.thread_time() - thread)
+                operator.execute = timed
+    return timings
+
+
 def run_dag(sandbox, dag_id: str, profile_dir: Path | None) -> None:
     if profile_dir is None:
         sandbox.run_dag(dag_id)
@@ -126,6 +147,7 @@ def main() -> int:
         os.environ["AB_PICKUP_MAX_FILES"] = str(max(files, 100))
         reset_settings_cache()
 
+        task_cpu = time_tasks()
         cpu_started = time.process_time()
         run_dag(sandbox, "po_to_so", args.profile)
         loaded = sandbox.emulator.backend.count_sales_orders()
@@ -138,6 +160,8 @@ def main() -> int:
         print(f"so_to_poa: {poa_seconds:7.1f} s  ({len(acknowledgements)} 855 file(s) uploaded)")
         print(f"total:     {total:7.1f} s  = {args.pos * args.lines / total:,.0f} PO lines/s, "
               f"{args.pos / total * 3600:,.0f} POs/hour; CPU {cpu:.1f} s")
+        print("task CPU s (process/own thread): " + ", ".join(
+            f"{name} {process:.1f}/{thread:.1f}" for name, (process, thread) in task_cpu.items()))
         if loaded != args.pos:
             raise SystemExit(f"expected {args.pos} sales orders, BlueCherry has {loaded}")
         print(f"orders_seconds={total:.1f} po_to_so_seconds={po_seconds:.1f} so_to_poa_seconds={poa_seconds:.1f} "

@@ -13,6 +13,7 @@ from amazon_bluecherry.flows.so_to_poa import (
     acknowledgement_frame,
     build_acknowledgement,
     ordered_lines,
+    read_sent_acknowledgements,
     rejected_quantities,
     summarize_acknowledgement,
 )
@@ -101,14 +102,28 @@ def test_nothing_to_acknowledge_without_a_sales_order():
 
 
 def _checkpoint(po, ack, previously_rejected=None):
-    # The checkpoint looks at the 855 as it will leave: written to X12 and parsed back.
+    # The checkpoint looks at the 855 as it will leave: written to X12 and read back.
     if ack is not None:
         raw = write_documents([ack], sender="VENDOR", receiver="AMAZON",
                               control_numbers=InMemoryControlNumbers())
-        (ack,) = parse_file(raw)
+        (ack,) = read_sent_acknowledgements(raw)
     summaries = summarize_acknowledgement(po.purchase_order_number, ordered_lines(po), ack, previously_rejected or {})
     return run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
                           acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
+
+
+def test_the_gate_reads_the_rendered_855_as_the_parser_does():
+    po = purchase_order(["PO1*1*10*EA*6.5*PE*UP*028877454078", "PO1*2*4*EA*9*PE*UP*999999999993",
+                         "PO1*3*2*CA*12*PE*EN*4006381333931*VN*STYLE-9"])
+    order = sales_order(so_line(1, 10, allocated=6, backordered=4, backorder_date=date(2026, 12, 20)))
+    ack = build_acknowledgement(po, sales_order=order, rejected_lines={2: "unknown_item", 3: "unknown_uom"},
+                                case_packs={}, previously_rejected={}, acknowledged_on=TODAY)
+    raw = write_documents([ack, ack], sender="VENDOR", receiver="AMAZON", control_numbers=InMemoryControlNumbers())
+    parsed, read = parse_file(raw), read_sent_acknowledgements(raw)
+    assert [sent.purchase_order_number for sent in read] == ["PO855", "PO855"]
+    for typed, lean in zip(parsed, read, strict=True):
+        assert (summarize_acknowledgement("PO855", ordered_lines(po), lean, {3: 1})
+                == summarize_acknowledgement("PO855", ordered_lines(po), typed, {3: 1}))
 
 
 def test_checkpoint_passes_a_complete_acknowledgement():
@@ -143,3 +158,30 @@ def test_a_line_amazon_cancelled_is_acknowledged_with_quantity_zero_and_passes_t
     assert [line.quantity for line in ack.lines] == [5, 0, 0] and str(ack.acknowledgement_type) == "AC"
     outcome = _checkpoint(po, ack, previously_rejected={2: 4, 3: 4})
     assert outcome.success, outcome.to_dict()
+
+
+def test_the_gate_stages_what_passes_and_gives_back_the_numbers_of_what_it_blocked(store, tmp_path):
+    from amazon_bluecherry.flows.so_to_poa_steps import DRAFT, check_acknowledgements
+    from amazon_bluecherry.settings import Settings
+    from amazon_bluecherry.store.models import OutboundDocument, RawDocument
+
+    po = purchase_order(["PO1*1*10*EA*6.5*PE*UP*028877454078"])
+    ack = build_acknowledgement(po, sales_order=sales_order(so_line(1, 10, allocated=10)), rejected_lines={},
+                                case_packs={}, previously_rejected={}, acknowledged_on=TODAY)
+    document = ack.model_dump(mode="json")
+    ids = {}
+    for po_number, ordered in (("PO-OK", ordered_lines(po)), ("PO-SHORT", [*ordered_lines(po), [2, 4, []]])):
+        draft = {"document": {**document, "purchase_order_number": po_number}, "fingerprint": po_number * 3,
+                 "ordered": ordered}
+        ids[po_number] = store.add_transaction("850", direction="in", partner="AMAZON", business_key=po_number,
+                                               status="loaded", data={DRAFT: draft})
+    result = check_acknowledgements(store, Settings(home=tmp_path), now=datetime(2026, 11, 26, 9, tzinfo=UTC))
+    assert result.blocked == ["PO-SHORT"] and list(result.staged) == ["PO-OK"]
+    with store.session() as db:
+        (outbound,) = db.query(OutboundDocument).all()
+        content = db.get(RawDocument, outbound.raw_document_id).content
+    # Rendered for the gate with both POs, then again without the blocked one: the numbers
+    # the first rendering took were given back.
+    assert (outbound.isa13, outbound.st02_list) == ("000000001", ["0001"])
+    assert b"BAK*00*AD*PO-OK" in content and b"PO-SHORT" not in content
+    assert store.list_exceptions(type="poa_quality_check_failed")[0].business_key == "PO-SHORT"

@@ -57,11 +57,17 @@ def stage_documents(
     set_ids = {document.set_id for document in documents}
     if len(set_ids) != 1:
         raise ValueError(f"one set id per file, got {sorted(set_ids)}")
-    us, amazon = parties(settings)
     with store.use_session(session) as db:
-        raw = write_documents(documents, sender=us, receiver=amazon, usage=settings.usage_indicator,
-                              control_numbers=store.control_numbers(settings.partner_id, session=db))
+        raw = render_documents(store, documents, settings=settings, session=db)
         return stage_x12(store, raw, business_keys=business_keys, settings=settings, data=data, session=db)
+
+
+def render_documents(store: Store, documents: list[Document], *, settings: Settings, session) -> bytes:
+    """``documents`` as one interchange to Amazon, numbered from the store's sequences in
+    ``session`` (a rollback gives the numbers back); :func:`stage_x12` keeps the bytes."""
+    us, amazon = parties(settings)
+    return write_documents(documents, sender=us, receiver=amazon, usage=settings.usage_indicator,
+                           control_numbers=store.control_numbers(settings.partner_id, session=session))
 
 
 def stage_x12(

@@ -134,11 +134,11 @@ def ordered_lines(purchase_order: PurchaseOrder) -> list[list]:
 def summarize_acknowledgement(
     purchase_order_number: str,
     ordered: list[list],
-    acknowledgement: PurchaseOrderAcknowledgement | None,
+    acknowledgement: PurchaseOrderAcknowledgement | SentAcknowledgement | None,
     previously_rejected: dict[int, int],
 ) -> list[LineSummary]:
-    """Compare an 855 (as parsed back from the bytes about to be sent) with its 850's
-    :func:`ordered_lines`."""
+    """Compare an 855 (as read back from the bytes about to be sent,
+    :func:`read_sent_acknowledgements`) with its 850's :func:`ordered_lines`."""
     sent: dict[int, list] = {}
     for position, line in enumerate(acknowledgement.lines if acknowledgement else [], start=1):
         sent.setdefault(line_number_of(line, position), []).append(line)
@@ -160,6 +160,67 @@ def summarize_acknowledgement(
             rejected_now=sum(loop.quantity for loop in loops if str(loop.status) == line_status("rejected")),
         ))
     return summaries
+
+
+@dataclass(frozen=True)
+class _SentId:
+    qualifier: str
+    value: str
+
+
+@dataclass(frozen=True)
+class _SentLoop:
+    status: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class _SentLine:
+    """A PO1 loop of an 855 as its bytes say it (what :func:`summarize_acknowledgement` reads)."""
+
+    line_number: str | None
+    unit_price: str | None
+    product_ids: list[_SentId]
+    acknowledgements: list[_SentLoop]
+
+
+@dataclass(frozen=True)
+class SentAcknowledgement:
+    purchase_order_number: str | None
+    lines: list[_SentLine]
+
+
+def read_sent_acknowledgements(raw: bytes) -> list[SentAcknowledgement]:
+    """Each 855 of a rendered file, in file order, read segment by segment: BAK03, and per
+    PO1 loop its line number, price, product id pairs and ACK status and quantity.
+
+    The gate's view of the bytes about to leave. Not the typed parser: the writer made
+    these bytes from validated models, and building those models again was most of the
+    gate's time at peak (10,000 POs x 50 lines).
+    """
+    from amazon_bluecherry.edi.reader import iter_transaction_sets
+
+    def element(segment, n: int) -> str | None:
+        value = segment[n].strip() if n < len(segment) else ""
+        return value or None
+
+    sent: list[SentAcknowledgement] = []
+    for _, _, transaction_set in iter_transaction_sets(raw):
+        purchase_order_number, lines = None, []
+        for segment in transaction_set.segments:
+            sid = segment[0]
+            if sid == "BAK":
+                purchase_order_number = element(segment, 3)
+            elif sid == "PO1":
+                ids = [_SentId(element(segment, n) or "", element(segment, n + 1) or "")
+                       for n in range(6, len(segment), 2) if element(segment, n) or element(segment, n + 1)]
+                lines.append(_SentLine(element(segment, 1), element(segment, 4), ids, []))
+            elif sid == "ACK" and lines:
+                quantity = element(segment, 2)
+                lines[-1].acknowledgements.append(_SentLoop(element(segment, 1) or "",
+                                                            int(Decimal(quantity)) if quantity else 0))
+        sent.append(SentAcknowledgement(purchase_order_number, lines))
+    return sent
 
 
 def acknowledgement_frame(summaries: list[LineSummary]):

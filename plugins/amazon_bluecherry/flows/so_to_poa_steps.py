@@ -20,17 +20,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from amazon_bluecherry.amazon.rules import amazon_rules
-from amazon_bluecherry.edi.build import write_documents
 from amazon_bluecherry.edi.documents import PurchaseOrderAcknowledgement
-from amazon_bluecherry.edi.parse import DocumentError, parse_file
-from amazon_bluecherry.edi.writer import InMemoryControlNumbers
+from amazon_bluecherry.edi.parse import DocumentError
 from amazon_bluecherry.flows.exceptions import open_exception
-from amazon_bluecherry.flows.outbound import stage_documents
+from amazon_bluecherry.flows.outbound import render_documents, stage_documents, stage_x12
 from amazon_bluecherry.flows.po_to_so_steps import load_purchase_orders, received_purchase_orders
 from amazon_bluecherry.flows.so_to_poa import (
     acknowledgement_frame,
     build_acknowledgement,
     ordered_lines,
+    read_sent_acknowledgements,
     rejected_quantities,
     summarize_acknowledgement,
 )
@@ -152,7 +151,8 @@ def check_acknowledgements(store: Store, settings: Settings, *, now: datetime, r
                            transaction_ids=None) -> AcknowledgementCheckResult:
     """The so_to_poa data-quality gate: one GX checkpoint over every drafted 855, then staging.
 
-    The checkpoint reads the 855s as they will leave (rendered to X12 and parsed back);
+    The checkpoint reads the 855s as they will leave (rendered to X12, with their control
+    numbers, and read back);
     a PO it names is blocked (``poa_quality_check_failed``), the others are staged for
     upload in one file, in the same database transaction that marks their 850s acknowledged.
     """
@@ -169,16 +169,23 @@ def check_acknowledgements(store: Store, settings: Settings, *, now: datetime, r
         drafts = [(transaction, transaction.data[DRAFT],
                    PurchaseOrderAcknowledgement.model_validate(transaction.data[DRAFT]["document"]))
                   for transaction in pending]
-        rendered = parse_file(write_documents([draft[2] for draft in drafts], sender="VENDOR", receiver="AMAZON",
-                                              control_numbers=InMemoryControlNumbers()))
+        # Rendered once, with the control numbers they will carry, in a savepoint: the gate
+        # reads these very bytes, and they are staged as they are unless the gate blocks a
+        # PO (then the numbers are given back and the others are rendered again).
+        rendering = db.begin_nested()
+        raw = render_documents(store, [draft[2] for draft in drafts], settings=settings, session=db)
         summaries = []
-        for (transaction, draft, _), parsed in zip(drafts, rendered, strict=True):
+        for (transaction, draft, _), sent in zip(drafts, read_sent_acknowledgements(raw), strict=True):
             previous = (transaction.data or {}).get("acknowledgement", {})
-            summaries += summarize_acknowledgement(transaction.business_key, draft["ordered"], parsed,
+            summaries += summarize_acknowledgement(transaction.business_key, draft["ordered"], sent,
                                                    _rejected_before(previous))
         outcome = run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
                                  acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
         blocked = outcome.failed_keys("purchase_order")
+        if blocked:
+            rendering.rollback()
+        else:
+            rendering.commit()
         quality = QualityResult(suite=outcome.suite, run_key=run_key or now.isoformat(), success=outcome.success,
                                 evaluated=outcome.evaluated, failed=len(outcome.failures), results=outcome.to_dict())
         db.add(quality)
@@ -203,9 +210,14 @@ def check_acknowledgements(store: Store, settings: Settings, *, now: datetime, r
             sending.append((transaction, draft["fingerprint"], acknowledgement, data))
         if not sending:
             return result
-        staged = stage_documents(store, [item[2] for item in sending], settings=settings, session=db,
-                                 business_keys=[item[0].business_key for item in sending],
-                                 data=[{"fingerprint": item[1]} for item in sending])
+        business_keys = [item[0].business_key for item in sending]
+        fingerprints = [{"fingerprint": item[1]} for item in sending]
+        if blocked:
+            staged = stage_documents(store, [item[2] for item in sending], settings=settings, session=db,
+                                     business_keys=business_keys, data=fingerprints)
+        else:
+            staged = stage_x12(store, raw, settings=settings, session=db, business_keys=business_keys,
+                               data=fingerprints)
         result.outbound_document_id = staged.outbound_document_id
         store.link_many([(transaction.id, staged_set.transaction_id, "acknowledgement")
                          for (transaction, _, _, _), staged_set in zip(sending, staged.sets, strict=True)], session=db)
