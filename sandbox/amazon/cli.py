@@ -284,10 +284,10 @@ def _pairs(values: list[str], what: str, convert) -> dict[int, object]:
 
 
 def _deliver(args) -> int:
-    from amazon_bluecherry.bluecherry.gateway import GatewayError
     from amazon_bluecherry.cli import CommandError
     from amazon_bluecherry.store import get_store
     from sandbox.bluecherry.backend import Backend
+    from sandbox.bluecherry.errors import EmulatorError
     from sandbox.dock import load_truck
 
     short = _pairs(args.short_pack, "--short-pack", int)
@@ -299,7 +299,7 @@ def _deliver(args) -> int:
         truck = load_truck(shipment, get_store(args.database_url), form=args.labels, short_packed=short,
                            unlabelled=args.unlabelled, relabelled=relabel)
         sim.deliver(args.shipment, truck)
-    except (GatewayError, LookupError, ValueError) as exc:
+    except (EmulatorError, LookupError, ValueError) as exc:
         raise CommandError(str(exc.args[0] if exc.args else exc), 1) from exc
     finally:
         backend.dispose()

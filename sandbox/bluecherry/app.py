@@ -24,9 +24,9 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, TypeAdapter
 
 from amazon_bluecherry.bluecherry import models as m
-from amazon_bluecherry.bluecherry.gateway import Conflict, NotFound, Rejected
 from amazon_bluecherry.bluecherry.rest import API_KEY_HEADER, IDEMPOTENCY_HEADER
 from sandbox.bluecherry.backend import Backend
+from sandbox.bluecherry.errors import EmulatorError
 
 __all__ = ["FaultInjector", "FaultSettings", "create_app", "gateway_openapi", "openapi_document"]
 
@@ -189,7 +189,6 @@ class FaultMiddleware:
 # --- batch bodies --------------------------------------------------------------------------
 
 MAX_BATCH = 500
-_STATUS = {NotFound: 404, Conflict: 409, Rejected: 422}
 
 
 class SalesOrderBatchItem(BaseModel):
@@ -323,17 +322,9 @@ def create_app(
 
     auth = [Depends(authenticated)]
 
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound):
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
-
-    @app.exception_handler(Conflict)
-    async def _conflict(request: Request, exc: Conflict):
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
-
-    @app.exception_handler(Rejected)
-    async def _rejected(request: Request, exc: Rejected):
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+    @app.exception_handler(EmulatorError)
+    async def _refused(request: Request, exc: EmulatorError):
+        return JSONResponse(status_code=exc.status_code, content={"detail": str(exc)})
 
     def written(result: m.WriteResult, response: Response) -> m.WriteResult:
         response.status_code = 201 if result.outcome == "created" else 200
@@ -387,7 +378,7 @@ def create_app(
         outcomes = backend.upsert_sales_orders([(item.draft, item.idempotency_key) for item in body.orders])
         return SalesOrderBatchResult(results=[
             BatchItemResult(result=outcome) if isinstance(outcome, m.WriteResult)
-            else BatchItemResult(error=BatchItemError(status=_STATUS[type(outcome)], detail=str(outcome)))
+            else BatchItemResult(error=BatchItemError(status=outcome.status_code, detail=str(outcome)))
             for outcome in outcomes
         ])
 

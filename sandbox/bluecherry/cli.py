@@ -147,8 +147,8 @@ def _cycle(args) -> int:
 
 
 def _fulfil(args) -> int:
-    from amazon_bluecherry.bluecherry.gateway import GatewayError
     from sandbox.bluecherry.backend import Backend
+    from sandbox.bluecherry.errors import EmulatorError
 
     if not args.order_numbers and not args.all:
         raise CommandError("give order numbers or --all")
@@ -165,7 +165,7 @@ def _fulfil(args) -> int:
         for number in numbers:
             try:
                 shipment, invoices = backend.fulfil(number, carrier_scac=args.carrier)
-            except GatewayError as exc:
+            except EmulatorError as exc:
                 print(f"{number}: not fulfilled: {exc}")
                 continue
             print(

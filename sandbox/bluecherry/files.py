@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from amazon_bluecherry.bluecherry.gateway import GatewayError
 from amazon_bluecherry.bluecherry.layouts import Layout, LayoutError, Layouts, Manifest, manifest_name
 from amazon_bluecherry.bluecherry.records import (
     EXPORT_SHAPES,
@@ -36,6 +35,7 @@ from amazon_bluecherry.bluecherry.records import (
 )
 from amazon_bluecherry.folders import LocalFolder, file_names, is_temporary
 from sandbox.bluecherry.backend import Backend
+from sandbox.bluecherry.errors import EmulatorError
 
 __all__ = ["CycleCrash", "CycleReport", "FileFace", "FileFaults"]
 
@@ -171,7 +171,7 @@ class FileFace:
                 continue
             try:
                 result = self._apply(layout.name, item.document, key)
-            except GatewayError as exc:
+            except EmulatorError as exc:
                 errors.append(f"data row {item.first_row}: {type(exc).__name__}: {exc}")
                 continue
             counter = f"{result.kind}:{result.outcome}"

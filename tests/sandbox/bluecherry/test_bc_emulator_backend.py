@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from amazon_bluecherry.bluecherry.gateway import Conflict, NotFound, Rejected
 from amazon_bluecherry.bluecherry.models import (
     CashReceipt,
     JournalEntry,
@@ -18,6 +17,7 @@ from amazon_bluecherry.bluecherry.models import (
 )
 from amazon_bluecherry.edi.gs1 import is_valid_sscc
 from sandbox.bluecherry.backend import Backend, BackendConfig
+from sandbox.bluecherry.errors import Conflict, NotFound, Rejected
 from sandbox.bluecherry.server import seeded_database
 
 TODAY = date.today()
