@@ -1,5 +1,6 @@
 """fulfilment_to_asn rules without Airflow: the asn lint CLI (JSON shape, rule names, exit
-codes) and GS1-128 labels whose barcodes decode to the ASN's SSCCs."""
+codes), the pre-send rules, GS1-128 labels whose barcodes decode to the ASN's SSCCs, and a
+re-used shipment id."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from amazon_bluecherry.edi.writer import InMemoryControlNumbers
 from amazon_bluecherry.flows.fulfilment_to_asn import bol_format_problem, bol_is_date
 from amazon_bluecherry.flows.labels import render_labels
 from amazon_bluecherry.settings import REPO_ROOT
+from tests.bluecherry.conftest import emulator, emulator_template  # noqa: F401
 
 MAPPINGS = REPO_ROOT / "include" / "mappings"
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -139,3 +141,93 @@ def test_every_label_decodes_to_the_sscc_of_the_asn():
         # GS1-128: the reader reports the symbology identifier ]C1 and the AI 00 + SSCC-18.
         assert codes[0].text == f"(00){sscc}"
         assert codes[0].symbology_identifier == "]C1"
+
+
+def test_the_rules_that_need_the_po_the_855_and_the_store():
+    """Pre-send rules beyond the lint's: tracking shape, a BOL sent before, cartons against the
+    PO and what the 855 accepted, one FC per ASN."""
+    from decimal import Decimal
+
+    from amazon_bluecherry.amazon.rules import amazon_rules
+    from amazon_bluecherry.flows.fulfilment_mappings import load_carriers
+    from amazon_bluecherry.flows.fulfilment_to_asn import (
+        FIXES,
+        AsnFacts,
+        CartonFacts,
+        CartonLine,
+        OrderFacts,
+        OrderLineFacts,
+        check_against_orders,
+        check_facts,
+    )
+
+    def order(po: str, store: str) -> OrderFacts:
+        line = OrderLineFacts(line_number="1", product_ids=(("UP", "614141100019"),), unit="EA", case_pack=1,
+                              accepted_eaches=12, cost_each=Decimal("6.50"), sku="TEE-BLK-M")
+        return OrderFacts(purchase_order=po, order_date=TODAY, ship_to=("AMAZON", store), lines={"1": line})
+
+    sscc = [make_sscc(0, "0614141", n) for n in range(1, 5)]
+    facts = AsnFacts(shipment_id="SH9", scac="UPSN", tracking="123456", bill_of_lading="VENDR00000007",
+                     ship_date=TODAY, lading_quantity=4, cartons=(
+                         CartonFacts(sscc[0], (CartonLine("PO1", "1", 12, sku="TEE-BLK-M"),)),  # + 6 sent before
+                         CartonFacts(sscc[1], (CartonLine("PO1", "2", 1),)),                    # no line 2
+                         CartonFacts(sscc[2], (CartonLine("PO9", "1", 1),)),                    # never ordered
+                         CartonFacts(sscc[3], (CartonLine("PO2", "1", 1, sku="TEE-BLK-M"),))))  # for PHX6
+    own = check_facts(facts, approved_scacs=load_carriers(MAPPINGS / "carriers.csv"), vendor_code="VENDR",
+                      today=TODAY, rules=amazon_rules()["ship_notice"], bol_used_elsewhere=lambda bol: "SH1")
+    assert {f.rule for f in own} == {"tracking_format", "bol_reused"}
+    against = check_against_orders(facts, {"PO1": order("PO1", "ABE2"), "PO2": order("PO2", "PHX6")},
+                                   ship_to=("AMAZON", "ABE2"), already_in_asns={("PO1", "1"): 6},
+                                   shipped_in_bluecherry={("PO1", "1"): 12, ("PO2", "1"): 1})
+    by_rule = {f.rule: f.message for f in against}
+    assert set(by_rule) == {"quantity_exceeds_855", "product_id_not_on_po", "unknown_purchase_order",
+                            "ship_to_mismatch", "carton_quantity_mismatch"}
+    assert "PO PO1 line 1: 18 eaches in ASNs, the 855 accepted 12" in by_rule["quantity_exceeds_855"]
+    assert "BlueCherry shipped 12" in by_rule["carton_quantity_mismatch"]
+    assert "PO PO2 goes to PHX6, the shipment to ABE2" in by_rule["ship_to_mismatch"]
+    assert all(FIXES[f.rule] in f.message for f in own + against), "each says what to fix"
+
+
+def test_a_shipment_id_bluecherry_reuses_is_held_and_the_same_shipment_is_not(store, emulator, tmp_path):  # noqa: F811
+    """A shipment whose id already carries a sent ASN: the same shipment only waits for its
+    confirmation; another one under that id is held for the warehouse, never silently skipped."""
+    from amazon_bluecherry.bluecherry.rest import RestGateway
+    from amazon_bluecherry.flows.fulfilment_mappings import load_fulfilment_mappings
+    from amazon_bluecherry.flows.fulfilment_to_asn import FIXES
+    from amazon_bluecherry.flows.fulfilment_to_asn_steps import prepare_ship_notices
+    from amazon_bluecherry.settings import Settings
+    from amazon_bluecherry.store.models import ShipNotice as ShipNoticeRow
+    from amazon_bluecherry.store.models import ShipNoticeCarton
+    from tests.flows.remittances import invoiced
+
+    (invoice,) = invoiced(emulator, 1)
+    shipment = emulator.backend.get_shipment(invoice.shipment_id)
+    now = dt.datetime.now(dt.UTC)
+    with store.session() as db:  # last spring's ASN under the same id: another BOL, another carton
+        row = ShipNoticeRow(shipment_id=shipment.shipment_id, partner="AMAZON", status="confirmed",
+                            bill_of_lading="VENDR00000099", asn_reference="VENDR856.000000042",
+                            confirmed_at=now - dt.timedelta(days=200), first_seen_at=now - dt.timedelta(days=200))
+        db.add(row)
+        db.flush()
+        db.add(ShipNoticeCarton(ship_notice_id=row.id, sscc=make_sscc(0, "0614141", 99), carton_number=1))
+    gateway = RestGateway(emulator.url, emulator.api_key, timeout=10, max_retries=1, backoff=0.01)
+    mappings = load_fulfilment_mappings(MAPPINGS)
+    try:
+        result = prepare_ship_notices(store, gateway, Settings(home=tmp_path), mappings, now=now)
+        assert (result.held, result.already_sent) == ([shipment.shipment_id], [])
+        (held,) = store.list_exceptions(type="asn_check_failed")
+        assert held.owner == "warehouse" and "[shipment_id_reused]" in held.message, held.message
+        assert "VENDR856.000000042" in held.message and FIXES["shipment_id_reused"] in held.message
+        with store.session() as db:  # the old ASN's record is untouched
+            assert db.get(ShipNoticeRow, row.id).bill_of_lading == "VENDR00000099"
+            # Now the row is this shipment's own ASN, sent and not yet confirmed in BlueCherry.
+            mine = db.get(ShipNoticeRow, row.id)
+            mine.status, mine.bill_of_lading = "sent", shipment.bol_number
+            db.query(ShipNoticeCarton).filter(ShipNoticeCarton.ship_notice_id == row.id).delete()
+            db.add_all(ShipNoticeCarton(ship_notice_id=row.id, sscc=c.sscc, carton_number=c.carton_number)
+                       for c in shipment.cartons)
+        again = prepare_ship_notices(store, gateway, Settings(home=tmp_path), mappings, now=now)
+        assert (again.held, again.already_sent) == ([], [shipment.shipment_id])
+        assert len(store.list_exceptions(type="asn_check_failed")) == 1
+    finally:
+        gateway.close()

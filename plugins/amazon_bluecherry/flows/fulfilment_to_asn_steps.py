@@ -192,7 +192,14 @@ def prepare_ship_notices(store: Store, gateway, settings: Settings, mappings: Fu
         with store.session() as db:
             row = db.scalar(select(ShipNoticeRow).where(ShipNoticeRow.shipment_id == shipment.shipment_id))
             if row is not None and row.status in USED_STATUSES:
-                result.already_sent.append(shipment.shipment_id)  # the confirm step finishes it
+                if _same_shipment(db, row, shipment):
+                    result.already_sent.append(shipment.shipment_id)  # the confirm step finishes it
+                    continue
+                # BlueCherry handed out the id of a shipment whose ASN already went: a second ASN
+                # under it would be refused by Amazon (ids are unique for 365 days) and overwrite
+                # our record of the first. Held, never silently skipped.
+                result.held.append(shipment.shipment_id)
+                result.exception_ids.append(_shipment_id_reused(store, db, row, shipment))
                 continue
             if row is None:
                 row = ShipNoticeRow(shipment_id=shipment.shipment_id, partner=settings.partner_id, status="waiting",
@@ -299,6 +306,33 @@ def prepare_ship_notices(store: Store, gateway, settings: Settings, mappings: Fu
     log.info("ASNs drafted %s, waiting %s, held %s, already sent %s", len(result.drafted), len(result.waiting),
              len(result.held), len(result.already_sent))
     return result
+
+
+def _same_shipment(db, row: ShipNoticeRow, shipment) -> bool:
+    """Is BlueCherry's ``shipment`` the one ``row``'s ASN was built for (same BOL, same cartons)?"""
+    ssccs = set(db.scalars(select(ShipNoticeCarton.sscc).where(ShipNoticeCarton.ship_notice_id == row.id)))
+    return (row.bill_of_lading or "") == (shipment.bol_number or "") and (
+        not ssccs or ssccs == {carton.sscc for carton in shipment.cartons})
+
+
+def _shipment_id_reused(store: Store, db, row: ShipNoticeRow, shipment) -> int:
+    from amazon_bluecherry.flows.fulfilment_to_asn import FIXES
+
+    sent = row.confirmed_at or row.updated_at or row.first_seen_at
+    finding = {"rule": "shipment_id_reused",
+               "message": f"shipment id {shipment.shipment_id} already has an ASN "
+                          f"({row.asn_reference or 'staged'}, {sent:%Y-%m-%d}, BOL {row.bill_of_lading}) but "
+                          f"BlueCherry now shows BOL {shipment.bol_number} and other cartons: the id was re-used, "
+                          "or the shipment changed after its ASN went; Amazon refuses a shipment id used within "
+                          f"365 days; {FIXES['shipment_id_reused']}"}
+    return open_exception(
+        store, "asn_check_failed",
+        f"shipment {shipment.shipment_id} (PO {', '.join(shipment.customer_pos)}) is held, no ASN sent: "
+        f"[{finding['rule']}] {finding['message']}",
+        business_key=shipment.shipment_id, details={"findings": [finding]},
+        dedupe_key=f"asn_check_failed:{shipment.shipment_id}:reused:"
+                   f"{_fingerprint([shipment.bol_number, sorted(c.sscc for c in shipment.cartons)])[:16]}",
+        session=db)
 
 
 # --- the batch checkpoint ---------------------------------------------------------------------
