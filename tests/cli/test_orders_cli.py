@@ -26,16 +26,18 @@ def test_retranslate_puts_a_held_po_back(cli_store, capsys):
 
 def test_orders_translate_dry_run_prints_the_contract_json(mappings_dir, tmp_path):
     edi = tmp_path / "po.edi"
-    edi.write_bytes(make_850("DRY1", lines=["PO1*1*2*CA*6.5*PE*UP*028877454078", "PO1*2*1*XX*6.5*PE*UP*028877454078"]))
+    # (A unit such as XX is refused by the guide first, so the set would never reach translation.)
+    edi.write_bytes(make_850("DRY1", lines=["PO1*1*2*CA*6.5*PE*UP*028877454078", "PO1*2*1*EA*6.5*PE*UP*000000000000"]))
     completed = subprocess.run([sys.executable, "-m", "amazon_bluecherry", "orders", "translate", str(edi),
                                 "--mappings", str(mappings_dir), "--json"], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
+    assert "great_expectations" not in completed.stderr, "GX's import-time INFO lines drown the report"
     report = json.loads(completed.stdout)
     assert set(report) == {"sales_orders", "exceptions"}
     (order,) = report["sales_orders"]
     assert order["customer_po"] == "DRY1" and order["lines"][0]["qty_eaches"] == 24
-    assert report["exceptions"] == [{"po": "DRY1", "line_number": 2, "type": "unknown_uom", "owner": "integration",
-                                     "message": "PO DRY1 line 2: unit 'XX' is neither CA nor EA"}]
+    assert report["exceptions"] == [{"po": "DRY1", "line_number": 2, "type": "unknown_item", "owner": "wholesale",
+                                     "message": "PO DRY1 line 2: UP 000000000000 not in items.csv"}]
 
 def test_orders_translate_refuses_unreadable_input(mappings_dir, tmp_path):
     junk = tmp_path / "junk.edi"
@@ -65,3 +67,14 @@ def test_accept_price_requeues_the_po_with_the_decision_and_resolves_the_excepti
     (record,) = cli_store.list_exceptions(type="price_mismatch")
     assert record.id == exception_id and record.status == "resolved"
     assert "agreed with the vendor manager" in record.resolution_note
+
+
+def test_orders_translate_says_each_exception_once_in_words(mappings_dir, tmp_path, capsys):
+    edi = tmp_path / "po.edi"
+    edi.write_bytes(make_850("WORDS1", lines=["PO1*1*2*EA*6.5*PE*UP*000000000000"], control="000000801")
+                    + make_850("WORDS2", control="000000802").replace(b"~SE*", b"~SE*9", 1))
+    assert main(["orders", "translate", str(edi), "--mappings", str(mappings_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("EXCEPTION edi_rejected (owner integration) PO WORDS2: rejected by validation")
+    assert lines[1] == "EXCEPTION unknown_item (owner wholesale) PO WORDS1 line 1: UP 000000000000 not in items.csv"
+    assert lines[2:] == ["0 sales order(s), 2 exception(s)"]

@@ -207,3 +207,17 @@ def test_an_item_cancel_is_a_zero_line_for_bluecherry_and_no_issue(mappings_dir)
     assert [(line.line_number, line.qty_eaches) for line in order.lines] == [(1, 8), (2, 0)]
     assert [(line.line_number, line.qty_eaches) for line in sales_order_draft(order).lines] == [(1, 8), (2, 0)]
     assert quality_gate([order], date(2026, 11, 26), EXACT).success and not order.held
+
+
+def test_the_dry_run_translates_only_what_the_validator_accepts_and_says_why(mappings_dir, tmp_path):
+    # As po_to_so would: a set the 997 rejects, or a Direct Fulfillment one, is never translated.
+    good = make_850("DRYOK", control="000000701")
+    miscounted = make_850("DRYSE", control="000000702").replace(b"~SE*", b"~SE*9", 1)
+    drop_ship = make_850("DRYDF", control="000000703").replace(b"ZZ*AMAZON         ", b"ZZ*AMAZONDS       ")
+    edi = tmp_path / "three.edi"
+    edi.write_bytes(good + miscounted + drop_ship)
+    report = translate_file(edi, load_mappings(mappings_dir), EXACT, received_on=date(2026, 11, 26))
+    assert [order["customer_po"] for order in report["sales_orders"]] == ["DRYOK"]
+    found = {issue["po"]: (issue["type"], issue["message"]) for issue in report["exceptions"]}
+    assert found["DRYSE"][0] == "edi_rejected" and "SE01 says '910' segments, counted 10" in found["DRYSE"][1]
+    assert found["DRYDF"][0] == "direct_fulfillment_unsupported" and "Direct Fulfillment" in found["DRYDF"][1]

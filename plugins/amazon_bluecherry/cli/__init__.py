@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_great_expectations(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or not record.name.startswith("great_expectations")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -80,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:  # GX logs a few hundred INFO lines about itself (and pins some loggers at INFO)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_great_expectations)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -73,7 +73,9 @@ def _print_human(report: dict) -> None:
                   f" {line['amazon_qty']} {line['amazon_uom']} = {line['qty_eaches']} ea @ {line['unit_price']}")
     for issue in report["exceptions"]:
         where = f" line {issue['line_number']}" if issue["line_number"] is not None else ""
-        print(f"EXCEPTION {issue['type']} (owner {issue['owner']}) PO {issue['po']}{where}: {issue['message']}")
+        said = f"PO {issue['po']}{where}: "
+        message = issue["message"] if issue["message"].startswith(said) else said + issue["message"]
+        print(f"EXCEPTION {issue['type']} (owner {issue['owner']}) {message}")
     print(f"{len(report['sales_orders'])} sales order(s), {len(report['exceptions'])} exception(s)")
 
 

@@ -192,6 +192,14 @@ class SetVerdict:
             codes.add("5")
         return sorted(codes, key=int)[:5]
 
+    def describe(self, limit: int = 5) -> str:
+        """The first ``limit`` errors on one line, each with where it is."""
+        return "; ".join(
+            f"{issue.segment_id or 'set'}"
+            f"{'' if issue.segment_position is None else f' at segment {issue.segment_position}'}"
+            f"{'' if issue.element_position is None else f' element {issue.element_position}'}: {issue.message}"
+            for issue in self.errors[:limit])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "set_id": self.set_id,

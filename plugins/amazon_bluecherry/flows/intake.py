@@ -134,12 +134,7 @@ def process_inbound(store: Store, raw_document_id: int, settings: Settings) -> I
                 continue  # one exception for the broken interchange, opened above, covers its sets
             if isa.control_number in unsupported:
                 continue  # one direct_fulfillment_unsupported exception, opened above, covers its sets
-            problems = "; ".join(
-                f"{issue.segment_id or 'set'}"
-                f"{'' if issue.segment_position is None else f' at segment {issue.segment_position}'}"
-                f"{'' if issue.element_position is None else f' element {issue.element_position}'}: {issue.message}"
-                for issue in (verdict.errors[:5] if verdict else []))
-            reason = problems or "no verdict for this set"
+            reason = (verdict.describe() if verdict else "") or "no verdict for this set"
             result.exception_ids.append(open_exception(
                 store, "edi_rejected",
                 f"{set_id} {business_key or ''} (ST {transaction_set.control_number}) in {raw.remote_name or 'raw document'}"

@@ -353,21 +353,37 @@ def quality_gate(orders: list[TranslatedOrder], received_on: date, policy: Trans
 
 
 def translate_file(source, mappings: Mappings, policy: TranslationPolicy, *, received_on: date) -> dict:
-    """Dry run over one X12 file: the ``orders translate`` report, no side effects."""
+    """Dry run over one X12 file: the ``orders translate`` report, no side effects.
+
+    As in po_to_so, only the sets our validator accepts are translated; the others are
+    reported with the validator's reasons (what the 997 and the exception would say).
+    """
+    from amazon_bluecherry.edi.guide import default_registry
     from amazon_bluecherry.edi.parse import DocumentError, parse_transaction
     from amazon_bluecherry.edi.reader import iter_transaction_sets
+    from amazon_bluecherry.edi.validator import validate_file
 
+    verdicts: dict[tuple, list] = {}
+    for interchange_verdict, group_verdict, verdict in validate_file(source).sets():
+        key = (interchange_verdict.control_number, group_verdict.control_number, verdict.control_number)
+        verdicts.setdefault(key, []).append((interchange_verdict, verdict))
+    registry = default_registry()
     orders: list[TranslatedOrder] = []
     unreadable: list[TranslationIssue] = []
     for interchange, group, transaction_set in iter_transaction_sets(source):
         if transaction_set.set_id.strip() != "850":
             continue
+        po_number = next((seg[3] for seg in transaction_set.segments if seg[0] == "BEG" and len(seg) > 3), None)
+        where = po_number or f"ST {transaction_set.control_number}"
+        matches = verdicts.get((interchange.control_number, group.control_number, transaction_set.control_number))
+        refusal = _refusal(*(matches.pop(0) if matches else (None, None)), registry)
+        if refusal is not None:
+            unreadable.append(TranslationIssue(where, None, *refusal))
+            continue
         try:
             purchase_order = parse_transaction(transaction_set, interchange, group)
         except DocumentError as exc:
-            po_number = next((seg[3] for seg in transaction_set.segments if seg[0] == "BEG" and len(seg) > 3), None)
-            unreadable.append(TranslationIssue(po_number or f"ST {transaction_set.control_number}", None,
-                                               "edi_rejected", str(exc)))
+            unreadable.append(TranslationIssue(where, None, "edi_rejected", str(exc)))
             continue
         orders.append(translate_purchase_order(purchase_order, mappings, policy))
     quality_gate(orders, received_on, policy)
@@ -375,6 +391,20 @@ def translate_file(source, mappings: Mappings, policy: TranslationPolicy, *, rec
 
     owners = {name: kind.owner for name, kind in exception_types().items()}
     return dry_run_report(orders, owners, unreadable=unreadable)
+
+
+def _refusal(interchange_verdict, verdict, registry) -> tuple[str, str] | None:
+    """(exception type, message) for a set po_to_so would not translate; None when it would."""
+    if verdict is None:
+        return "edi_rejected", "the validator gave no verdict for this set"
+    if interchange_verdict.error:
+        return "edi_interchange_rejected", f"interchange {interchange_verdict.control_number}: {interchange_verdict.error}"
+    unsupported = registry.unsupported(interchange_verdict.partner)
+    if unsupported and "1" in verdict.ak5_codes:
+        return "direct_fulfillment_unsupported", unsupported
+    if verdict.status not in ("A", "E"):
+        return "edi_rejected", f"rejected by validation (997 AK5 R): {verdict.describe()}"
+    return None
 
 
 def dry_run_report(orders: list[TranslatedOrder], owners: dict[str, str], *,
