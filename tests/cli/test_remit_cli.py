@@ -147,3 +147,21 @@ def test_piped_into_head_it_stops_quietly(recognised):
                          shell=True, capture_output=True, text=True, timeout=120)
     assert run.stdout.startswith("remittance 0000000007") and run.stdout.count("\n") == 1
     assert "Traceback" not in run.stderr and "BrokenPipe" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("argv", [["remit", "show", "T1"], ["remit", "packet", "INV1SC", "--out", "packets"],
+                                  ["exceptions", "list"]])
+def test_a_store_never_migrated_says_what_to_run(tmp_path, monkeypatch, capsys, argv):
+    from amazon_bluecherry.settings import reset_settings_cache
+    from amazon_bluecherry.store import reset_store_cache
+
+    monkeypatch.setenv("AB_DATABASE_URL", f"sqlite:///{tmp_path / 'new.sqlite'}")
+    reset_settings_cache()
+    reset_store_cache()
+    try:
+        assert main(argv) == 2
+    finally:
+        reset_store_cache()
+        reset_settings_cache()
+    err = capsys.readouterr().err
+    assert "has no tables yet" in err and "amazon-bluecherry db upgrade" in err, err

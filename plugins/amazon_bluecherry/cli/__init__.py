@@ -101,3 +101,24 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `... | head`: the reader left; say nothing more, no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:
+        problem = store_problem(exc)
+        if problem is None:
+            raise
+        print(f"error: {terminal_safe(problem)}", file=sys.stderr)
+        return 2
+
+
+def store_problem(exc: BaseException) -> str | None:
+    """What to tell a person when the integration store cannot answer (else None: a real bug).
+
+    A store never migrated (a new AB_HOME, a new database) is the common case: say the command.
+    """
+    if not type(exc).__module__.startswith("sqlalchemy") or type(exc).__name__ not in (
+            "OperationalError", "ProgrammingError"):
+        return None
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if "no such table" in cause or ("relation" in cause and "does not exist" in cause):
+        return (f"the integration store (AB_DATABASE_URL) has no tables yet ({cause}): run "
+                "`amazon-bluecherry db upgrade` once, then this command again")
+    return f"the integration store (AB_DATABASE_URL) cannot be used: {cause}"
