@@ -127,7 +127,7 @@ def translate_received(
                 result.superseded.append(older.id)
 
         purchase_orders = load_purchase_orders(list(newest.values()), session=db)
-        received = _received_at(db, newest.values())
+        received = received_times(db, newest.values())
         # Amazon's clock starts when the PO reached us, not when we translated it.
         store.set_deadlines([(t.id, "poa_due", received[t.raw_document_id] + timedelta(hours=window_hours),
                               t.business_key) for t in newest.values()], session=db)
@@ -330,7 +330,7 @@ def _record_sales_orders(store: Store, written: list[tuple[int, str, object]], *
         for transaction_id, _, outcome in written], session=session)
 
 
-def _received_at(session, transactions) -> dict[int, datetime]:
+def received_times(session, transactions) -> dict[int, datetime]:
     """When each transaction's raw file arrived (without loading the files' bytes)."""
     ids = sorted({transaction.raw_document_id for transaction in transactions})
     found: dict[int, datetime] = {}

@@ -24,7 +24,11 @@ from amazon_bluecherry.edi.documents import PurchaseOrderAcknowledgement
 from amazon_bluecherry.edi.parse import DocumentError
 from amazon_bluecherry.flows.exceptions import open_exception
 from amazon_bluecherry.flows.outbound import render_documents, stage_documents, stage_x12
-from amazon_bluecherry.flows.po_to_so_steps import load_purchase_orders, received_purchase_orders
+from amazon_bluecherry.flows.po_to_so_steps import (
+    load_purchase_orders,
+    received_purchase_orders,
+    received_times,
+)
 from amazon_bluecherry.flows.so_to_poa import (
     acknowledgement_frame,
     build_acknowledgement,
@@ -36,7 +40,7 @@ from amazon_bluecherry.flows.so_to_poa import (
 from amazon_bluecherry.flows.windows import MonitorResult, Window, watch_windows
 from amazon_bluecherry.settings import Settings
 from amazon_bluecherry.store import Store
-from amazon_bluecherry.store.models import OutboundDocument, QualityResult, RawDocument, Transaction
+from amazon_bluecherry.store.models import OutboundDocument, QualityResult, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +66,9 @@ class AcknowledgementCheckResult:
 DRAFT = "acknowledgement_draft"   # key of the 855 draft in the 850's data, between build and gate
 
 
-def _fingerprint(acknowledgement: PurchaseOrderAcknowledgement) -> str:
-    """What the 855 says, without the date it is said on."""
-    content = acknowledgement.model_dump(mode="json", exclude={"acknowledgement_date", "envelope"})
+def _fingerprint(document: dict) -> str:
+    """What the 855 says (its ``model_dump(mode="json")``), without the date it is said on."""
+    content = {key: value for key, value in document.items() if key not in ("acknowledgement_date", "envelope")}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -81,12 +85,13 @@ def build_acknowledgements(store: Store, gateway, *, now: datetime, transaction_
         transactions = received_purchase_orders(store, statuses=ACKNOWLEDGEABLE, transaction_ids=transaction_ids,
                                                 session=db)
         purchase_orders = load_purchase_orders(transactions, session=db)
+        received = received_times(db, transactions)
         for transaction in transactions:
             purchase_order = purchase_orders[transaction.id]
             if isinstance(purchase_order, DocumentError):  # it was translated, so this cannot happen quietly
                 raise purchase_order
-            received_at = db.get(RawDocument, transaction.raw_document_id).received_at
-            candidates.append((transaction.id, received_at, dict(transaction.data or {}), purchase_order))
+            candidates.append((transaction.id, received[transaction.raw_document_id], dict(transaction.data or {}),
+                               purchase_order))
 
     sales_orders = _sales_orders(gateway, candidates)
     # Phantom stock: a first acknowledgement short of what Amazon ordered, against our last 846.
@@ -115,7 +120,8 @@ def build_acknowledgements(store: Store, gateway, *, now: datetime, transaction_
         if acknowledgement is None:
             result.waiting.append(po_number)
             continue
-        fingerprint = _fingerprint(acknowledgement)
+        document = acknowledgement.model_dump(mode="json")
+        fingerprint = _fingerprint(document)
         if previous.get("fingerprint") == fingerprint:
             if data.get("acknowledgement_of") != transaction_id:  # an identical re-send: the 855 sent stands
                 _adopt_acknowledgement(store, transaction_id, previous)
@@ -129,7 +135,7 @@ def build_acknowledgements(store: Store, gateway, *, now: datetime, transaction_
                 business_key=po_number, transaction_id=transaction_id,
                 dedupe_key=f"poa_change_too_late:{transaction_id}:{fingerprint[:12]}"))
             continue
-        drafts[transaction_id] = {"document": acknowledgement.model_dump(mode="json"), "fingerprint": fingerprint,
+        drafts[transaction_id] = {"document": document, "fingerprint": fingerprint,
                                   "ordered": ordered_lines(purchase_order)}
         result.drafted.append(po_number)
 
@@ -278,19 +284,25 @@ def monitor_windows(store: Store, settings: Settings, *, now: datetime) -> Monit
     """Amazon's 24-hour 855 window per PO, and 997s overdue for what we sent."""
     window = Window(kind="poa_due", at_risk_type="poa_window_at_risk", missed_type="poa_window_missed",
                     lead=timedelta(hours=settings.poa_alert_lead_hours), subject="PO", document="855",
-                    sent_at=lambda session, deadline: _first_sent_acknowledgement(session, deadline.transaction_id))
+                    sent_at_by_transaction=_first_sent_acknowledgements)
     return watch_windows(store, settings, [window], now=now)
 
 
-def _first_sent_acknowledgement(session, purchase_order_transaction_id: int):
+def _first_sent_acknowledgements(session, purchase_order_transaction_ids: list[int]) -> dict[int, datetime]:
+    """When each PO's first 855 went (one that Amazon did not reject); POs with none are absent."""
+    from sqlalchemy import func
+
     from amazon_bluecherry.store.models import DocumentLink
 
-    return session.scalar(
-        select(OutboundDocument.sent_at)
-        .join(Transaction, Transaction.raw_document_id == OutboundDocument.raw_document_id)
-        .join(DocumentLink, DocumentLink.child_id == Transaction.id)
-        .where(DocumentLink.parent_id == purchase_order_transaction_id, DocumentLink.relation == "acknowledgement",
-               OutboundDocument.sent_at.is_not(None), OutboundDocument.status != "rejected",
-               Transaction.status != "rejected_by_partner")
-        .order_by(OutboundDocument.sent_at)
-        .limit(1))
+    first: dict[int, datetime] = {}
+    for start in range(0, len(purchase_order_transaction_ids), 500):
+        first.update(session.execute(
+            select(DocumentLink.parent_id, func.min(OutboundDocument.sent_at))
+            .join(Transaction, Transaction.id == DocumentLink.child_id)
+            .join(OutboundDocument, OutboundDocument.raw_document_id == Transaction.raw_document_id)
+            .where(DocumentLink.parent_id.in_(purchase_order_transaction_ids[start : start + 500]),
+                   DocumentLink.relation == "acknowledgement",
+                   OutboundDocument.sent_at.is_not(None), OutboundDocument.status != "rejected",
+                   Transaction.status != "rejected_by_partner")
+            .group_by(DocumentLink.parent_id)).tuples().all())
+    return first

@@ -41,7 +41,10 @@ class Window:
     lead: timedelta                # warn this long before due
     subject: str                   # "PO", "shipment"
     document: str                  # "855", "ASN"
-    sent_at: Callable[..., datetime | None]   # (session, deadline) -> when the document went, or None
+    sent_at: Callable[..., datetime | None] | None = None  # (session, deadline) -> when the document went
+    # Or for all the open deadlines at once (one query, not one per deadline):
+    # (session, transaction ids) -> {transaction id: when its document went}
+    sent_at_by_transaction: Callable[..., dict[int, datetime]] | None = None
 
 
 def _left(delta: timedelta) -> str:
@@ -62,9 +65,12 @@ def watch_windows(store: Store, settings: Settings, windows: Sequence[Window], *
                 result.exception_ids.append(exception_id)
 
         for window in windows:
-            for deadline in db.scalars(select(Deadline).where(Deadline.kind == window.kind, Deadline.met_at.is_(None),
-                                                              Deadline.missed_at.is_(None))):
-                sent_at = window.sent_at(db, deadline)
+            deadlines = list(db.scalars(select(Deadline).where(Deadline.kind == window.kind,
+                                                               Deadline.met_at.is_(None), Deadline.missed_at.is_(None))))
+            sent = (window.sent_at_by_transaction(db, sorted({d.transaction_id for d in deadlines}))
+                    if window.sent_at_by_transaction is not None else None)
+            for deadline in deadlines:
+                sent_at = sent.get(deadline.transaction_id) if sent is not None else window.sent_at(db, deadline)
                 due = deadline.due_at
                 key = deadline.business_key
                 what = f"{window.subject} {key}"
