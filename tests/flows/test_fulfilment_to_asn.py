@@ -231,3 +231,38 @@ def test_a_shipment_id_bluecherry_reuses_is_held_and_the_same_shipment_is_not(st
         assert len(store.list_exceptions(type="asn_check_failed")) == 1
     finally:
         gateway.close()
+
+
+def test_each_810_rule_holds_the_invoice_and_says_what_finance_fixes():
+    from decimal import Decimal
+
+    from amazon_bluecherry.edi.documents import ChargeAllowance
+    from amazon_bluecherry.flows.fulfilment_to_asn import OrderFacts, OrderLineFacts
+    from amazon_bluecherry.flows.invoicing import build_invoice, check_invoice
+    from amazon_bluecherry.settings import Settings
+
+    line = OrderLineFacts(line_number="1", product_ids=(("UP", "614141100019"),), unit="EA", case_pack=1,
+                          accepted_eaches=12, cost_each=Decimal("6.50"))
+    order = OrderFacts(purchase_order="PO1", order_date=TODAY, ship_to=("AMAZON", "ABE2"), lines={"1": line})
+    settings = Settings()
+
+    def invoice(quantity=12, cost="6.50", charges=()):
+        return build_invoice(number="INV0000001", invoice_date=TODAY, order=order, quantities={"1": quantity},
+                             unit_costs={"1": Decimal(cost)}, charges=list(charges), settings=settings,
+                             ship_to=("92", "ABE2"))
+
+    def rules(draft, **kwargs):
+        options = {"asn_quantities": {"1": 12}, "number_used_by": None, "stated_total": None, "settings": settings}
+        return {f.rule for f in check_invoice(draft, order, **(options | kwargs))}
+
+    clean = invoice()
+    assert clean.total_amount == Decimal("78.00") and rules(clean) == set()
+    assert rules(clean, number_used_by="shipment SH1") == {"invoice_number_reused"}
+    assert rules(clean, stated_total=Decimal("80.00")) == {"invoice_total_mismatch"}
+    assert rules(invoice(cost="6.75")) == {"invoice_cost_mismatch"}
+    assert rules(invoice(quantity=13)) == {"invoice_quantity_mismatch"}
+    allowance = ChargeAllowance(indicator="A", code="C310", amount=Decimal("78.00"))
+    assert "invoice_zero_total" in rules(invoice(charges=[allowance]))
+    foreign = clean.model_copy(update={"lines": [clean.lines[0].model_copy(update={"product_ids": []})]})
+    assert "invoice_item_not_on_po" in rules(foreign)
+    assert rules(clean, settings=Settings(invoice_bill_to_name="")) == {"invoice_bill_to_missing"}
