@@ -151,6 +151,16 @@ def test_not_x12_is_refused_clearly(data):
         list(iter_segments(data))
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_an_interchange_saved_as_utf16_is_refused_saying_so(encoding):
+    # Notepad's or Excel's "Unicode" save: the right characters, the wrong bytes.
+    data = interchange().encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    with pytest.raises(NotX12Error, match="UTF-16 text.*save the file as ANSI/ASCII or UTF-8"):
+        list(iter_segments(data))
+
+
 def test_missing_file_is_not_x12_error(tmp_path):
     with pytest.raises(X12Error, match="cannot read"):
         list(iter_segments(tmp_path / "absent.edi"))

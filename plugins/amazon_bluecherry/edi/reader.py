@@ -75,6 +75,9 @@ def sniff_delimiters(text: str) -> _Header:
 
     Raises NotX12Error when ``text`` does not begin with a readable ISA header.
     """
+    if text[:2] in ("\xff\xfe", "\xfe\xff"):  # a UTF-16 byte-order mark, read as 8-bit text
+        raise NotX12Error("input is UTF-16 text (it starts with a UTF-16 byte-order mark); X12 is 8-bit text: "
+                          "save the file as ANSI/ASCII or UTF-8")
     if not text.startswith("ISA"):
         raise NotX12Error(f"input does not start with an ISA segment (starts with {text[:20]!r})")
     if len(text) < 4:
