@@ -33,6 +33,8 @@ from amazon_bluecherry.edi.writer import InMemoryControlNumbers
 from amazon_bluecherry.flows.exceptions import open_exception
 from amazon_bluecherry.flows.fulfilment_mappings import FulfilmentMappings
 from amazon_bluecherry.flows.fulfilment_to_asn import (
+    FIXES,
+    Finding,
     OrderFacts,
     OrderLineFacts,
     build_ship_notice,
@@ -177,135 +179,51 @@ def _fingerprint(payload) -> str:
 
 def prepare_ship_notices(store: Store, gateway, settings: Settings, mappings: FulfilmentMappings, *,
                          now: datetime) -> PrepareResult:
-    """Read BlueCherry's shipments; check each against Amazon's rules; draft the 856s that pass."""
-    from amazon_bluecherry.flows.labels import render_labels
+    """Read BlueCherry's shipments; check each against Amazon's rules; draft the 856s that pass.
 
+    A shipment whose ASN went out is left to the confirm step; one the carrier has not
+    collected (or given a tracking number for) waits; one that breaks a rule is held for the
+    warehouse; the others get their 856 and labels drafted.
+    """
     rules = amazon_rules()["ship_notice"]
     result = PrepareResult()
-    # SSCCs of ASNs drafted but not staged yet (this run or an interrupted one): first come keeps them.
-    with store.session() as db:
-        claimed: dict[str, str] = dict(db.execute(
-            select(ShipNoticeCarton.sscc, ShipNoticeRow.shipment_id)
-            .join(ShipNoticeRow, ShipNoticeRow.id == ShipNoticeCarton.ship_notice_id)
-            .where(ShipNoticeRow.status.in_(("drafted", "checked")))).all())
+    claimed = _ssccs_of_unsent_asns(store)
     for shipment in sorted(gateway.list_shipments_ready(), key=lambda s: s.shipment_id):
         with store.session() as db:
             row = db.scalar(select(ShipNoticeRow).where(ShipNoticeRow.shipment_id == shipment.shipment_id))
             if row is not None and row.status in USED_STATUSES:
-                if _same_shipment(db, row, shipment):
-                    result.already_sent.append(shipment.shipment_id)  # the confirm step finishes it
-                    continue
-                # BlueCherry handed out the id of a shipment whose ASN already went: a second ASN
-                # under it would be refused by Amazon (ids are unique for 365 days) and overwrite
-                # our record of the first. Held, never silently skipped.
-                result.held.append(shipment.shipment_id)
-                result.exception_ids.append(_shipment_id_reused(store, db, row, shipment))
+                _already_sent(store, db, row, shipment, result)
                 continue
-            if row is None:
-                row = ShipNoticeRow(shipment_id=shipment.shipment_id, partner=settings.partner_id, status="waiting",
-                                    purchase_orders=list(shipment.customer_pos), first_seen_at=now)
-                db.add(row)
-            row.bc_customer, row.bc_store, row.bc_warehouse = shipment.bc_customer, shipment.bc_store, \
-                shipment.bc_warehouse
-            row.carrier_scac, row.tracking_number = shipment.carrier_scac[:4], shipment.tracking_number
-            row.bill_of_lading, row.ship_date, row.departed_at = shipment.bol_number, shipment.ship_date, \
-                shipment.departed_at
-            row.purchase_orders = list(shipment.customer_pos)
-            db.flush()
-            if shipment.departed_at is not None and row.shipment_transaction_id is None:
-                row.shipment_transaction_id = store.add_transaction(
-                    "shipment", direction="in", partner="BLUECHERRY", business_key=shipment.shipment_id,
-                    status="departed", data={"departed_at": shipment.departed_at.isoformat()}, session=db)
-                row.asn_due_at = shipment.departed_at + timedelta(minutes=int(rules["departure_window_minutes"]))
-                store.set_deadline(row.shipment_transaction_id, "asn_due", row.asn_due_at,
-                                   business_key=shipment.shipment_id, session=db)
+            row = _record_shipment(store, db, row, shipment, settings, rules, now)
             if shipment.departed_at is None or not (shipment.tracking_number or "").strip():
-                row.status = "waiting"
-                result.waiting.append(shipment.shipment_id)
-                waited = now - (shipment.departed_at or row.first_seen_at)
-                if waited >= timedelta(minutes=settings.asn_carrier_wait_minutes):
-                    missing, fix = (
-                        ("collection", "Confirm the pickup (and the tracking number) in BlueCherry")
-                        if shipment.departed_at is None else
-                        ("tracking / PRO number", "Enter the carrier's tracking / PRO number on the shipment in "
-                                                  "BlueCherry"))
-                    result.exception_ids.append(open_exception(
-                        store, "asn_waiting_for_carrier",
-                        f"shipment {shipment.shipment_id} (BOL {shipment.bol_number}, {shipment.carrier_scac}) has "
-                        f"waited {waited.total_seconds() / 60:.0f} min for the carrier's {missing}; no ASN can go "
-                        f"before it. {fix}.",
-                        business_key=shipment.shipment_id, transaction_id=row.shipment_transaction_id,
-                        dedupe_key=f"asn_waiting_for_carrier:{shipment.shipment_id}:{missing}", session=db))
+                _wait_for_carrier(store, db, row, shipment, settings, now, result)
                 continue
-
             orders = order_facts(store, list(shipment.customer_pos), session=db)
-            facts = facts_from_shipment(shipment, orders)
-            since = now - timedelta(days=int(rules["sscc_unique_days"]))
-
-            def sscc_elsewhere(sscc: str, db=db, shipment_id=shipment.shipment_id, since=since) -> str | None:
-                if claimed.get(sscc, shipment_id) != shipment_id:
-                    return f"shipment {claimed[sscc]}'s ASN, built in this run"
-                taken = sscc_taken(db, sscc, shipment_id=shipment_id, since=since)
-                return f"shipment {taken[0]}'s ASN of {taken[1]:%Y-%m-%d}" if taken else None
-
-            findings = check_facts(
-                facts, approved_scacs=mappings.carriers, vendor_code=settings.vendor_code, today=now.date(),
-                rules=rules, sscc_used_elsewhere=sscc_elsewhere,
-                bol_used_elsewhere=lambda bol, db=db, s=shipment.shipment_id: bill_of_lading_taken(db, bol, shipment_id=s))
             ship_to = mappings.ship_to_of(shipment.bc_customer, shipment.bc_store)
             ship_from = mappings.ship_from.get(shipment.bc_warehouse)
-            from amazon_bluecherry.flows.fulfilment_to_asn import FIXES, Finding
-
-            if ship_to is None:
-                findings.append(Finding("ship_to_unknown", f"store {shipment.bc_customer}/{shipment.bc_store} has no "
-                                                           f"Amazon id; {FIXES['ship_to_unknown']}"))
-            if ship_from is None:
-                findings.append(Finding("ship_from_unknown", f"warehouse {shipment.bc_warehouse} has no ship-from "
-                                                             f"row; {FIXES['ship_from_unknown']}"))
-            findings += check_against_orders(
-                facts, orders, ship_to=(shipment.bc_customer, shipment.bc_store),
-                already_in_asns=_in_earlier_asns(db, list(shipment.customer_pos), shipment.shipment_id),
-                shipped_in_bluecherry=_shipped_in_bluecherry(gateway, shipment))
+            findings = _rule_findings(db, gateway, shipment, orders, mappings, settings, rules, now, claimed,
+                                      ship_to=ship_to, ship_from=ship_from)
             if findings:
-                row.status = "held"
-                row.findings = [f.to_dict() for f in findings]
-                result.held.append(shipment.shipment_id)
-                result.exception_ids.append(open_exception(
-                    store, "asn_check_failed",
-                    f"shipment {shipment.shipment_id} (PO {', '.join(shipment.customer_pos)}) is held, no ASN sent: "
-                    + " | ".join(f"[{f.rule}] {f.message}" for f in findings),
-                    business_key=shipment.shipment_id, transaction_id=row.shipment_transaction_id,
-                    details={"findings": row.findings},
-                    dedupe_key=f"asn_check_failed:{shipment.shipment_id}:{_fingerprint(row.findings)[:16]}",
-                    session=db))
+                _hold(store, db, row, shipment, findings, result)
                 continue
-
-            notice = build_ship_notice(
-                shipment, orders, transportation_method=mappings.carriers[shipment.carrier_scac].transportation_method,
-                ship_from=ship_from.model_dump(), ship_to=ship_to, created_at=now,
-                default_transit_days=int(rules.get("default_transit_days", 3)))
-            row.status = "drafted"
-            row.findings = []
-            row.document = notice.model_dump(mode="json")
-            row.structure = structure_of(notice)
-            row.x12_version = settings.asn_x12_version
-            row.ship_to_qualifier, row.ship_to_code = ship_to[0], ship_to[1]
-            row.fingerprint = _fingerprint(notice.model_dump(mode="json", exclude={"shipment_date", "shipment_time"}))
-            db.execute(delete(ShipNoticeCarton).where(ShipNoticeCarton.ship_notice_id == row.id))
-            contents = carton_contents(notice)
-            pallets = pallet_of(notice)
-            labels = render_labels(notice, shipment, ship_from=ship_from.model_dump(), ship_to=ship_to,
-                                   carrier_name=mappings.carriers[shipment.carrier_scac].name)
-            for carton in shipment.cartons:
-                claimed[carton.sscc] = shipment.shipment_id
-                zpl, pdf = labels[carton.sscc]
-                db.add(ShipNoticeCarton(ship_notice_id=row.id, sscc=carton.sscc, carton_number=carton.carton_number,
-                                        pallet_sscc=pallets.get(carton.sscc), contents=contents.get(carton.sscc, []),
-                                        label_zpl=zpl, label_pdf=pdf))
+            _draft(db, row, shipment, orders, mappings, settings, rules, now, claimed,
+                   ship_to=ship_to, ship_from=ship_from)
             result.drafted.append(row.id)
     log.info("ASNs drafted %s, waiting %s, held %s, already sent %s", len(result.drafted), len(result.waiting),
              len(result.held), len(result.already_sent))
     return result
+
+
+def _already_sent(store: Store, db, row: ShipNoticeRow, shipment, result: PrepareResult) -> None:
+    """The shipment's ASN went: the confirm step finishes it, unless its id now names another shipment."""
+    if _same_shipment(db, row, shipment):
+        result.already_sent.append(shipment.shipment_id)
+        return
+    # BlueCherry handed out the id of a shipment whose ASN already went: a second ASN
+    # under it would be refused by Amazon (ids are unique for 365 days) and overwrite
+    # our record of the first. Held, never silently skipped.
+    result.held.append(shipment.shipment_id)
+    result.exception_ids.append(_shipment_id_reused(store, db, row, shipment))
 
 
 def _same_shipment(db, row: ShipNoticeRow, shipment) -> bool:
@@ -316,8 +234,6 @@ def _same_shipment(db, row: ShipNoticeRow, shipment) -> bool:
 
 
 def _shipment_id_reused(store: Store, db, row: ShipNoticeRow, shipment) -> int:
-    from amazon_bluecherry.flows.fulfilment_to_asn import FIXES
-
     sent = row.confirmed_at or row.updated_at or row.first_seen_at
     finding = {"rule": "shipment_id_reused",
                "message": f"shipment id {shipment.shipment_id} already has an ASN "
@@ -333,6 +249,133 @@ def _shipment_id_reused(store: Store, db, row: ShipNoticeRow, shipment) -> int:
         dedupe_key=f"asn_check_failed:{shipment.shipment_id}:reused:"
                    f"{_fingerprint([shipment.bol_number, sorted(c.sscc for c in shipment.cartons)])[:16]}",
         session=db)
+
+
+def _ssccs_of_unsent_asns(store: Store) -> dict[str, str]:
+    """SSCC -> shipment, for ASNs drafted but not staged yet (this run or an interrupted one):
+    first come keeps them."""
+    with store.session() as db:
+        return dict(db.execute(
+            select(ShipNoticeCarton.sscc, ShipNoticeRow.shipment_id)
+            .join(ShipNoticeRow, ShipNoticeRow.id == ShipNoticeCarton.ship_notice_id)
+            .where(ShipNoticeRow.status.in_(("drafted", "checked")))).all())
+
+
+def _record_shipment(store: Store, db, row: ShipNoticeRow | None, shipment, settings: Settings, rules: dict,
+                     now: datetime) -> ShipNoticeRow:
+    """The shipment as BlueCherry has it now; once it departed, its transaction and the ASN's deadline."""
+    if row is None:
+        row = ShipNoticeRow(shipment_id=shipment.shipment_id, partner=settings.partner_id, status="waiting",
+                            purchase_orders=list(shipment.customer_pos), first_seen_at=now)
+        db.add(row)
+    row.bc_customer, row.bc_store, row.bc_warehouse = shipment.bc_customer, shipment.bc_store, shipment.bc_warehouse
+    row.carrier_scac, row.tracking_number = shipment.carrier_scac[:4], shipment.tracking_number
+    row.bill_of_lading, row.ship_date, row.departed_at = shipment.bol_number, shipment.ship_date, shipment.departed_at
+    row.purchase_orders = list(shipment.customer_pos)
+    db.flush()
+    if shipment.departed_at is not None and row.shipment_transaction_id is None:
+        row.shipment_transaction_id = store.add_transaction(
+            "shipment", direction="in", partner="BLUECHERRY", business_key=shipment.shipment_id,
+            status="departed", data={"departed_at": shipment.departed_at.isoformat()}, session=db)
+        row.asn_due_at = shipment.departed_at + timedelta(minutes=int(rules["departure_window_minutes"]))
+        store.set_deadline(row.shipment_transaction_id, "asn_due", row.asn_due_at,
+                           business_key=shipment.shipment_id, session=db)
+    return row
+
+
+def _wait_for_carrier(store: Store, db, row: ShipNoticeRow, shipment, settings: Settings, now: datetime,
+                      result: PrepareResult) -> None:
+    """No ASN before the carrier collected and gave a tracking number; past the wait, tell the warehouse."""
+    row.status = "waiting"
+    result.waiting.append(shipment.shipment_id)
+    waited = now - (shipment.departed_at or row.first_seen_at)
+    if waited < timedelta(minutes=settings.asn_carrier_wait_minutes):
+        return
+    missing, fix = (
+        ("collection", "Confirm the pickup (and the tracking number) in BlueCherry")
+        if shipment.departed_at is None else
+        ("tracking / PRO number", "Enter the carrier's tracking / PRO number on the shipment in BlueCherry"))
+    result.exception_ids.append(open_exception(
+        store, "asn_waiting_for_carrier",
+        f"shipment {shipment.shipment_id} (BOL {shipment.bol_number}, {shipment.carrier_scac}) has "
+        f"waited {waited.total_seconds() / 60:.0f} min for the carrier's {missing}; no ASN can go "
+        f"before it. {fix}.",
+        business_key=shipment.shipment_id, transaction_id=row.shipment_transaction_id,
+        dedupe_key=f"asn_waiting_for_carrier:{shipment.shipment_id}:{missing}", session=db))
+
+
+def _rule_findings(db, gateway, shipment, orders: dict[str, OrderFacts], mappings: FulfilmentMappings,
+                   settings: Settings, rules: dict, now: datetime, claimed: dict[str, str], *, ship_to,
+                   ship_from) -> list[Finding]:
+    """Every Amazon rule the shipment breaks: its own facts, our mappings, its POs and BlueCherry's lines."""
+    facts = facts_from_shipment(shipment, orders)
+    since = now - timedelta(days=int(rules["sscc_unique_days"]))
+
+    def sscc_elsewhere(sscc: str) -> str | None:
+        if claimed.get(sscc, shipment.shipment_id) != shipment.shipment_id:
+            return f"shipment {claimed[sscc]}'s ASN, built in this run"
+        taken = sscc_taken(db, sscc, shipment_id=shipment.shipment_id, since=since)
+        return f"shipment {taken[0]}'s ASN of {taken[1]:%Y-%m-%d}" if taken else None
+
+    findings = check_facts(
+        facts, approved_scacs=mappings.carriers, vendor_code=settings.vendor_code, today=now.date(),
+        rules=rules, sscc_used_elsewhere=sscc_elsewhere,
+        bol_used_elsewhere=lambda bol: bill_of_lading_taken(db, bol, shipment_id=shipment.shipment_id))
+    if ship_to is None:
+        findings.append(Finding("ship_to_unknown", f"store {shipment.bc_customer}/{shipment.bc_store} has no "
+                                                   f"Amazon id; {FIXES['ship_to_unknown']}"))
+    if ship_from is None:
+        findings.append(Finding("ship_from_unknown", f"warehouse {shipment.bc_warehouse} has no ship-from "
+                                                     f"row; {FIXES['ship_from_unknown']}"))
+    findings += check_against_orders(
+        facts, orders, ship_to=(shipment.bc_customer, shipment.bc_store),
+        already_in_asns=_in_earlier_asns(db, list(shipment.customer_pos), shipment.shipment_id),
+        shipped_in_bluecherry=_shipped_in_bluecherry(gateway, shipment))
+    return findings
+
+
+def _hold(store: Store, db, row: ShipNoticeRow, shipment, findings: list[Finding], result: PrepareResult) -> None:
+    """No ASN: the warehouse gets one exception naming every broken rule."""
+    row.status = "held"
+    row.findings = [f.to_dict() for f in findings]
+    result.held.append(shipment.shipment_id)
+    result.exception_ids.append(open_exception(
+        store, "asn_check_failed",
+        f"shipment {shipment.shipment_id} (PO {', '.join(shipment.customer_pos)}) is held, no ASN sent: "
+        + " | ".join(f"[{f.rule}] {f.message}" for f in findings),
+        business_key=shipment.shipment_id, transaction_id=row.shipment_transaction_id,
+        details={"findings": row.findings},
+        dedupe_key=f"asn_check_failed:{shipment.shipment_id}:{_fingerprint(row.findings)[:16]}",
+        session=db))
+
+
+def _draft(db, row: ShipNoticeRow, shipment, orders: dict[str, OrderFacts], mappings: FulfilmentMappings,
+           settings: Settings, rules: dict, now: datetime, claimed: dict[str, str], *, ship_to, ship_from) -> None:
+    """The 856 and one GS1-128 label per carton; the cartons' SSCCs are claimed for this shipment."""
+    from amazon_bluecherry.flows.labels import render_labels
+
+    carrier = mappings.carriers[shipment.carrier_scac]
+    notice = build_ship_notice(
+        shipment, orders, transportation_method=carrier.transportation_method, ship_from=ship_from.model_dump(),
+        ship_to=ship_to, created_at=now, default_transit_days=int(rules.get("default_transit_days", 3)))
+    row.status = "drafted"
+    row.findings = []
+    row.document = notice.model_dump(mode="json")
+    row.structure = structure_of(notice)
+    row.x12_version = settings.asn_x12_version
+    row.ship_to_qualifier, row.ship_to_code = ship_to[0], ship_to[1]
+    row.fingerprint = _fingerprint(notice.model_dump(mode="json", exclude={"shipment_date", "shipment_time"}))
+    db.execute(delete(ShipNoticeCarton).where(ShipNoticeCarton.ship_notice_id == row.id))
+    contents = carton_contents(notice)
+    pallets = pallet_of(notice)
+    labels = render_labels(notice, shipment, ship_from=ship_from.model_dump(), ship_to=ship_to,
+                           carrier_name=carrier.name)
+    for carton in shipment.cartons:
+        claimed[carton.sscc] = shipment.shipment_id
+        zpl, pdf = labels[carton.sscc]
+        db.add(ShipNoticeCarton(ship_notice_id=row.id, sscc=carton.sscc, carton_number=carton.carton_number,
+                                pallet_sscc=pallets.get(carton.sscc), contents=contents.get(carton.sscc, []),
+                                label_zpl=zpl, label_pdf=pdf))
 
 
 # --- the batch checkpoint ---------------------------------------------------------------------
