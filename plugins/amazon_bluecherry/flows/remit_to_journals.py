@@ -384,16 +384,30 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
                  bluecherry_numbers: Mapping[str, str] | None = None) -> PostingPlan:
     """The cash receipt and the journals for one classified remittance.
 
+    Invoice payments are applied to BlueCherry's open invoices (what cannot be applied is
+    unapplied cash); the net deductions are closed on the invoices paid, as far as they
+    reach; one balanced journal per deduction type books the rest.
+
     :param open_invoices: BlueCherry's open balance of each invoice of ``policy.bc_customer``
     :param bluecherry_numbers: the invoice number Amazon quotes (our 810's) -> BlueCherry's
         invoice number, where they differ
     """
     aliases = bluecherry_numbers or {}
-    from pydantic import ValidationError
+    applications, unmatched = _apply_payments(remittance, open_invoices, policy, aliases)
+    deductions = [line for line in remittance.lines if line.deduction_type != INVOICE_PAYMENT]
+    net = -sum((line.amount for line in deductions), ZERO)      # > 0: deductions exceed credits
+    capacity = sum((a.applied_gross for a in applications.values()), ZERO)
+    to_allocate = min(max(net, ZERO), capacity)
+    _allocate(applications, deductions, to_allocate, aliases)
+    receipt, problems = _cash_receipt(remittance, applications, policy, posting_date)
+    journals = _journals(remittance, deductions, to_allocate, policy, posting_date)
+    return PostingPlan(receipt=receipt, journals=journals, unmatched=unmatched,
+                       applications=list(applications.values()), problems=problems)
 
-    from amazon_bluecherry.bluecherry.models import CashReceipt, JournalEntry, ReceiptApplication
 
-    trace = remittance.trace_number
+def _apply_payments(remittance: ClassifiedRemittance, open_invoices: Mapping[str, Decimal], policy: PostingPolicy,
+                    aliases: Mapping[str, str]) -> tuple[dict[str, InvoiceApplication], list[Unmatched]]:
+    """Each invoice payment against the invoice's open balance; what does not fit is unmatched."""
     unmatched: list[Unmatched] = []
     applications: dict[str, InvoiceApplication] = {}
     room = {number: cents(amount) for number, amount in open_invoices.items()}
@@ -420,40 +434,51 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
         if taken < line.amount:
             unmatched.append(Unmatched(line.line_number, line.reference, line.amount - taken,
                                        f"pays {line.amount} but BlueCherry has only {open_amount} open"))
+    return applications, unmatched
 
-    deductions = [line for line in remittance.lines if line.deduction_type != INVOICE_PAYMENT]
-    net = -sum((line.amount for line in deductions), ZERO)      # > 0: deductions exceed credits
-    capacity = sum((a.applied_gross for a in applications.values()), ZERO)
-    to_allocate = min(max(net, ZERO), capacity)
-    _allocate(applications, deductions, to_allocate, aliases)
 
-    receipt = None
-    problems: list[str] = []
-    if remittance.payment_amount > 0:
-        fields = dict(
-            receipt_number=receipt_number(trace), receipt_date=posting_date, bc_customer=policy.bc_customer,
-            amount=remittance.payment_amount, currency=remittance.currency or "USD",
-            method=(remittance.payment_method or "ACH")[:20], reference=f"Amazon 820 TRN {trace}",
-            applications=[
-                {"invoice_number": a.invoice_number, "amount_applied": a.amount_applied,
-                 "deduction_amount": a.deduction,
-                 "deduction_reason": "; ".join(f"{k} {v}" for k, v in sorted(a.reasons.items()))[:200] or None}
-                for a in applications.values()])
-        try:
-            receipt = CashReceipt(**fields).model_dump(mode="json")
-        except ValidationError as exc:
-            # Only when the 820 contradicts itself (lines != BPR): kept for the gate to block, never posted.
-            fields["applications"] = [ReceiptApplication.model_construct(**a) for a in fields["applications"]]
-            receipt = CashReceipt.model_construct(**fields).model_dump(mode="json")
-            problems.append(f"cash receipt: {exc.errors()[0]['msg']}")
+def _cash_receipt(remittance: ClassifiedRemittance, applications: dict[str, InvoiceApplication],
+                  policy: PostingPolicy, posting_date: dt.date) -> tuple[dict | None, list[str]]:
+    """The one cash receipt of a payment (none for a zero payment), applied to the invoices paid."""
+    from pydantic import ValidationError
 
+    from amazon_bluecherry.bluecherry.models import CashReceipt, ReceiptApplication
+
+    if remittance.payment_amount <= 0:
+        return None, []
+    trace = remittance.trace_number
+    fields = dict(
+        receipt_number=receipt_number(trace), receipt_date=posting_date, bc_customer=policy.bc_customer,
+        amount=remittance.payment_amount, currency=remittance.currency or "USD",
+        method=(remittance.payment_method or "ACH")[:20], reference=f"Amazon 820 TRN {trace}",
+        applications=[
+            {"invoice_number": a.invoice_number, "amount_applied": a.amount_applied,
+             "deduction_amount": a.deduction,
+             "deduction_reason": "; ".join(f"{k} {v}" for k, v in sorted(a.reasons.items()))[:200] or None}
+            for a in applications.values()])
+    try:
+        return CashReceipt(**fields).model_dump(mode="json"), []
+    except ValidationError as exc:
+        # Only when the 820 contradicts itself (lines != BPR): kept for the gate to block, never posted.
+        fields["applications"] = [ReceiptApplication.model_construct(**a) for a in fields["applications"]]
+        return (CashReceipt.model_construct(**fields).model_dump(mode="json"),
+                [f"cash receipt: {exc.errors()[0]['msg']}"])
+
+
+def _journals(remittance: ClassifiedRemittance, deductions: list, on_ar_total: Decimal, policy: PostingPolicy,
+              posting_date: dt.date) -> list[dict]:
+    """One balanced journal per deduction type: its GL accounts against AR (what was closed on
+    invoices) and unapplied cash (the rest)."""
+    from amazon_bluecherry.bluecherry.models import JournalEntry
+
+    trace = remittance.trace_number
     by_type: dict[str, list] = defaultdict(list)
     for line in deductions:
         by_type[line.deduction_type].append(line)
     order = {name: index for index, name in enumerate(DEDUCTION_TYPES)}
     types = sorted(by_type, key=order.__getitem__)
     counters = {name: sum((line.amount for line in by_type[name]), ZERO) * -1 for name in types}
-    on_ar = _split_counters(counters, to_allocate)
+    on_ar = _split_counters(counters, on_ar_total)
     journals = []
     for deduction_type in types:
         lines = by_type[deduction_type]
@@ -477,8 +502,7 @@ def posting_plan(remittance: ClassifiedRemittance, open_invoices: Mapping[str, D
             source=policy.journal_source, currency=remittance.currency or "USD", lines=entry_lines)
         journals.append({"deduction_type": deduction_type, "entry": entry.model_dump(mode="json"),
                          "amount": str(cents(-counter)), "lines": len(lines)})
-    return PostingPlan(receipt=receipt, journals=journals, unmatched=unmatched,
-                       applications=list(applications.values()), problems=problems)
+    return journals
 
 
 def _journal_line(account: str, amount: Decimal, memo: str, dimensions: dict):
