@@ -56,6 +56,29 @@ def test_mapping_files_load_however_excel_saved_them(mappings_dir, saved_as):
     assert destination.bc_warehouse == "NJ01"  # no stray \r at the end of the line
 
 
+def european(text: str, separator: str) -> str:
+    """As an Excel whose decimal separator is a comma saves it: ``6,50`` between ``separator``s."""
+    return "\n".join(separator.join(cell.replace(".", ",") if cell.replace(".", "").isdigit() else cell
+                                    for cell in line.split(",")) for line in text.split("\n"))
+
+
+@pytest.mark.parametrize("separator,encode", [
+    (";", lambda text: excel_csv(text).encode("cp1252")),                                      # CSV (;)
+    ("\t", lambda text: codecs.BOM_UTF16_LE + excel_csv(text).encode("utf-16-le")),            # Unicode Text
+])
+def test_a_decimal_comma_is_read_where_excel_writes_one(mappings_dir, separator, encode):
+    items = european(ITEMS, separator)
+    assert ";6,50;" in items or "\t6,50\t" in items
+    write(mappings_dir, "items.csv", encode(items))
+    assert str(load_mappings(mappings_dir).items.lookup("UP", "028877454078").unit_cost) == "6.50"
+
+
+def test_a_decimal_comma_in_a_comma_separated_file_is_still_refused(mappings_dir):
+    write(mappings_dir, "items.csv", ITEMS.replace(",12,6.50,", ',12,"6,50",', 1).encode("utf-8"))
+    with pytest.raises(MappingError, match=r"items\.csv line 2, column unit_cost"):
+        load_mappings(mappings_dir)
+
+
 def test_a_byte_neither_utf8_nor_windows_1252_is_refused_naming_line_and_column(mappings_dir):
     data = excel_csv(SHIP_TO).encode("cp1252").replace(b"Phoenix", b"Pho\x81nix")  # 0x81: undefined in cp1252
     write(mappings_dir, "ship_to.csv", data)

@@ -156,6 +156,9 @@ def _where(before: bytes, encoding: str) -> str:
     return f"line {line}, column {column}"
 
 
+_DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]+")
+
+
 def _delimiter(header_line: str, columns: tuple[str, ...]) -> str:
     """The separator that splits the header into the expected columns (comma, tab, semicolon)."""
     for candidate in (",", "\t", ";"):
@@ -173,7 +176,11 @@ def _read_rows(path: Path, columns: tuple[str, ...], model: type[BaseModel]) -> 
         raise MappingError(f"{path}: cannot be read ({exc})") from exc
     text, _ = decode_mapping_file(path, data)
     first_line = text.split("\n", 1)[0].rstrip("\r")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line, columns))
+    delimiter = _delimiter(first_line, columns)
+    # An Excel that separates with ; (or saves Unicode Text) writes decimals with a comma: 6,50.
+    decimal_comma = {name for name, field in model.model_fields.items() if field.annotation is Decimal} \
+        if delimiter != "," else set()
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = tuple(name.strip() for name in (reader.fieldnames or ()))
         if header != columns:
@@ -186,8 +193,12 @@ def _read_rows(path: Path, columns: tuple[str, ...], model: type[BaseModel]) -> 
                 raise MappingError(f"{path.name} line {line}: expected {len(columns)} columns")
             if not any(value.strip() for value in record.values()):
                 continue  # blank line
+            values = {key.strip(): value.strip() for key, value in record.items()}
+            for name in decimal_comma:
+                if _DECIMAL_COMMA.fullmatch(values.get(name, "")):
+                    values[name] = values[name].replace(",", ".")
             try:
-                rows.append((line, model.model_validate({key.strip(): value.strip() for key, value in record.items()})))
+                rows.append((line, model.model_validate(values)))
             except ValidationError as exc:
                 first = exc.errors()[0]
                 column = first["loc"][0] if first["loc"] else "?"
