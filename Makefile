@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv demo test test-fast lint fmt airflow bench-edi bench-orders bench-820 bench-remit-month campaign-crash campaign-faults campaign-fuzz lock db-upgrade clean
+.PHONY: help venv demo test test-fast lint fmt airflow bench-edi bench-orders bench-820 bench-846 bench-remit-month campaign-crash campaign-faults campaign-fuzz lock db-upgrade clean
 
 help:
 	@echo "make demo        end-to-end demo on SQLite with in-process servers (no Docker)"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench-orders  POs x 50 lines through po_to_so and so_to_poa (POS=10000, PROFILE=dir)"
 	@echo "make campaign-crash / campaign-faults / campaign-fuzz   the re-runnable campaigns (README)"
 	@echo "make bench-820   one 820 of 50,000 remittance lines classified, gated and posted (LINES=N to size it)"
+	@echo "make bench-846   one full 846 feed of 100,000 SKUs x 3 warehouses from an ATS export (SKUS=N to size it)"
 	@echo "make bench-remit-month  a simulated month, every DAG: share of remittance dollars posted automatically (WEEKS=N)"
 	@echo "make lock        re-resolve requirements.lock from pyproject.toml"
 
@@ -71,6 +72,9 @@ campaign-fuzz: $(STAMP)
 
 bench-820: $(STAMP)
 	$(BIN)/python bench/bench_820.py $(if $(LINES),--lines $(LINES),)
+
+bench-846: $(STAMP)
+	$(BIN)/python bench/bench_846.py $(if $(SKUS),--skus $(SKUS),)
 
 bench-remit-month: $(STAMP)
 	$(BIN)/python bench/bench_remit_month.py $(if $(WEEKS),--weeks $(WEEKS),)

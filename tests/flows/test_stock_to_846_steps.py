@@ -91,3 +91,44 @@ def test_phantom_stock_is_recorded_with_the_feed_that_published_it(store):
     assert risk.details == {"feed_id": feed_id, "sku": "TEE100-BLK-M", "warehouse": "NJ01", "published": 10,
                             "ordered": 12, "allocatable": 4}
     assert f"846 feed {feed_id}" in risk.message
+
+
+def test_the_846_written_from_columns_is_the_typed_builders_byte_for_byte(monkeypatch):
+    """write_feed writes the item loops from the columns (fast); the engine's typed documents are
+    the reference: same bytes, 10,000 items per set at most, a set per warehouse."""
+    from amazon_bluecherry.edi.build import write_documents
+    from amazon_bluecherry.edi.documents import (
+        DateReference,
+        InventoryAdvice,
+        InventoryItem,
+        InventoryQuantity,
+        PartyIdentification,
+        ProductId,
+    )
+    from amazon_bluecherry.edi.writer import InMemoryControlNumbers
+    from amazon_bluecherry.flows import stock_to_846_steps as steps
+
+    monkeypatch.setattr(steps, "ITEMS_PER_SET", 2)
+    lines = pd.DataFrame([line(f"TEE{n}-BLK-M", f"02887745{n:04d}", "UP", on_hand=n, published=n - 1)
+                          for n in range(1, 4)] + [line("HOOD-RED-XL", "HOOD-RED-XL", "VN", on_hand=0, published=0)])
+    lines.loc[0, "asin"] = "B00TEST001"
+    lines.loc[3, "warehouse"] = "CA01"
+    raw, reports = steps.write_feed(lines, report_number="INV7", when=NOW, sender="VENDOR", receiver="AMAZON",
+                                    control_numbers=InMemoryControlNumbers())
+
+    def advice(warehouse, part, rows):
+        return InventoryAdvice(
+            report_type="DD", report_number=f"INV7-{warehouse}-{part}", report_date=NOW.date(),
+            report_time=NOW.time(), dates=[DateReference(qualifier="007", date=NOW.date(), time=NOW.time())],
+            parties=[PartyIdentification(role="SF", id_qualifier="91", id_code=warehouse)],
+            items=[InventoryItem(product_ids=[ProductId(qualifier=q, value=p)] + ([ProductId(qualifier="BP", value=a)]
+                                                                                  if a else []),
+                                 quantities=[InventoryQuantity(qualifier="33", quantity=n, unit="EA")])
+                   for q, p, a, n in rows])
+    expected = write_documents([
+        advice("CA01", 1, [("VN", "HOOD-RED-XL", "", 0)]),
+        advice("NJ01", 1, [("UP", "028877450001", "B00TEST001", 0), ("UP", "028877450002", "", 1)]),
+        advice("NJ01", 2, [("UP", "028877450003", "", 2)]),
+    ], sender="VENDOR", receiver="AMAZON", control_numbers=InMemoryControlNumbers(), when=NOW)
+    assert raw == expected
+    assert reports == ["INV7-CA01-1", "INV7-NJ01-1", "INV7-NJ01-2"]

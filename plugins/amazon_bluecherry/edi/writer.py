@@ -106,9 +106,13 @@ def serialize_segment(segment: Sequence[Element], delimiters: Delimiters) -> str
 def serialize_segments(
     segments: Iterable[Sequence[Element]], delimiters: Delimiters, *, line_break: bool = False
 ) -> str:
-    """Segments as text, each followed by the terminator (and a newline if ``line_break``)."""
+    """Segments as text, each followed by the terminator (and a newline if ``line_break``).
+
+    A segment given as a ``str`` is already serialized (without its terminator) and is
+    written as it is: builders of very long sets (an 846 of 100,000 items) format them in bulk.
+    """
     end = delimiters.segment + ("\n" if line_break and delimiters.segment != "\n" else "")
-    return "".join(serialize_segment(s, delimiters) + end for s in segments)
+    return "".join((s if isinstance(s, str) else serialize_segment(s, delimiters)) + end for s in segments)
 
 
 def _isa(

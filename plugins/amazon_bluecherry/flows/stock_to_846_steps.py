@@ -152,20 +152,10 @@ def plan_feed(store: Store, gateway, settings: Settings, *, now: datetime) -> Pl
         # A feed planned by a run that died before its gate is picked up again; the others are done.
         return PlanResult(feed_id=feed_id if status == "planned" else None)
 
-    planned = plan_stock(table.frame, policy, include_incoming=settings.inventory_include_incoming)
-    ids = amazon_ids(items, qualifiers(settings))
-    known = planned["sku"].isin(list(ids))
-    if not known.all():
-        log.info("%s SKU/warehouse rows are not in items.csv (Amazon does not list them): not published",
-                 int((~known).sum()))
-    planned = planned[known].reset_index(drop=True)
-    planned["product_id_qualifier"] = [ids[sku][0] for sku in planned["sku"]]
-    planned["product_id"] = [ids[sku][1] for sku in planned["sku"]]
-    planned["asin"] = [ids[sku][2] for sku in planned["sku"]]
     fast = velocity_tiers(ordered_eaches(store, since=now - timedelta(days=settings.inventory_velocity_days)),
                           fast_mover_units=settings.inventory_fast_mover_units)
-    planned["tier"] = [fast.get(sku, SLOW) for sku in planned["sku"]]
-
+    planned = planned_lines(table.frame, policy, amazon_ids(items, qualifiers(settings)), fast,
+                            include_incoming=settings.inventory_include_incoming)
     cadence = Cadence.from_settings(settings)
     history = feeds.publication_history(store)
     kind = FULL if full_feed_due(history.last_full_at, now=now, cadence=cadence) else "delta"
@@ -179,6 +169,26 @@ def plan_feed(store: Store, gateway, settings: Settings, *, now: datetime) -> Pl
         last_cycle_at=table.last_cycle_at, fingerprint=table.fingerprint, source=source, lines=lines)
     log.info("feed %s planned: %s, tiers %s, %s lines from %s", feed_id, kind, sorted(due), len(lines), source)
     return PlanResult(feed_id=feed_id, kind=kind, lines=len(lines))
+
+
+def planned_lines(frame, policy, ids: dict, fast: dict[str, str], *, include_incoming: bool):
+    """:func:`plan_stock` rows of the SKUs Amazon knows, with their product ids and velocity tier.
+
+    ``ids``: SKU -> (qualifier, product id, ASIN) (:func:`amazon_ids`); ``fast``: SKU -> ``fast``.
+    A SKU not in items.csv is not listed on Amazon: it is left out (and counted in the log).
+    """
+    planned = plan_stock(frame, policy, include_incoming=include_incoming)
+    known = planned["sku"].isin(list(ids))
+    if not known.all():
+        log.info("%s SKU/warehouse rows are not in items.csv (Amazon does not list them): not published",
+                 int((~known).sum()))
+        planned = planned[known].reset_index(drop=True)
+    chosen = [ids[sku] for sku in planned["sku"].tolist()]
+    planned["product_id_qualifier"] = [item[0] for item in chosen]
+    planned["product_id"] = [item[1] for item in chosen]
+    planned["asin"] = [item[2] for item in chosen]
+    planned["tier"] = planned["sku"].map(fast).fillna(SLOW)
+    return planned
 
 
 def inventory_check_frame(lines, *, items, settings: Settings, now: datetime, snapshot_at: datetime):
@@ -235,9 +245,18 @@ def check_feed(store: Store, settings: Settings, *, now: datetime, run_key: str 
     return result
 
 
-def inventory_advices(lines, *, report_number: str, when: datetime, vendor_name: str = ""):
-    """The 846 sets of one feed: per warehouse (N1*SF, id by us), at most :data:`ITEMS_PER_SET` items
-    each; LIN with the product id Amazon knows (and the ASIN as BP when known), QTY*33 available."""
+def inventory_sets(lines, *, report_number: str, when: datetime, delimiters) -> list:
+    """The 846 sets of one feed as the writer's ``OutboundSet``: per warehouse (N1*SF, id by us),
+    at most :data:`ITEMS_PER_SET` items each; LIN with the product id Amazon knows (and the ASIN
+    as BP when known), QTY*33 available, UIT*EA.
+
+    The header comes from the engine's builder (``edi.build``); the item loops are written
+    from the columns directly: 300,000 typed items would take seconds to construct.
+    tests/flows/test_stock_to_846_steps.py checks the bytes equal the typed builder's.
+    """
+    from itertools import repeat
+
+    from amazon_bluecherry.edi.build import BuildError, build_segments
     from amazon_bluecherry.edi.documents import (
         DateReference,
         InventoryAdvice,
@@ -246,45 +265,73 @@ def inventory_advices(lines, *, report_number: str, when: datetime, vendor_name:
         PartyIdentification,
         ProductId,
     )
+    from amazon_bluecherry.edi.writer import OutboundSet
 
-    advices = []
+    specials = [c for c in (delimiters.element, delimiters.component, delimiters.segment, delimiters.repetition) if c]
+    for column in ("product_id", "asin", "warehouse"):
+        values = lines[column].fillna("").astype(str).tolist()
+        joined = "".join(values)
+        if any(c in joined for c in specials):
+            bad = next(v for v in values if any(c in v for c in specials))
+            raise BuildError(f"846: {column} {bad!r} contains an X12 delimiter")
+    moment = when.time().replace(microsecond=0)
+    sets = []
+    e = delimiters.element
     for warehouse, rows in lines.groupby("warehouse", sort=True):
-        records = rows[["product_id_qualifier", "product_id", "asin", "published"]].itertuples(index=False)
-        items = []
-        for qualifier, product_id, asin, published in records:
-            product_ids = [ProductId.model_construct(qualifier=qualifier, value=product_id)]
-            if asin:
-                product_ids.append(ProductId.model_construct(qualifier="BP", value=asin))
-            items.append(InventoryItem.model_construct(
-                line_number=None, product_ids=product_ids,
-                quantities=[InventoryQuantity.model_construct(qualifier="33", quantity=int(published), unit="EA")]))
-        for part, start in enumerate(range(0, len(items), ITEMS_PER_SET), start=1):
-            advices.append(InventoryAdvice(
+        # Each item loop as three segments already serialized (the writer writes a str as it is).
+        lin = [f"LIN{e}{e}{q}{e}{p}{e}BP{e}{a}" if a else f"LIN{e}{e}{q}{e}{p}"
+               for q, p, a in zip(rows["product_id_qualifier"].tolist(), rows["product_id"].tolist(),
+                                  rows["asin"].fillna("").tolist(), strict=True)]
+        qty = [f"QTY{e}33{e}{n}" for n in rows["published"].astype("int64").tolist()]
+        loops = [segment for loop in zip(lin, qty, repeat(f"UIT{e}EA")) for segment in loop]
+        items = len(loops) // 3
+        for part, start in enumerate(range(0, items, ITEMS_PER_SET), start=1):
+            count = min(ITEMS_PER_SET, items - start)
+            header = InventoryAdvice(
                 report_type="DD", report_number=f"{report_number}-{warehouse}-{part}"[:30],
-                report_date=when.date(), report_time=when.time().replace(microsecond=0),
-                dates=[DateReference(qualifier="007", date=when.date(), time=when.time().replace(microsecond=0))],
-                parties=[PartyIdentification(role="SF", name=vendor_name or None, id_qualifier="91", id_code=warehouse)],
-                items=items[start:start + ITEMS_PER_SET]))
-    return advices
+                report_date=when.date(), report_time=moment,
+                dates=[DateReference(qualifier="007", date=when.date(), time=moment)],
+                parties=[PartyIdentification(role="SF", id_qualifier="91", id_code=str(warehouse))],
+                items=[InventoryItem(product_ids=[ProductId(qualifier="UP", value="0")],
+                                     quantities=[InventoryQuantity(qualifier="33", quantity=0)])])
+            built = build_segments(header)
+            first_item = next(i for i, segment in enumerate(built) if segment[0] == "LIN")
+            segments = [*built[:first_item], *loops[3 * start:3 * (start + count)], ["CTT", str(count)]]
+            sets.append(OutboundSet(set_id="846", segments=segments))
+    return sets
+
+
+def write_feed(lines, *, report_number: str, when: datetime, sender, receiver, control_numbers, usage: str = "P"):
+    """(X12 bytes, report numbers) of a feed's lines: one interchange (GS*IB, 004010), a set per warehouse
+    part, each named by its BIA03 report number."""
+    from amazon_bluecherry.edi.envelope import Delimiters
+    from amazon_bluecherry.edi.writer import Party, write_interchange
+
+    delimiters = Delimiters()
+    sets = inventory_sets(lines, report_number=report_number, when=when, delimiters=delimiters)
+    raw = write_interchange(sets, sender=Party(id=sender) if isinstance(sender, str) else sender,
+                            receiver=Party(id=receiver) if isinstance(receiver, str) else receiver,
+                            functional_id="IB", control_numbers=control_numbers, version="004010",
+                            isa_version="00401", usage=usage, delimiters=delimiters, when=when, line_break=False)
+    return raw, [outbound.segments[0][3] for outbound in sets]
 
 
 def stage_feed(store: Store, settings: Settings, *, now: datetime, feed_id: int | None = None) -> list[int]:
     """Write the checked feed as one 846 file (pending upload); returns every pending 846 outbound id."""
-    from amazon_bluecherry.edi.build import write_documents
     from amazon_bluecherry.flows.outbound import parties, pending_outbound_ids, stage_x12
 
     checked = feeds.checked_feed(store, feed_id)
     if checked is not None:
         feed, lines = checked
         us, amazon = parties(settings)
-        advices = inventory_advices(lines, report_number=f"INV{feed.id}", when=now)
         with store.session() as db:
-            raw = write_documents(advices, sender=us, receiver=amazon, usage=settings.usage_indicator,
-                                  control_numbers=store.control_numbers(settings.partner_id, session=db))
-            staged = stage_x12(store, raw, business_keys=[advice.report_number for advice in advices],
-                               settings=settings, session=db, data=[{"feed_id": feed.id}] * len(advices))
+            raw, reports = write_feed(lines, report_number=f"INV{feed.id}", when=now, sender=us, receiver=amazon,
+                                   usage=settings.usage_indicator,
+                                   control_numbers=store.control_numbers(settings.partner_id, session=db))
+            staged = stage_x12(store, raw, business_keys=reports, settings=settings, session=db,
+                               data=[{"feed_id": feed.id}] * len(reports))
             feeds.mark_staged(feed.id, staged.outbound_document_id, session=db)
-        log.info("feed %s staged as %s (%s sets)", feed.id, staged.file_name, len(advices))
+        log.info("feed %s staged as %s (%s sets)", feed.id, staged.file_name, len(reports))
     return pending_outbound_ids(store, doc_type="846")
 
 
@@ -324,5 +371,5 @@ def overselling_risks(store: Store, sales_orders) -> list[int]:
     return opened
 
 
-__all__ = ["FAST", "FeedCheckResult", "PlanResult", "check_feed", "inventory_advices", "overselling_risks",
+__all__ = ["FAST", "FeedCheckResult", "PlanResult", "check_feed", "inventory_sets", "write_feed", "overselling_risks",
            "plan_feed", "record_sent_feeds", "stage_feed"]
