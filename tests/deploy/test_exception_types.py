@@ -10,6 +10,7 @@ source: string constants (or module constants) given to the calls that open exce
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def opened_types(path: Path) -> set[str]:
     return found
 
 
+@cache
 def _all_opened() -> dict[str, list[str]]:
     where: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
