@@ -149,38 +149,4 @@ class InvoicesBackend(BackendCore):
 
 
 def _invoice(row: t.InvoiceRow) -> m.Invoice:
-    return m.Invoice(
-        invoice_number=row.invoice_number,
-        invoice_date=row.invoice_date,
-        customer_po=row.customer_po,
-        order_number=row.order_number,
-        shipment_id=row.shipment_id,
-        bc_customer=row.bc_customer,
-        bc_store=row.bc_store,
-        currency=row.currency,
-        terms_code=row.terms_code,
-        discount_percent=row.discount_percent,
-        discount_days=row.discount_days,
-        net_days=row.net_days,
-        due_date=row.due_date,
-        subtotal=row.subtotal,
-        freight=row.freight,
-        total=row.total,
-        open_amount=row.open_amount,
-        lines=[
-            m.InvoiceLine(
-                line_number=line.line_number,
-                sku=line.sku,
-                style=line.style,
-                color=line.color,
-                size=line.size,
-                upc=line.upc,
-                product_id=line.product_id,
-                product_id_qualifier=line.product_id_qualifier,
-                qty_eaches=line.qty,
-                unit_price=line.unit_price,
-                amount=line.amount,
-            )
-            for line in row.lines
-        ],
-    )
+    return m.Invoice.model_validate(row, from_attributes=True)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from amazon_bluecherry.bluecherry import models as m
 from sandbox.bluecherry import schema as t
@@ -41,26 +42,8 @@ class ItemsBackend(BackendCore):
             )
             if style is not None:
                 query = query.where(t.Sku.style == style)
-            return [
-                m.Item(
-                    sku=r.sku,
-                    style=r.style,
-                    color=r.color,
-                    color_name=r.color_name,
-                    size=r.size,
-                    description=r.description,
-                    division=r.division,
-                    season=r.season,
-                    upc=r.upc,
-                    ean=r.ean,
-                    asin=r.asin,
-                    case_pack_qty=r.case_pack_qty,
-                    unit_cost=r.unit_cost,
-                    currency="USD",
-                    active=r.active,
-                )
-                for r in session.execute(query)
-            ]
+            # Columns named as the model's fields: a row's mapping is the model's input (no copy field by field).
+            return [m.Item.model_validate(r._mapping) for r in session.execute(query)]
 
     def list_price_lists(self) -> list[str]:
         with self._read() as session:
@@ -84,43 +67,13 @@ class ItemsBackend(BackendCore):
             ).all()
         if not rows:
             raise NotFound(f"no price list {price_list!r}")
-        return [
-            m.PriceListEntry(price_list=r.price_list, sku=r.sku, unit_price=r.unit_price, currency=r.currency)
-            for r in rows
-        ]
+        return [m.PriceListEntry.model_validate(r._mapping) for r in rows]
 
     def list_customers(self) -> list[m.Customer]:
         with self._read() as session:
-            customers = session.scalars(select(t.CustomerRow).order_by(t.CustomerRow.bc_customer)).all()
-            stores = session.scalars(
-                select(t.StoreRow).order_by(t.StoreRow.bc_customer, t.StoreRow.bc_store)
-            ).all()
-        by_customer: dict[str, list[m.Store]] = {}
-        for s in stores:
-            by_customer.setdefault(s.bc_customer, []).append(
-                m.Store(
-                    bc_customer=s.bc_customer,
-                    bc_store=s.bc_store,
-                    name=s.name,
-                    store_type=s.store_type,
-                    fc_code=s.fc_code,
-                    san=s.san,
-                    bc_warehouse=s.bc_warehouse,
-                    address_line=s.address_line,
-                    city=s.city,
-                    state=s.state,
-                    postal_code=s.postal_code,
-                    country=s.country,
-                )
+            query = (
+                select(t.CustomerRow)
+                .options(selectinload(t.CustomerRow.stores))
+                .order_by(t.CustomerRow.bc_customer)
             )
-        return [
-            m.Customer(
-                bc_customer=c.bc_customer,
-                name=c.name,
-                currency=c.currency,
-                price_list=c.price_list,
-                terms_code=c.terms_code,
-                stores=by_customer.get(c.bc_customer, []),
-            )
-            for c in customers
-        ]
+            return [m.Customer.model_validate(c, from_attributes=True) for c in session.scalars(query)]

@@ -24,7 +24,7 @@ class LedgerBackend(BackendCore):
     def list_gl_accounts(self) -> list[m.GlAccount]:
         with self._read() as session:
             return [
-                m.GlAccount(account=r.account, name=r.name, account_type=r.account_type)
+                m.GlAccount.model_validate(r, from_attributes=True)
                 for r in session.scalars(select(t.GlAccountRow).order_by(t.GlAccountRow.account))
             ]
 
@@ -277,30 +277,19 @@ class LedgerBackend(BackendCore):
 
     def list_ledger_lines(self, period: str, *, account: str | None = None) -> list[m.LedgerLine]:
         with self._read() as session:
+            line, journal = t.JournalLineRow, t.JournalRow
             query = (
-                select(t.JournalLineRow, t.JournalRow)
+                select(
+                    line.journal_number, line.line_number, journal.posting_date, journal.period, line.account,
+                    line.debit, line.credit, line.memo, journal.reference, journal.source, line.dimensions,
+                )
                 .join(t.JournalRow, t.JournalRow.journal_number == t.JournalLineRow.journal_number)
                 .where(t.JournalRow.period == period)
                 .order_by(t.JournalLineRow.journal_number, t.JournalLineRow.line_number)
             )
             if account is not None:
                 query = query.where(t.JournalLineRow.account == account)
-            return [
-                m.LedgerLine(
-                    journal_number=line.journal_number,
-                    line_number=line.line_number,
-                    posting_date=journal.posting_date,
-                    period=journal.period,
-                    account=line.account,
-                    debit=line.debit,
-                    credit=line.credit,
-                    memo=line.memo,
-                    reference=journal.reference,
-                    source=journal.source,
-                    dimensions=line.dimensions or {},
-                )
-                for line, journal in session.execute(query)
-            ]
+            return [m.LedgerLine.model_validate(r._mapping) for r in session.execute(query)]
 
     def list_periods(self) -> list[str]:
         with self._read() as session:

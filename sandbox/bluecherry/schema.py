@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, synonym
 
 
 class DecimalText(TypeDecorator):
@@ -123,6 +123,8 @@ class CustomerRow(Base):
     discount_percent: Mapped[Decimal] = mapped_column(DecimalText)
     discount_days: Mapped[int]
     net_days: Mapped[int]
+    # Loaded only where asked for (selectinload): writes look customers up one by one.
+    stores: Mapped[list[StoreRow]] = relationship(order_by="StoreRow.bc_store", viewonly=True)
 
 
 class StoreRow(Base):
@@ -291,6 +293,7 @@ class InvoiceLineRow(Base):
     qty: Mapped[int]
     unit_price: Mapped[Decimal] = mapped_column(DecimalText)
     amount: Mapped[Decimal] = mapped_column(DecimalText)
+    qty_eaches = synonym("qty")  # the name of the gateway's InvoiceLine (read through from_attributes)
 
 
 class GlAccountRow(Base):

@@ -87,6 +87,7 @@ class WarehouseBackend(BackendCore):
                     t.StockRow.on_hold,
                     t.StockRow.incoming,
                     t.StockRow.incoming_date,
+                    (t.StockRow.on_hand - t.StockRow.allocated - t.StockRow.on_hold).label("available"),
                     t.Sku.style,
                     t.Sku.color,
                     t.Sku.size,
@@ -97,23 +98,7 @@ class WarehouseBackend(BackendCore):
             )
             if warehouse is not None:
                 query = query.where(t.StockRow.warehouse == warehouse)
-            rows = [
-                m.AtsRow(
-                    sku=r.sku,
-                    style=r.style,
-                    color=r.color,
-                    size=r.size,
-                    upc=r.upc,
-                    warehouse=r.warehouse,
-                    on_hand=r.on_hand,
-                    allocated=r.allocated,
-                    on_hold=r.on_hold,
-                    available=r.on_hand - r.allocated - r.on_hold,
-                    incoming=r.incoming,
-                    incoming_date=r.incoming_date,
-                )
-                for r in session.execute(query)
-            ]
+            rows = [m.AtsRow.model_validate(r._mapping) for r in session.execute(query)]
             cycle = session.get(t.Setting, "last_cycle_at")
         return m.AtsSnapshot(
             snapshot_at=snapshot_at,
