@@ -78,3 +78,12 @@ def test_orders_translate_says_each_exception_once_in_words(mappings_dir, tmp_pa
     assert lines[0].startswith("EXCEPTION edi_rejected (owner integration) PO WORDS2: rejected by validation")
     assert lines[1] == "EXCEPTION unknown_item (owner wholesale) PO WORDS1 line 1: UP 000000000000 not in items.csv"
     assert lines[2:] == ["0 sales order(s), 2 exception(s)"]
+
+
+def test_orders_translate_of_a_file_without_purchase_orders_says_what_it_holds(tmp_path, mappings_dir, capsys):
+    from tests.edi.samples import x12
+
+    edi = tmp_path / "invoice.edi"
+    edi.write_bytes(x12(set_id="810"))
+    assert main(["orders", "translate", str(edi), "--mappings", str(mappings_dir)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"no 850 purchase order in {edi}: 810 x1"

@@ -57,7 +57,19 @@ def _translate(args) -> int:
         print(json.dumps(report, indent=2))
     else:
         _print_human(report)
+        if not report["sales_orders"] and not report["exceptions"]:
+            print(terminal_safe(f"no 850 purchase order in {args.file}: {_set_counts(args.file) or 'no sets'}"))
     return 0  # exceptions are part of the report, not a failure of the command
+
+
+def _set_counts(path: Path) -> str:
+    """What a file holds instead, e.g. ``810 x2, 997 x1``."""
+    from collections import Counter
+
+    from amazon_bluecherry.edi.reader import iter_transaction_sets
+
+    counts = Counter(transaction_set.set_id.strip() for _, _, transaction_set in iter_transaction_sets(path))
+    return ", ".join(f"{set_id} x{count}" for set_id, count in sorted(counts.items()))
 
 
 def _print_human(report: dict) -> None:
