@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from amazon_bluecherry.edi.documents import (
@@ -298,6 +299,36 @@ def _items_eaches(item: ShipmentItem, po_line: OrderLine | None) -> int:
     return _eaches(item.shipped_quantity, item.unit, po_line)
 
 
+@dataclass
+class _NoticeCheck:
+    """One 856 under Amazon's rules: what every step reads, and the findings so far."""
+
+    state: AmazonState
+    books: Books
+    notice: ShipNotice
+    at: dt.datetime
+    file_name: str | None
+    found: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rules = self.books.rulebook.rules.ship_notice
+        self.shipment_id = self.notice.shipment_id
+
+    def finding(self, rule_id: str, detail: str, **kw) -> Finding:
+        kw.setdefault("purchase_order", ", ".join(o.purchase_order_number for o in self.notice.orders))
+        result = self.books.finding(
+            rule_id,
+            at=self.at,
+            document=f"856 {self.shipment_id}",
+            detail=detail,
+            file_name=self.file_name,
+            shipment_id=self.shipment_id,
+            **kw,
+        )
+        self.found.append(result)
+        return result
+
+
 def check_ship_notice(
     state: AmazonState,
     books: Books,
@@ -309,56 +340,70 @@ def check_ship_notice(
     catalogue: ItemCatalogue | None = None,
 ) -> list[Finding]:
     """Amazon's 856 rules: timing, carrier, SSCC, BOL, scope; records the cartons for receiving."""
-    rules = books.rulebook.rules.ship_notice
-    shipment_id = notice.shipment_id
-    document = f"856 {shipment_id}"
-    found: list[Finding] = []
+    check = _NoticeCheck(state, books, notice, at, file_name)
+    existing = state.ship_notices.get(notice.shipment_id)
+    reuse = _reuse_of_shipment_id(check, existing)
+    if reuse == "refused":
+        return check.found
+    replacing = reuse == "replacement"
+    cartons, shipped = _cartons_on_po_lines(check)
+    if replacing and not _take_back_replaced_notice(check, existing, shipped):
+        return check.found
+    shipped_at = dt.datetime.combine(
+        notice.shipped_date or notice.shipment_date,
+        notice.shipped_time or notice.shipment_time or dt.time(0, 0),
+    )
+    cogs = sum((state.purchase_orders[po].line(line).unit_price * eaches for (po, line), eaches in shipped.items()),
+               Decimal(0))
+    purchase_orders = [o.purchase_order_number for o in notice.orders]
+    arrival_at = _check_timing(check, shipped_at, cogs, purchase_orders)
+    scac = _check_carrier(check)
+    _check_carton_labels(check, cartons)
+    _check_bill_of_lading(check, vendor_code)
+    _check_ship_to(check, catalogue, purchase_orders)
+    _check_overage(check, shipped)
+    _record_ship_notice(check, cartons, shipped, existing if replacing else None,
+                        shipped_at=shipped_at, arrival_at=arrival_at, scac=scac, purchase_orders=purchase_orders)
+    return check.found
 
-    def finding(rule_id: str, detail: str, **kw) -> Finding:
-        kw.setdefault("purchase_order", ", ".join(o.purchase_order_number for o in notice.orders))
-        result = books.finding(
-            rule_id,
-            at=at,
-            document=document,
-            detail=detail,
-            file_name=file_name,
-            shipment_id=shipment_id,
-            **kw,
-        )
-        found.append(result)
-        return result
 
-    existing = state.ship_notices.get(shipment_id)
-    replacing = False
-    if existing is not None:
-        if str(notice.purpose) == "05":
-            if (
-                existing.received
-                or at >= existing.arrival_at
-                or at > existing.received_at + dt.timedelta(days=rules.replace_window_days)
-            ):
-                finding(
-                    "asn_replace_too_late",
-                    f"replacement received {at:%Y-%m-%d %H:%M}; original {existing.received_at:%Y-%m-%d %H:%M}, "
-                    f"arrival {existing.arrival_at:%Y-%m-%d %H:%M}",
-                )
-                return found
-            replacing = True
-        elif existing.received_at > at - dt.timedelta(days=rules.shipment_id_unique_days):
-            finding(
-                "asn_duplicate_shipment_id",
-                f"shipment id {shipment_id} was already used by {existing.file_name} "
-                f"on {existing.received_at:%Y-%m-%d}; this 856 is ignored",
+def _reuse_of_shipment_id(check: _NoticeCheck, existing: ShipNoticeRecord | None) -> str:
+    """Whether the shipment id is "new", a "replacement" (purpose 05 in time) or "refused"
+    (replaced too late, or a duplicate id within its uniqueness window)."""
+    if existing is None:
+        return "new"
+    at, rules = check.at, check.rules
+    if str(check.notice.purpose) == "05":
+        if (
+            existing.received
+            or at >= existing.arrival_at
+            or at > existing.received_at + dt.timedelta(days=rules.replace_window_days)
+        ):
+            check.finding(
+                "asn_replace_too_late",
+                f"replacement received {at:%Y-%m-%d %H:%M}; original {existing.received_at:%Y-%m-%d %H:%M}, "
+                f"arrival {existing.arrival_at:%Y-%m-%d %H:%M}",
             )
-            return found
+            return "refused"
+        return "replacement"
+    if existing.received_at > at - dt.timedelta(days=rules.shipment_id_unique_days):
+        check.finding(
+            "asn_duplicate_shipment_id",
+            f"shipment id {check.shipment_id} was already used by {existing.file_name} "
+            f"on {existing.received_at:%Y-%m-%d}; this 856 is ignored",
+        )
+        return "refused"
+    return "new"  # the id was used long enough ago
 
-    # Cartons, mapped onto PO lines.
+
+def _cartons_on_po_lines(check: _NoticeCheck) -> tuple[list[Carton], dict[tuple[str, str], int]]:
+    """The 856's cartons with their items mapped onto PO lines, and the eaches per (PO, line)."""
     cartons: list[Carton] = []
     shipped: dict[tuple[str, str], int] = defaultdict(int)  # (PO, line) -> eaches in this ASN
-    for order in notice.orders:
-        po = state.purchase_orders.get(order.purchase_order_number)
+    for order in check.notice.orders:
+        po = check.state.purchase_orders.get(order.purchase_order_number)
         if po is None:
-            finding(
+            check.finding(
                 "asn_unknown_po",
                 f"PO {order.purchase_order_number} was never sent by Amazon",
                 purchase_order=order.purchase_order_number,
@@ -377,7 +422,7 @@ def check_ship_notice(
                 ids = _ids(item.product_ids)
                 po_line = _line_by_product(po, ids) if po else None
                 if po is not None and po_line is None:
-                    finding(
+                    check.finding(
                         "asn_item_not_ordered",
                         f"PO {po.number}: {_fmt_ids(ids)} ({item.shipped_quantity} {item.unit}) is not on the PO",
                         purchase_order=po.number,
@@ -394,38 +439,39 @@ def check_ship_notice(
                     )
                 )
             cartons.append(Carton(sscc=sscc, items=carton_items))
+    return cartons, shipped
 
-    if replacing:
-        previous: dict[tuple[str, str], int] = defaultdict(int)
-        for carton in existing.cartons:
-            for item in carton.items:
-                if item.line_number:
-                    previous[(item.purchase_order, item.line_number)] += item.eaches
-        raised = [
-            f"PO {po} line {line}: {previous.get((po, line), 0)} -> {qty} EA"
-            for (po, line), qty in shipped.items()
-            if qty > previous.get((po, line), 0)
-        ]
-        if raised:
-            finding("asn_replace_quantity_up", "; ".join(raised))
-            return found
-        for (po_number, line_number), eaches in previous.items():
-            line = state.purchase_orders[po_number].line(line_number)
-            line.shipped -= eaches
 
-    shipped_at = dt.datetime.combine(
-        notice.shipped_date or notice.shipment_date,
-        notice.shipped_time or notice.shipment_time or dt.time(0, 0),
-    )
-    cogs = Decimal(0)
-    for (po_number, line_number), eaches in shipped.items():
-        cogs += state.purchase_orders[po_number].line(line_number).unit_price * eaches
-    purchase_orders = [o.purchase_order_number for o in notice.orders]
+def _take_back_replaced_notice(
+    check: _NoticeCheck, existing: ShipNoticeRecord, shipped: dict[tuple[str, str], int]
+) -> bool:
+    """A replacement may only lower quantities: refuse one that raises a line, else un-ship the original."""
+    previous: dict[tuple[str, str], int] = defaultdict(int)
+    for carton in existing.cartons:
+        for item in carton.items:
+            if item.line_number:
+                previous[(item.purchase_order, item.line_number)] += item.eaches
+    raised = [
+        f"PO {po} line {line}: {previous.get((po, line), 0)} -> {qty} EA"
+        for (po, line), qty in shipped.items()
+        if qty > previous.get((po, line), 0)
+    ]
+    if raised:
+        check.finding("asn_replace_quantity_up", "; ".join(raised))
+        return False
+    for (po_number, line_number), eaches in previous.items():
+        check.state.purchase_orders[po_number].line(line_number).shipped -= eaches
+    return True
 
-    # Timing.
+
+def _check_timing(
+    check: _NoticeCheck, shipped_at: dt.datetime, cogs: Decimal, purchase_orders: list[str]
+) -> dt.datetime:
+    """Within 30 min of departure, a plausible ship date, before the goods arrive; returns the arrival time."""
+    at, rules, notice = check.at, check.rules, check.notice
     deadline = shipped_at + dt.timedelta(minutes=rules.departure_window_minutes)
     if at > deadline:
-        finding(
+        check.finding(
             "asn_late",
             f"departed {shipped_at:%Y-%m-%d %H:%M}, 856 received {at:%Y-%m-%d %H:%M} "
             f"({_hours(at - shipped_at)} after departure; limit "
@@ -437,7 +483,7 @@ def check_ship_notice(
         <= shipped_at.date()
         <= at.date() + dt.timedelta(days=rules.ship_date_future_days)
     ):
-        finding(
+        check.finding(
             "asn_ship_date_out_of_range",
             f"ship date {shipped_at:%Y-%m-%d}, received {at:%Y-%m-%d}: allowed "
             f"{rules.ship_date_past_days} days back to {rules.ship_date_future_days} days ahead",
@@ -448,85 +494,97 @@ def check_ship_notice(
     arrival_at = dt.datetime.combine(estimated, dt.time(rules.arrival_hour))
     if arrival_at <= shipped_at:
         arrival_at = shipped_at + dt.timedelta(hours=4)
-    arrived = [d for d in state.pending_deliveries if d.purchase_order in purchase_orders and d.at <= at]
+    arrived = [d for d in check.state.pending_deliveries if d.purchase_order in purchase_orders and d.at <= at]
     if arrived:
         arrival_at = min(d.at for d in arrived)
     if arrival_at <= at:
-        finding(
+        check.finding(
             "asn_after_arrival",
             f"goods arrived {arrival_at:%Y-%m-%d %H:%M}, 856 received {at:%Y-%m-%d %H:%M}",
             cogs=cogs,
         )
+    return arrival_at
 
-    # Carrier.
+
+def _check_carrier(check: _NoticeCheck) -> str | None:
+    """An approved carrier SCAC; returns the SCAC given."""
+    notice = check.notice
     scac = notice.carrier.scac if notice.carrier else None
-    if scac not in rules.approved_scacs:
-        finding(
+    if scac not in check.rules.approved_scacs:
+        check.finding(
             "asn_unapproved_scac",
             f"carrier {scac!r} is not approved" if scac else "no carrier SCAC (TD503) given",
         )
+    return scac
 
-    # Carton labels.
+
+def _check_carton_labels(check: _NoticeCheck, cartons: list[Carton]) -> None:
+    """Every carton has an SSCC, used once in this 856 and not by another shipment recently."""
     unlabelled = sum(1 for carton in cartons if carton.sscc is None)
     if unlabelled:
-        finding("asn_carton_without_sscc", f"{unlabelled} carton(s) without an SSCC", cartons=unlabelled)
-    horizon = at - dt.timedelta(days=rules.sscc_unique_days)
+        check.finding("asn_carton_without_sscc", f"{unlabelled} carton(s) without an SSCC", cartons=unlabelled)
+    horizon = check.at - dt.timedelta(days=check.rules.sscc_unique_days)
     duplicates, in_this = [], set()
     for carton in cartons:
         if carton.sscc is None:
             continue
-        earlier = state.sscc_seen.get(carton.sscc)
+        earlier = check.state.sscc_seen.get(carton.sscc)
         if carton.sscc in in_this or (
-            earlier is not None and earlier[0] != shipment_id and earlier[1] >= horizon
+            earlier is not None and earlier[0] != check.shipment_id and earlier[1] >= horizon
         ):
             where = (
                 f"used by shipment {earlier[0]} on {earlier[1]:%Y-%m-%d}"
-                if earlier and earlier[0] != shipment_id
+                if earlier and earlier[0] != check.shipment_id
                 else "used twice in this 856"
             )
             duplicates.append(f"{carton.sscc} ({where})")
         in_this.add(carton.sscc)
     if duplicates:
-        finding("asn_duplicate_sscc", "SSCC " + "; ".join(duplicates), cartons=len(duplicates))
+        check.finding("asn_duplicate_sscc", "SSCC " + "; ".join(duplicates), cartons=len(duplicates))
 
-    # Bill of lading.
-    bol = notice.bill_of_lading
-    if bol:
-        other = state.bols_seen.get(bol)
-        if other is not None and other != shipment_id:
-            finding("asn_bol_not_unique", f"BOL {bol} was already used by shipment {other}")
-        if bol_looks_like_date(bol, vendor_code):
-            finding("asn_bol_looks_like_date", f"BOL {bol} reads as a date/time")
-        rest = _strip_vendor_code(bol, vendor_code)
-        digits = sum(ch.isdigit() for ch in rest)
-        if digits < rules.bol_min_digits:
-            prefix = "after the vendor code " if rest != bol else "and no vendor-code prefix "
-            finding(
-                "asn_bol_too_short",
-                f"BOL {bol} has {digits} digit(s) {prefix}(at least {rules.bol_min_digits})",
+
+def _check_bill_of_lading(check: _NoticeCheck, vendor_code: str) -> None:
+    """A BOL unique to this shipment, not a date, with enough digits after the vendor code."""
+    bol = check.notice.bill_of_lading
+    if not bol:
+        return
+    other = check.state.bols_seen.get(bol)
+    if other is not None and other != check.shipment_id:
+        check.finding("asn_bol_not_unique", f"BOL {bol} was already used by shipment {other}")
+    if bol_looks_like_date(bol, vendor_code):
+        check.finding("asn_bol_looks_like_date", f"BOL {bol} reads as a date/time")
+    rest = _strip_vendor_code(bol, vendor_code)
+    digits = sum(ch.isdigit() for ch in rest)
+    min_digits = check.rules.bol_min_digits
+    if digits < min_digits:
+        prefix = "after the vendor code " if rest != bol else "and no vendor-code prefix "
+        check.finding("asn_bol_too_short", f"BOL {bol} has {digits} digit(s) {prefix}(at least {min_digits})")
+
+
+def _check_ship_to(check: _NoticeCheck, catalogue: ItemCatalogue | None, purchase_orders: list[str]) -> None:
+    """Scope: the 856 ships to the fulfilment centre of each of its POs."""
+    ship_to = check.notice.ship_to
+    if ship_to is None or not ship_to.id_code or catalogue is None:
+        return
+    centre = catalogue.centre(ship_to.id_qualifier, ship_to.id_code)
+    for po_number in purchase_orders:
+        po = check.state.purchase_orders.get(po_number)
+        if po is not None and (centre is None or centre.code != po.fc_code):
+            check.finding(
+                "asn_wrong_ship_to",
+                f"856 ships to {ship_to.id_qualifier} {ship_to.id_code}; "
+                f"PO {po_number} is for {po.fc_code}",
+                purchase_order=po_number,
             )
 
-    # Scope: the FC of each PO.
-    ship_to = notice.ship_to
-    if ship_to is not None and ship_to.id_code and catalogue is not None:
-        centre = catalogue.centre(ship_to.id_qualifier, ship_to.id_code)
-        for po_number in purchase_orders:
-            po = state.purchase_orders.get(po_number)
-            if po is not None and (centre is None or centre.code != po.fc_code):
-                finding(
-                    "asn_wrong_ship_to",
-                    f"856 ships to {ship_to.id_qualifier} {ship_to.id_code}; "
-                    f"PO {po_number} is for {po.fc_code}",
-                    purchase_order=po_number,
-                )
 
-    # Overage against the 855.
+def _check_overage(check: _NoticeCheck, shipped: dict[tuple[str, str], int]) -> None:
+    """No line ships more in total than the 855 confirmed."""
     for (po_number, line_number), eaches in shipped.items():
-        po = state.purchase_orders[po_number]
-        line = po.line(line_number)
+        line = check.state.purchase_orders[po_number].line(line_number)
         over = line.shipped + eaches - line.confirmed_eaches
         if over > 0:
-            finding(
+            check.finding(
                 "asn_overage",
                 f"PO {po_number} line {line_number}: confirmed {line.confirmed_eaches} EA, "
                 f"shipped {line.shipped + eaches} EA in total",
@@ -534,17 +592,33 @@ def check_ship_notice(
                 cogs=line.unit_price * min(over, eaches),
             )
 
+
+def _record_ship_notice(
+    check: _NoticeCheck,
+    cartons: list[Carton],
+    shipped: dict[tuple[str, str], int],
+    replaced: ShipNoticeRecord | None,
+    *,
+    shipped_at: dt.datetime,
+    arrival_at: dt.datetime,
+    scac: str | None,
+    purchase_orders: list[str],
+) -> None:
+    """Amazon's view after the 856: units shipped per line, SSCCs and BOL seen, the cartons for receiving."""
+    state, at, notice = check.state, check.at, check.notice
     for (po_number, line_number), eaches in shipped.items():
         state.purchase_orders[po_number].line(line_number).shipped += eaches
     for carton in cartons:
         if carton.sscc and carton.sscc not in state.sscc_seen:
-            state.sscc_seen[carton.sscc] = (shipment_id, at)
+            state.sscc_seen[carton.sscc] = (check.shipment_id, at)
+    bol = notice.bill_of_lading
     if bol and bol not in state.bols_seen:
-        state.bols_seen[bol] = shipment_id
-    record = ShipNoticeRecord(
-        shipment_id=shipment_id,
-        file_name=file_name or "",
-        received_at=existing.received_at if replacing else at,
+        state.bols_seen[bol] = check.shipment_id
+    ship_to = notice.ship_to
+    state.ship_notices[check.shipment_id] = ShipNoticeRecord(
+        shipment_id=check.shipment_id,
+        file_name=check.file_name or "",
+        received_at=replaced.received_at if replaced else at,
         purpose=str(notice.purpose),
         shipped_at=shipped_at,
         arrival_at=arrival_at,
@@ -553,10 +627,8 @@ def check_ship_notice(
         ship_to=(ship_to.id_qualifier, ship_to.id_code) if ship_to and ship_to.id_code else None,
         purchase_orders=purchase_orders,
         cartons=cartons,
-        replaced_at=at if replacing else None,
+        replaced_at=at if replaced else None,
     )
-    state.ship_notices[shipment_id] = record
-    return found
 
 
 # --- 810 ---------------------------------------------------------------------------------
