@@ -156,11 +156,23 @@ class Packet:
     def sha256(self) -> str:
         return hashlib.sha256(json.dumps(self.files, sort_keys=True).encode()).hexdigest()
 
+    def keep(self, name: str, content: bytes | None) -> bool:
+        """Write one piece of evidence into the folder (and its hash into the manifest); False if there is none."""
+        if not content:
+            return False
+        (self.folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (self.folder / name).write_bytes(content)
+        self.files[name] = hashlib.sha256(content).hexdigest()
+        return True
+
 
 def assemble_packet(store: Store, claim_id: int, out_dir: Path, *, now: dt.datetime | None = None) -> Packet:
-    """Write the claim's folder under ``out_dir``: packet.pdf, the raw documents, labels, manifest."""
-    from amazon_bluecherry.store.fulfilment import dispute_documents
+    """Write the claim's folder under ``out_dir``: packet.pdf, the raw documents, labels, manifest.
 
+    The evidence is what the claim is about (its invoice, shipment or PO): the 820 that
+    deducted, the 850 and our 855, the 856 with its labels and Amazon's 997, the 810s; what
+    cannot be found is listed as missing, in the PDF and the manifest.
+    """
     now = now or utcnow()
     with store.session() as db:
         claim = db.get(DisputeClaim, claim_id)
@@ -169,29 +181,14 @@ def assemble_packet(store: Store, claim_id: int, out_dir: Path, *, now: dt.datet
         packet = Packet(claim.claim_reference, Path(out_dir) / _safe(claim.claim_reference))
         packet.folder.mkdir(parents=True, exist_ok=True)
         invoice_number, shipment_id, purchase_order = _keys(line)
-        evidence = None
-        for key in ({"invoice_number": invoice_number}, {"shipment_id": shipment_id},
-                    {"purchase_order": purchase_order}):
-            value = next(iter(key.values()))
-            if value and evidence is None:
-                evidence = dispute_documents(store, session=db, **key)
+        evidence = _shipment_evidence(store, db, invoice_number, shipment_id, purchase_order)
         if evidence is not None and not purchase_order:
             purchase_order = (evidence.purchase_orders or [None])[0] or next(
                 (i["purchase_order"] for i in evidence.invoices), None)
-
-        def keep(name: str, content: bytes | None, evidence_key: str | None = None) -> bool:
-            if not content:
-                return False
-            (packet.folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (packet.folder / name).write_bytes(content)
-            packet.files[name] = hashlib.sha256(content).hexdigest()
-            return True
-
         found = set()
         raw_820 = db.get(RawDocument, remittance.raw_document_id) if remittance.raw_document_id else None
-        if keep(f"820-{_safe(remittance.trace_number)}.edi", raw_820.content if raw_820 else None):
+        if packet.keep(f"820-{_safe(remittance.trace_number)}.edi", raw_820.content if raw_820 else None):
             found.add("820")
-        order = _purchase_order(db, purchase_order) if purchase_order else None
         facts: dict = {
             "claim": {"reference": claim.claim_reference, "type": claim.deduction_type, "amount": str(claim.amount),
                       "remittance": remittance.trace_number, "remitted_on": claim.remitted_on.isoformat(),
@@ -199,68 +196,100 @@ def assemble_packet(store: Store, claim_id: int, out_dir: Path, *, now: dt.datet
                       "amazon_says": line.description or "", "adjustment": line.adjustment_codes or "",
                       "about": {"invoice": invoice_number, "shipment": shipment_id, "purchase_order": purchase_order}},
         }
+        order = _purchase_order(db, purchase_order) if purchase_order else None
         if order is not None:
-            if keep(f"850-{_safe(order.business_key)}.edi", db.get(RawDocument, order.raw_document_id).content):
-                found.add("850")
-            facts["purchase_order"] = {"number": order.business_key, "status": order.status,
-                                       "received_at": db.get(RawDocument, order.raw_document_id).received_at.isoformat()}
-            acknowledgement = db.scalar(
-                select(Transaction).join(_link(), _link().c.child_id == Transaction.id)
-                .where(_link().c.parent_id == order.id, _link().c.relation == "acknowledgement")
-                .order_by(Transaction.id.desc()).limit(1))
-            if acknowledgement is not None and acknowledgement.raw_document_id:
-                sent = db.scalar(select(OutboundDocument).where(
-                    OutboundDocument.raw_document_id == acknowledgement.raw_document_id))
-                if keep(f"855-{_safe(order.business_key)}.edi",
-                        db.get(RawDocument, acknowledgement.raw_document_id).content):
-                    found.add("855")
-                facts["acknowledgement"] = {"status": acknowledgement.status,
-                                            "sent_at": sent.sent_at.isoformat() if sent and sent.sent_at else None}
+            found |= _keep_order_evidence(db, packet, order, facts)
         if evidence is not None:
-            if keep(f"856-{_safe(evidence.shipment_id or 'asn')}.edi", evidence.ship_notice_x12):
-                found.add("856")
-            if evidence.bill_of_lading:
-                found.add("bill_of_lading")
-            if evidence.tracking_number or evidence.carrier_scac:
-                found.add("tracking")
-            facts["ship_notice"] = {
-                "shipment_id": evidence.shipment_id, "purchase_orders": evidence.purchase_orders,
-                "bill_of_lading": evidence.bill_of_lading, "carrier_scac": evidence.carrier_scac,
-                "tracking_number": evidence.tracking_number,
-                "departed_at": evidence.departed_at.isoformat() if evidence.departed_at else None,
-                "sent_at": evidence.ship_notice_sent_at.isoformat() if evidence.ship_notice_sent_at else None,
-                "cartons": [{"sscc": c.sscc, "carton_number": c.carton_number, "pallet_sscc": c.pallet_sscc,
-                             "contents": c.contents} for c in evidence.cartons]}
-            labels = 0
-            for carton in evidence.cartons:
-                labels += keep(f"labels/{carton.sscc}.pdf", carton.label_pdf)
-                labels += keep(f"labels/{carton.sscc}.zpl", carton.label_zpl.encode() if carton.label_zpl else None)
-            if labels:
-                found.add("labels")
-            acknowledged = _asn_997(db, evidence.shipment_id)
-            if acknowledged is not None:
-                status, acked_at, raw = acknowledged
-                if keep(f"997-{_safe(evidence.shipment_id or 'asn')}.edi", raw):
-                    found.add("997")
-                facts["asn_997"] = {"status": status, "acknowledged_at": acked_at.isoformat() if acked_at else None}
-            invoices = []
-            for invoice in evidence.invoices:
-                if keep(f"810-{_safe(invoice['invoice_number'] or 'invoice')}.edi", invoice.get("x12")):
-                    found.add("810")
-                invoices.append({key: (str(value) if isinstance(value, Decimal | dt.date | dt.datetime) else value)
-                                 for key, value in invoice.items() if key != "x12"})
-            facts["invoices"] = invoices
+            found |= _keep_shipment_evidence(db, packet, evidence, facts)
         packet.missing = [key for key, _ in EVIDENCE if key not in found]
         facts["missing"] = [text for key, text in EVIDENCE if key in packet.missing]
         packet.facts = facts
+    _write_pdf_and_manifest(packet)
+    return packet
+
+
+def _shipment_evidence(store: Store, db, invoice_number, shipment_id, purchase_order):
+    """The shipment's documents, found by the first key the claim names: invoice, shipment, then PO."""
+    from amazon_bluecherry.store.fulfilment import dispute_documents
+
+    for key, value in (("invoice_number", invoice_number), ("shipment_id", shipment_id),
+                       ("purchase_order", purchase_order)):
+        if value:
+            evidence = dispute_documents(store, session=db, **{key: value})
+            if evidence is not None:
+                return evidence
+    return None
+
+
+def _keep_order_evidence(db, packet: Packet, order: Transaction, facts: dict) -> set[str]:
+    """The 850 and the newest 855 we sent for it."""
+    found = set()
+    raw_850 = db.get(RawDocument, order.raw_document_id)
+    if packet.keep(f"850-{_safe(order.business_key)}.edi", raw_850.content):
+        found.add("850")
+    facts["purchase_order"] = {"number": order.business_key, "status": order.status,
+                               "received_at": raw_850.received_at.isoformat()}
+    acknowledgement = db.scalar(
+        select(Transaction).join(_link(), _link().c.child_id == Transaction.id)
+        .where(_link().c.parent_id == order.id, _link().c.relation == "acknowledgement")
+        .order_by(Transaction.id.desc()).limit(1))
+    if acknowledgement is not None and acknowledgement.raw_document_id:
+        sent = db.scalar(select(OutboundDocument).where(
+            OutboundDocument.raw_document_id == acknowledgement.raw_document_id))
+        if packet.keep(f"855-{_safe(order.business_key)}.edi",
+                       db.get(RawDocument, acknowledgement.raw_document_id).content):
+            found.add("855")
+        facts["acknowledgement"] = {"status": acknowledgement.status,
+                                    "sent_at": sent.sent_at.isoformat() if sent and sent.sent_at else None}
+    return found
+
+
+def _keep_shipment_evidence(db, packet: Packet, evidence, facts: dict) -> set[str]:
+    """The 856 with its BOL, tracking and carton labels, Amazon's 997 for it, and the 810s."""
+    found = set()
+    if packet.keep(f"856-{_safe(evidence.shipment_id or 'asn')}.edi", evidence.ship_notice_x12):
+        found.add("856")
+    if evidence.bill_of_lading:
+        found.add("bill_of_lading")
+    if evidence.tracking_number or evidence.carrier_scac:
+        found.add("tracking")
+    facts["ship_notice"] = {
+        "shipment_id": evidence.shipment_id, "purchase_orders": evidence.purchase_orders,
+        "bill_of_lading": evidence.bill_of_lading, "carrier_scac": evidence.carrier_scac,
+        "tracking_number": evidence.tracking_number,
+        "departed_at": evidence.departed_at.isoformat() if evidence.departed_at else None,
+        "sent_at": evidence.ship_notice_sent_at.isoformat() if evidence.ship_notice_sent_at else None,
+        "cartons": [{"sscc": c.sscc, "carton_number": c.carton_number, "pallet_sscc": c.pallet_sscc,
+                     "contents": c.contents} for c in evidence.cartons]}
+    labels = 0
+    for carton in evidence.cartons:
+        labels += packet.keep(f"labels/{carton.sscc}.pdf", carton.label_pdf)
+        labels += packet.keep(f"labels/{carton.sscc}.zpl", carton.label_zpl.encode() if carton.label_zpl else None)
+    if labels:
+        found.add("labels")
+    acknowledged = _asn_997(db, evidence.shipment_id)
+    if acknowledged is not None:
+        status, acked_at, raw = acknowledged
+        if packet.keep(f"997-{_safe(evidence.shipment_id or 'asn')}.edi", raw):
+            found.add("997")
+        facts["asn_997"] = {"status": status, "acknowledged_at": acked_at.isoformat() if acked_at else None}
+    invoices = []
+    for invoice in evidence.invoices:
+        if packet.keep(f"810-{_safe(invoice['invoice_number'] or 'invoice')}.edi", invoice.get("x12")):
+            found.add("810")
+        invoices.append({key: (str(value) if isinstance(value, Decimal | dt.date | dt.datetime) else value)
+                         for key, value in invoice.items() if key != "x12"})
+    facts["invoices"] = invoices
+    return found
+
+
+def _write_pdf_and_manifest(packet: Packet) -> None:
     pdf = render_packet_pdf(packet)
-    keep_pdf = packet.folder / "packet.pdf"
-    keep_pdf.write_bytes(pdf)
+    (packet.folder / "packet.pdf").write_bytes(pdf)
     packet.files["packet.pdf"] = hashlib.sha256(pdf).hexdigest()
     manifest = {"claim": packet.facts["claim"], "files": packet.files, "missing": packet.facts["missing"],
                 "evidence": [{"key": key, "what": text, "found": key not in packet.missing} for key, text in EVIDENCE]}
     (packet.folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
-    return packet
 
 
 def _link():
