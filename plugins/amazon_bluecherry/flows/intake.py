@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -68,7 +69,27 @@ def pending_raw_documents(store: Store, *, received_before=None, session=None) -
         return list(db.scalars(query.order_by(RawDocument.id)))
 
 
+class _Set(NamedTuple):
+    """One transaction set of a file with what the validator said about it."""
+
+    isa: object
+    gs: object
+    transaction_set: object
+    interchange_verdict: object
+    group_verdict: object
+    verdict: object
+    set_id: str
+    accepted: bool
+    business_key: str | None
+
+
 def process_inbound(store: Store, raw_document_id: int, settings: Settings) -> IntakeResult:
+    """Validate one stored file, record every set in it, and answer every group with a 997.
+
+    Not X12: refused, with an exception. A broken envelope, an unsupported partner or a
+    rejected set: an exception each (one per interchange where the envelope is at fault).
+    Amazon's own 997s and TA1s are matched to what we sent. Exactly once per file.
+    """
     key = f"intake:{raw_document_id}"
     done = store.idempotency_result(key)
     if done is not None:
@@ -81,89 +102,120 @@ def process_inbound(store: Store, raw_document_id: int, settings: Settings) -> I
         try:
             report = validate_file(raw.content, duplicates=StoreDuplicates(store, raw_document_id, session=db))
         except NotX12Error as exc:
-            result.status = "not_x12"
-            result.exception_ids.append(open_exception(
-                store, "not_x12", f"raw document {raw_document_id} ({raw.remote_name}) is not X12: {exc}",
-                raw_document_id=raw_document_id, dedupe_key=f"not_x12:{raw_document_id}", session=db))
-            store.set_raw_document_status(raw_document_id, "refused", session=db)
-            _settle_arrivals(db, raw_document_id, status="refused")
+            _refuse_not_x12(store, db, raw, exc, result)
             store.claim_idempotency_key(key, scope="intake", result=asdict(result), session=db)
             return result
-        verdicts = defaultdict(list)
-        for interchange, group, verdict in report.sets():
-            verdicts[(interchange.control_number, group.control_number, verdict.control_number)].append(
-                (interchange, group, verdict))
         unsupported = _unsupported_interchanges(report)
-        for interchange, reason in unsupported.values():
-            result.exception_ids.append(_open_unsupported(store, raw, interchange, reason, session=db))
-        for interchange in report.interchanges:
-            if interchange.error:
-                kind = "duplicate_interchange" if "duplicate" in interchange.error.lower() else \
-                    "edi_interchange_rejected"
-                result.exception_ids.append(open_exception(
-                    store, kind,
-                    f"interchange {interchange.control_number} from {interchange.sender} in raw document "
-                    f"{raw_document_id} ({raw.remote_name}): {interchange.error}",
-                    raw_document_id=raw_document_id, business_key=interchange.control_number,
-                    dedupe_key=f"{kind}:{raw_document_id}:{interchange.control_number}", session=db))
-        sets = []
-        for isa, gs, transaction_set in iter_transaction_sets(raw.content):
-            matches = verdicts.get((isa.control_number, gs.control_number, transaction_set.control_number))
-            interchange_verdict, group_verdict, verdict = matches.pop(0) if matches else (None, None, None)
-            set_id = transaction_set.set_id.strip()
-            accepted = (verdict is not None and verdict.status in ("A", "E")
-                        and not (interchange_verdict and interchange_verdict.error))
-            sets.append((isa, gs, transaction_set, interchange_verdict, verdict, set_id, accepted,
-                         _business_key(set_id, transaction_set.segments), group_verdict))
-        # Every set of the file in a few statements, however many POs it holds.
-        transaction_ids = store.add_transactions([
-            {"doc_type": set_id, "direction": "in", "partner": settings.partner_id, "business_key": business_key,
-             "raw_document_id": raw_document_id, "isa13": isa.control_number, "gs06": gs.control_number,
-             "st02": transaction_set.control_number, "status": "received" if accepted else "rejected",
-             "data": {"verdict": verdict.to_dict() if verdict else None,
-                      "group_status": group_verdict.status if group_verdict else None}}
-            for isa, gs, transaction_set, _, verdict, set_id, accepted, business_key, group_verdict in sets],
-            session=db)
-        for (isa, gs, transaction_set, interchange_verdict, verdict, set_id, accepted, business_key, _), \
-                transaction_id in zip(sets, transaction_ids, strict=True):
-            if accepted:
-                result.accepted.setdefault(set_id, []).append(transaction_id)
-                continue
-            result.rejected.append(transaction_id)
-            if interchange_verdict is not None and interchange_verdict.error:
-                continue  # one exception for the broken interchange, opened above, covers its sets
-            if isa.control_number in unsupported:
-                continue  # one direct_fulfillment_unsupported exception, opened above, covers its sets
-            reason = (verdict.describe() if verdict else "") or "no verdict for this set"
-            result.exception_ids.append(open_exception(
-                store, "edi_rejected",
-                f"{set_id} {business_key or ''} (ST {transaction_set.control_number}) in {raw.remote_name or 'raw document'}"
-                f" rejected: {reason}. A 997 with the errors was sent; Amazon must re-send a corrected document.",
-                raw_document_id=raw_document_id, transaction_id=transaction_id, business_key=business_key,
-                dedupe_key=f"edi_rejected:{raw_document_id}:{isa.control_number}:{gs.control_number}:"
-                           f"{transaction_set.control_number}",
-                details={"errors": [issue.to_dict() for issue in (verdict.errors if verdict else [])][:50]},
-                session=db))
-
-        acknowledgement = build_997(report, control_numbers=store.control_numbers(settings.partner_id, session=db),
-                                    usage=settings.usage_indicator)
-        if acknowledgement:
-            acked_groups = [group.control_number for _, group, _ in report.sets()]
-            staged = stage_x12(store, acknowledgement, settings=settings, session=db,
-                               business_keys=_ack_keys(acknowledgement, default=acked_groups))
-            result.ack_outbound_document_id = staged.outbound_document_id
-        for transaction_id in result.accepted.get("997", []):
-            result.exception_ids.extend(_match_functional_acknowledgement(store, raw, settings, session=db))
-            store.set_transaction_status(transaction_id, "matched", session=db)
-        recorded, rejections = _record_interchange_acknowledgements(store, raw, report, settings, session=db)
-        result.interchange_acknowledgements += recorded
-        result.exception_ids += rejections
+        result.exception_ids += _envelope_exceptions(store, db, raw, report, unsupported)
+        sets = _sets_with_verdicts(raw, report)
+        transaction_ids = _record_sets(store, db, raw, sets, settings)
+        _report_rejected_sets(store, db, raw, sets, transaction_ids, unsupported, result)
+        _acknowledge(store, db, raw, report, settings, result)
         _settle_arrivals(db, raw_document_id, status="acknowledged", outbound_id=result.ack_outbound_document_id)
         store.set_raw_document_status(raw_document_id, "processed", session=db)
         store.claim_idempotency_key(key, scope="intake", result=asdict(result), session=db)
     log.info("raw document %s: accepted %s, rejected %s, 997 %s", raw_document_id,
              {k: len(v) for k, v in result.accepted.items()}, len(result.rejected), result.ack_outbound_document_id)
     return result
+
+
+def _refuse_not_x12(store: Store, db, raw, problem: NotX12Error, result: IntakeResult) -> None:
+    result.status = "not_x12"
+    result.exception_ids.append(open_exception(
+        store, "not_x12", f"raw document {raw.id} ({raw.remote_name}) is not X12: {problem}",
+        raw_document_id=raw.id, dedupe_key=f"not_x12:{raw.id}", session=db))
+    store.set_raw_document_status(raw.id, "refused", session=db)
+    _settle_arrivals(db, raw.id, status="refused")
+
+
+def _envelope_exceptions(store: Store, db, raw, report: ValidationReport, unsupported: dict) -> list[int]:
+    """One exception per interchange from a partner we have no guide for, and per broken envelope."""
+    exception_ids = [_open_unsupported(store, raw, interchange, reason, session=db)
+                     for interchange, reason in unsupported.values()]
+    for interchange in report.interchanges:
+        if interchange.error:
+            kind = "duplicate_interchange" if "duplicate" in interchange.error.lower() else "edi_interchange_rejected"
+            exception_ids.append(open_exception(
+                store, kind,
+                f"interchange {interchange.control_number} from {interchange.sender} in raw document "
+                f"{raw.id} ({raw.remote_name}): {interchange.error}",
+                raw_document_id=raw.id, business_key=interchange.control_number,
+                dedupe_key=f"{kind}:{raw.id}:{interchange.control_number}", session=db))
+    return exception_ids
+
+
+def _sets_with_verdicts(raw, report: ValidationReport) -> list[_Set]:
+    """Every set of the file, in file order, with its verdict; accepted when the validator
+    accepted it (A or E) inside a sound interchange."""
+    verdicts = defaultdict(list)
+    for interchange, group, verdict in report.sets():
+        verdicts[(interchange.control_number, group.control_number, verdict.control_number)].append(
+            (interchange, group, verdict))
+    sets = []
+    for isa, gs, transaction_set in iter_transaction_sets(raw.content):
+        matches = verdicts.get((isa.control_number, gs.control_number, transaction_set.control_number))
+        interchange_verdict, group_verdict, verdict = matches.pop(0) if matches else (None, None, None)
+        set_id = transaction_set.set_id.strip()
+        accepted = (verdict is not None and verdict.status in ("A", "E")
+                    and not (interchange_verdict and interchange_verdict.error))
+        sets.append(_Set(isa, gs, transaction_set, interchange_verdict, group_verdict, verdict, set_id, accepted,
+                         _business_key(set_id, transaction_set.segments)))
+    return sets
+
+
+def _record_sets(store: Store, db, raw, sets: list[_Set], settings: Settings) -> list[int]:
+    """Every set of the file in a few statements, however many POs it holds."""
+    return store.add_transactions([
+        {"doc_type": s.set_id, "direction": "in", "partner": settings.partner_id, "business_key": s.business_key,
+         "raw_document_id": raw.id, "isa13": s.isa.control_number, "gs06": s.gs.control_number,
+         "st02": s.transaction_set.control_number, "status": "received" if s.accepted else "rejected",
+         "data": {"verdict": s.verdict.to_dict() if s.verdict else None,
+                  "group_status": s.group_verdict.status if s.group_verdict else None}}
+        for s in sets], session=db)
+
+
+def _report_rejected_sets(store: Store, db, raw, sets: list[_Set], transaction_ids: list[int], unsupported: dict,
+                          result: IntakeResult) -> None:
+    """Accepted sets go on to their flow; each rejected one gets an exception naming its errors
+    (unless its interchange's exception, opened before, covers it)."""
+    for s, transaction_id in zip(sets, transaction_ids, strict=True):
+        if s.accepted:
+            result.accepted.setdefault(s.set_id, []).append(transaction_id)
+            continue
+        result.rejected.append(transaction_id)
+        if s.interchange_verdict is not None and s.interchange_verdict.error:
+            continue  # one exception for the broken interchange, opened above, covers its sets
+        if s.isa.control_number in unsupported:
+            continue  # one direct_fulfillment_unsupported exception, opened above, covers its sets
+        errors = s.verdict.errors if s.verdict else []
+        reason = (s.verdict.describe() if s.verdict else "") or "no verdict for this set"
+        result.exception_ids.append(open_exception(
+            store, "edi_rejected",
+            f"{s.set_id} {s.business_key or ''} (ST {s.transaction_set.control_number}) in "
+            f"{raw.remote_name or 'raw document'} rejected: {reason}. A 997 with the errors was sent; Amazon must "
+            "re-send a corrected document.",
+            raw_document_id=raw.id, transaction_id=transaction_id, business_key=s.business_key,
+            dedupe_key=f"edi_rejected:{raw.id}:{s.isa.control_number}:{s.gs.control_number}:"
+                       f"{s.transaction_set.control_number}",
+            details={"errors": [issue.to_dict() for issue in errors][:50]},
+            session=db))
+
+
+def _acknowledge(store: Store, db, raw, report: ValidationReport, settings: Settings, result: IntakeResult) -> None:
+    """Our 997 for every group; Amazon's own 997s and TA1s in the file matched to what we sent."""
+    acknowledgement = build_997(report, control_numbers=store.control_numbers(settings.partner_id, session=db),
+                                usage=settings.usage_indicator)
+    if acknowledgement:
+        acked_groups = [group.control_number for _, group, _ in report.sets()]
+        staged = stage_x12(store, acknowledgement, settings=settings, session=db,
+                           business_keys=_ack_keys(acknowledgement, default=acked_groups))
+        result.ack_outbound_document_id = staged.outbound_document_id
+    for transaction_id in result.accepted.get("997", []):
+        result.exception_ids.extend(_match_functional_acknowledgement(store, raw, settings, session=db))
+        store.set_transaction_status(transaction_id, "matched", session=db)
+    recorded, rejections = _record_interchange_acknowledgements(store, raw, report, settings, session=db)
+    result.interchange_acknowledgements += recorded
+    result.exception_ids += rejections
 
 
 def _settle_arrivals(session, raw_document_id: int, *, status: str, outbound_id: int | None = None) -> None:
