@@ -165,7 +165,11 @@ def _hold(store, db, row: InvoiceRow, findings: list[InvoiceFinding], batch: Inv
 
 
 def prepare_invoices(store: Store, gateway, settings: Settings, *, now: datetime) -> InvoiceBatch:
-    """Draft (or hold) one 810 per shipment and PO of every ASN that left and has no invoice yet."""
+    """Draft (or hold) one 810 per shipment and PO of every ASN that left and has no invoice yet.
+
+    The invoice's terms come from BlueCherry's invoice (``AB_INVOICE_SOURCE=bluecherry``: wait
+    for it) or from the ASN's quantities at the 855's costs; a finding holds it for finance.
+    """
     from amazon_bluecherry.flows.fulfilment_to_asn_steps import order_facts
 
     batch = InvoiceBatch()
@@ -195,56 +199,81 @@ def prepare_invoices(store: Store, gateway, settings: Settings, *, now: datetime
                                      source=settings.invoice_source, ship_notice_id=notice.id)
                     db.add(row)
                     db.flush()
-                stated_total, charges = None, []
-                if bluecherry is not None:
-                    source = bluecherry[purchase_order]
-                    number, invoice_date = source.invoice_number, source.invoice_date
-                    row.bc_invoice_number = source.invoice_number
-                    by_line: dict[str, int] = defaultdict(int)
-                    costs: dict[str, Decimal] = {}
-                    for line in source.lines:
-                        by_line[str(line.line_number)] += line.qty_eaches
-                        costs[str(line.line_number)] = line.unit_price
-                    if source.freight:
-                        charges.append(ChargeAllowance(indicator="C", code=FREIGHT, amount=source.freight,
-                                                       description="FREIGHT"))
-                    stated_total = source.total
-                    unknown = [n for n in by_line if n not in order.lines]
-                    if unknown:
-                        _hold(store, db, row, [InvoiceFinding(
-                            "invoice_item_not_on_po", f"BlueCherry invoice {number} has line(s) {unknown} that are not "
-                            f"on PO {purchase_order}: correct the invoice in BlueCherry")], batch, purchase_order)
-                        continue
-                else:
-                    number = row.data.get("requested_number") if row.data else None
-                    if not number:
-                        sequence = store.next_control_number(settings.partner_id, "INV", session=db)
-                        number = f"{settings.invoice_number_prefix}{sequence:07d}"
-                    invoice_date = now.date()
-                    by_line = dict(asn)
-                    costs = {n: order.lines[n].cost_each for n in by_line if order.lines[n].cost_each is not None}
-                    if len(costs) != len(by_line):
-                        _hold(store, db, row, [InvoiceFinding("invoice_cost_mismatch", f"PO {purchase_order}: the 855 "
-                              "gave no cost for a shipped line")], batch, purchase_order)
-                        continue
-                invoice = build_invoice(number=number, invoice_date=invoice_date, order=order, quantities=dict(by_line),
-                                        unit_costs=costs, charges=charges, settings=settings,
-                                        ship_to=(notice.ship_to_qualifier, notice.ship_to_code)
-                                        if notice.ship_to_code else None)
-                used_by = db.scalar(select(InvoiceRow.shipment_id).where(InvoiceRow.invoice_number == number,
-                                                                        InvoiceRow.id != row.id))
-                findings = check_invoice(invoice, order, asn_quantities=asn, stated_total=stated_total,
-                                         number_used_by=f"shipment {used_by}" if used_by else None, settings=settings)
-                row.data = {"document": invoice.model_dump(mode="json"), "requested_number": number}
-                row.invoice_date, row.total_amount = invoice.invoice_date, invoice.total_amount
-                if findings:
-                    row.invoice_number = None
-                    _hold(store, db, row, findings, batch, purchase_order)
-                    continue
-                row.invoice_number = number
-                row.status, row.findings = "drafted", []
-                batch.drafted.append(row.id)
+                terms = (_terms_of_bluecherry_invoice(store, db, row, bluecherry[purchase_order], order, batch)
+                         if bluecherry is not None else
+                         _terms_of_our_own(store, db, row, order, asn, settings, now, batch))
+                if terms is not None:
+                    _draft(store, db, row, notice, order, asn, terms, settings, batch)
     return batch
+
+
+@dataclass
+class _InvoiceTerms:
+    number: str
+    invoice_date: object
+    quantities: dict[str, int]
+    unit_costs: dict[str, Decimal]
+    charges: list = field(default_factory=list)
+    stated_total: Decimal | None = None
+
+
+def _terms_of_bluecherry_invoice(store: Store, db, row: InvoiceRow, source, order: OrderFacts,
+                                 batch: InvoiceBatch) -> _InvoiceTerms | None:
+    """BlueCherry's invoice as it is (number, date, lines, freight, total); held if it bills a line not on the PO."""
+    row.bc_invoice_number = source.invoice_number
+    terms = _InvoiceTerms(source.invoice_number, source.invoice_date, defaultdict(int), {}, stated_total=source.total)
+    for line in source.lines:
+        terms.quantities[str(line.line_number)] += line.qty_eaches
+        terms.unit_costs[str(line.line_number)] = line.unit_price
+    if source.freight:
+        terms.charges.append(ChargeAllowance(indicator="C", code=FREIGHT, amount=source.freight,
+                                             description="FREIGHT"))
+    unknown = [n for n in terms.quantities if n not in order.lines]
+    if unknown:
+        _hold(store, db, row, [InvoiceFinding(
+            "invoice_item_not_on_po", f"BlueCherry invoice {terms.number} has line(s) {unknown} that are not "
+            f"on PO {row.purchase_order}: correct the invoice in BlueCherry")], batch, row.purchase_order)
+        return None
+    return terms
+
+
+def _terms_of_our_own(store: Store, db, row: InvoiceRow, order: OrderFacts, asn: dict[str, int],
+                      settings: Settings, now: datetime, batch: InvoiceBatch) -> _InvoiceTerms | None:
+    """Our number (kept across re-tries), today, the ASN's quantities at the 855's costs; held
+    if the 855 gave no cost for a shipped line."""
+    number = row.data.get("requested_number") if row.data else None
+    if not number:
+        sequence = store.next_control_number(settings.partner_id, "INV", session=db)
+        number = f"{settings.invoice_number_prefix}{sequence:07d}"
+    quantities = dict(asn)
+    costs = {n: order.lines[n].cost_each for n in quantities if order.lines[n].cost_each is not None}
+    if len(costs) != len(quantities):
+        _hold(store, db, row, [InvoiceFinding("invoice_cost_mismatch", f"PO {row.purchase_order}: the 855 "
+              "gave no cost for a shipped line")], batch, row.purchase_order)
+        return None
+    return _InvoiceTerms(number, now.date(), quantities, costs)
+
+
+def _draft(store: Store, db, row: InvoiceRow, notice: ShipNoticeRow, order: OrderFacts, asn: dict[str, int],
+           terms: _InvoiceTerms, settings: Settings, batch: InvoiceBatch) -> None:
+    """Build the 810 and check it (against the PO, the ASN, BlueCherry's total, numbers used): drafted or held."""
+    invoice = build_invoice(number=terms.number, invoice_date=terms.invoice_date, order=order,
+                            quantities=dict(terms.quantities), unit_costs=terms.unit_costs, charges=terms.charges,
+                            settings=settings,
+                            ship_to=(notice.ship_to_qualifier, notice.ship_to_code) if notice.ship_to_code else None)
+    used_by = db.scalar(select(InvoiceRow.shipment_id).where(InvoiceRow.invoice_number == terms.number,
+                                                            InvoiceRow.id != row.id))
+    findings = check_invoice(invoice, order, asn_quantities=asn, stated_total=terms.stated_total,
+                             number_used_by=f"shipment {used_by}" if used_by else None, settings=settings)
+    row.data = {"document": invoice.model_dump(mode="json"), "requested_number": terms.number}
+    row.invoice_date, row.total_amount = invoice.invoice_date, invoice.total_amount
+    if findings:
+        row.invoice_number = None
+        _hold(store, db, row, findings, batch, row.purchase_order)
+        return
+    row.invoice_number = terms.number
+    row.status, row.findings = "drafted", []
+    batch.drafted.append(row.id)
 
 
 def invoice_frame(invoices: list[tuple[InvoiceRow, Invoice]], orders: dict[str, OrderFacts], asn: dict, used: set[str]):
