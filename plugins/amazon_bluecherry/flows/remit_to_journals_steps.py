@@ -461,79 +461,16 @@ def post_gated(store: Store, gateway, settings: Settings, *, remittance_ids=None
     remittance before any journal (nothing half-posted), a refused journal leaves the
     others to post and the remittance ``posting`` until a later run completes it.
     """
-    from amazon_bluecherry.bluecherry.gateway import GatewayError, TransientGatewayError
-    from amazon_bluecherry.bluecherry.models import CashReceipt, JournalEntry
+    from amazon_bluecherry.bluecherry.gateway import TransientGatewayError
 
     result = PostResult()
-    with store.session() as db:
-        query = select(Remittance.id).where(Remittance.status.in_(("gated", "posting")))
-        if remittance_ids is not None:
-            query = query.where(Remittance.id.in_(list(remittance_ids)))
-        pending = list(db.scalars(query.order_by(Remittance.id)))
-    transient: dict[str, str] = {}
-    for remittance_id in pending:
-        with store.session() as db:
-            remittance = db.get(Remittance, remittance_id)
-            trace, plan = remittance.trace_number, remittance.plan or {}
-            if remittance.status != "posting":
-                remittance.status = "posting"
-                store.set_transaction_status(remittance.transaction_id, "posting", session=db)
-            postings = [(p.id, p.kind, p.deduction_type, p.idempotency_key) for p in db.scalars(
-                select(RemittancePosting).where(RemittancePosting.remittance_id == remittance_id,
-                                                RemittancePosting.status != "posted")
-                .order_by(RemittancePosting.kind, RemittancePosting.id))]  # cash_receipt sorts before journal
-        journals = {journal["deduction_type"]: journal["entry"] for journal in plan.get("journals", [])}
-        complete = True
-        for posting_id, kind, deduction_type, key in postings:
-            try:
-                if kind == "cash_receipt":
-                    written = gateway.record_cash_receipt(CashReceipt.model_validate(plan["receipt"]),
-                                                          idempotency_key=key)
-                else:
-                    written = gateway.post_journal_entry(JournalEntry.model_validate(journals[deduction_type]),
-                                                         idempotency_key=key)
-            except TransientGatewayError as exc:
-                transient[trace] = str(exc)
-                complete = False
-                break
-            except GatewayError as exc:
-                complete = False
-                with store.session() as db:
-                    posting = db.get(RemittancePosting, posting_id)
-                    posting.status, posting.error = "failed", str(exc)[:2000]
-                    what = "cash receipt" if kind == "cash_receipt" else f"{deduction_type} journal"
-                    message = (f"remittance {trace}: BlueCherry refused the {what} ({posting.reference}): {exc}. "
-                               + ("Nothing of the remittance was posted." if kind == "cash_receipt" else
-                                  "The rest of the remittance is posted; it stays incomplete until this is."))
-                    exception_id, new = _open_once(
-                        store, db, "remittance_posting_failed", message, business_key=trace,
-                        dedupe_key=f"remittance_posting_failed:{posting_id}:"
-                                   + hashlib.sha256(str(exc).encode()).hexdigest()[:12],
-                        transaction_id=remittance.transaction_id)
-                    result.exception_ids.append(exception_id)  # its alert: the run's alert_owners task
-                if kind == "cash_receipt":
-                    break  # no journal without its receipt
-                continue
-            result.writes += 1
-            with store.session() as db:
-                posting = db.get(RemittancePosting, posting_id)
-                posting.status, posting.error = "posted", None
-                posting.document_number, posting.outcome = written.document_number, written.outcome
-                posting.posted_at = utcnow()
-                store.record_event("remittance.posting", entity_type="remittance", entity_id=remittance_id,
-                                   payload={"kind": kind, "deduction_type": deduction_type, "key": key,
-                                            "document_number": written.document_number,
-                                            "outcome": written.outcome}, session=db)
-        if not complete:
+    transient: dict[str, str] = {}  # trace number -> why BlueCherry could not be reached
+    for remittance_id in _postable(store, remittance_ids):
+        if _post_remittance(store, gateway, remittance_id, result, transient):
+            _mark_posted(store, remittance_id)
+            result.posted.append(remittance_id)
+        else:
             result.incomplete.append(remittance_id)
-            continue
-        with store.session() as db:
-            remittance = db.get(Remittance, remittance_id)
-            remittance.status, remittance.posted_at = "posted", utcnow()
-            store.set_transaction_status(remittance.transaction_id, "posted", session=db)
-            store.record_event("remittance.posted", entity_type="remittance", entity_id=remittance_id,
-                               payload={"trace_number": trace}, session=db)
-        result.posted.append(remittance_id)
     if transient:
         raise TransientGatewayError(
             f"BlueCherry was unavailable for {len(transient)} remittance(s); they stay posting for the retry: "
@@ -541,6 +478,97 @@ def post_gated(store: Store, gateway, settings: Settings, *, remittance_ids=None
     log.info("remittances: %s posted, %s incomplete, %s write(s)", len(result.posted), len(result.incomplete),
              result.writes)
     return result
+
+
+def _postable(store: Store, remittance_ids) -> list[int]:
+    """Gated remittances, and those a crash or an outage left half-posted."""
+    with store.session() as db:
+        query = select(Remittance.id).where(Remittance.status.in_(("gated", "posting")))
+        if remittance_ids is not None:
+            query = query.where(Remittance.id.in_(list(remittance_ids)))
+        return list(db.scalars(query.order_by(Remittance.id)))
+
+
+def _post_remittance(store: Store, gateway, remittance_id: int, result: PostResult,
+                     transient: dict[str, str]) -> bool:
+    """Each posting BlueCherry does not have yet, the cash receipt first; True when none is left."""
+    from amazon_bluecherry.bluecherry.gateway import GatewayError, TransientGatewayError
+    from amazon_bluecherry.bluecherry.models import CashReceipt, JournalEntry
+
+    with store.session() as db:
+        remittance = db.get(Remittance, remittance_id)
+        trace, plan, transaction_id = remittance.trace_number, remittance.plan or {}, remittance.transaction_id
+        if remittance.status != "posting":
+            remittance.status = "posting"
+            store.set_transaction_status(transaction_id, "posting", session=db)
+        postings = [(p.id, p.kind, p.deduction_type, p.idempotency_key) for p in db.scalars(
+            select(RemittancePosting).where(RemittancePosting.remittance_id == remittance_id,
+                                            RemittancePosting.status != "posted")
+            .order_by(RemittancePosting.kind, RemittancePosting.id))]  # cash_receipt sorts before journal
+    journals = {journal["deduction_type"]: journal["entry"] for journal in plan.get("journals", [])}
+    complete = True
+    for posting_id, kind, deduction_type, key in postings:
+        try:
+            if kind == "cash_receipt":
+                written = gateway.record_cash_receipt(CashReceipt.model_validate(plan["receipt"]),
+                                                      idempotency_key=key)
+            else:
+                written = gateway.post_journal_entry(JournalEntry.model_validate(journals[deduction_type]),
+                                                     idempotency_key=key)
+        except TransientGatewayError as exc:
+            transient[trace] = str(exc)
+            return False
+        except GatewayError as exc:
+            complete = False
+            result.exception_ids.append(_posting_refused(store, posting_id, kind, deduction_type, trace,
+                                                         transaction_id, exc))
+            if kind == "cash_receipt":
+                return False  # no journal without its receipt
+            continue
+        result.writes += 1
+        _record_posting(store, remittance_id, posting_id, kind, deduction_type, key, written)
+    return complete
+
+
+def _posting_refused(store: Store, posting_id: int, kind: str, deduction_type: str | None, trace: str,
+                     transaction_id: int, problem: Exception) -> int:
+    """The posting is failed and finance gets a critical exception (its alert: the run's alert_owners task)."""
+    with store.session() as db:
+        posting = db.get(RemittancePosting, posting_id)
+        posting.status, posting.error = "failed", str(problem)[:2000]
+        what = "cash receipt" if kind == "cash_receipt" else f"{deduction_type} journal"
+        message = (f"remittance {trace}: BlueCherry refused the {what} ({posting.reference}): {problem}. "
+                   + ("Nothing of the remittance was posted." if kind == "cash_receipt" else
+                      "The rest of the remittance is posted; it stays incomplete until this is."))
+        exception_id, _new = _open_once(
+            store, db, "remittance_posting_failed", message, business_key=trace,
+            dedupe_key=f"remittance_posting_failed:{posting_id}:"
+                       + hashlib.sha256(str(problem).encode()).hexdigest()[:12],
+            transaction_id=transaction_id)
+    return exception_id
+
+
+def _record_posting(store: Store, remittance_id: int, posting_id: int, kind: str, deduction_type: str | None,
+                    key: str, written) -> None:
+    """BlueCherry took it: posted, in its own transaction (a crash after this never writes it again)."""
+    with store.session() as db:
+        posting = db.get(RemittancePosting, posting_id)
+        posting.status, posting.error = "posted", None
+        posting.document_number, posting.outcome = written.document_number, written.outcome
+        posting.posted_at = utcnow()
+        store.record_event("remittance.posting", entity_type="remittance", entity_id=remittance_id,
+                           payload={"kind": kind, "deduction_type": deduction_type, "key": key,
+                                    "document_number": written.document_number,
+                                    "outcome": written.outcome}, session=db)
+
+
+def _mark_posted(store: Store, remittance_id: int) -> None:
+    with store.session() as db:
+        remittance = db.get(Remittance, remittance_id)
+        remittance.status, remittance.posted_at = "posted", utcnow()
+        store.set_transaction_status(remittance.transaction_id, "posted", session=db)
+        store.record_event("remittance.posted", entity_type="remittance", entity_id=remittance_id,
+                           payload={"trace_number": remittance.trace_number}, session=db)
 
 
 # --- by hand ------------------------------------------------------------------------------
