@@ -286,8 +286,22 @@ def _gauge(percent: float | None) -> str:
 
 
 def render_html(report: Report, settings: Settings, *, generated_at: datetime) -> str:
+    """The report as one HTML page: what needs a look, then volumes, GX checks, exceptions,
+    Amazon's windows and deductions."""
+    out = _page_head(report, settings, generated_at)
+    out += _flags_section(report)
+    out += _volumes_section(report, settings)
+    out += _quality_section(report)
+    out += _exceptions_section(report)
+    out += _windows_section(report)
+    out += _deductions_section(report)
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _page_head(report: Report, settings: Settings, generated_at: datetime) -> list[str]:
     day = report.day.isoformat()
-    out = [f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+    return [f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Data-quality report {day}</title>
 <style>
 body{{font-family:Helvetica,Arial,sans-serif;color:#222;max-width:980px;margin:24px auto;padding:0 12px}}
@@ -299,17 +313,23 @@ text-align:left;vertical-align:middle}} th{{background:#f6f6f6}} .flag{{color:#c
 <h1>Data-quality report: {day} (UTC)</h1>
 <p class="muted">Generated {generated_at:%Y-%m-%d %H:%M} UTC by amazon-bluecherry.
 Exceptions console: <a href="{_e(settings.console_url)}">{_e(settings.console_url)}</a></p>"""]
-    if report.flags:
-        out.append("<h2>Needs a look</h2><ul class='flags'>" + "".join(f"<li>{_e(f)}</li>" for f in report.flags)
-                   + "</ul>")
-    else:
-        out.append("<h2>Needs a look</h2><p class='ok'>Nothing flagged.</p>")
 
-    out.append(f"<h2>Volumes per flow</h2><p class='muted'>The day against the average of the "
-               f"{settings.quality_trailing_days} days before it (dashed line); a day more than "
-               f"{settings.quality_volume_tolerance:.0%} off the average is flagged.</p>"
-               "<table><tr><th>flow</th><th>documents</th><th class='num'>day</th><th class='num'>average</th>"
-               "<th>status</th><th>trend</th></tr>")
+
+def _flags_section(report: Report) -> list[str]:
+    if report.flags:
+        return ["<h2>Needs a look</h2><ul class='flags'>" + "".join(f"<li>{_e(f)}</li>" for f in report.flags)
+                + "</ul>"]
+    return ["<h2>Needs a look</h2><p class='ok'>Nothing flagged.</p>"]
+
+
+def _volumes_section(report: Report, settings: Settings) -> list[str]:
+    """Each flow's documents of the day against its trailing average, with a bar chart."""
+    day = report.day.isoformat()
+    out = [f"<h2>Volumes per flow</h2><p class='muted'>The day against the average of the "
+           f"{settings.quality_trailing_days} days before it (dashed line); a day more than "
+           f"{settings.quality_volume_tolerance:.0%} off the average is flagged.</p>"
+           "<table><tr><th>flow</th><th>documents</th><th class='num'>day</th><th class='num'>average</th>"
+           "<th>status</th><th>trend</th></tr>"]
     for row in report.volumes:
         if row.average is None and row.today == 0:
             status = "<span class='muted'>no data yet</span>"
@@ -323,24 +343,32 @@ Exceptions console: <a href="{_e(settings.console_url)}">{_e(settings.console_ur
         out.append(f"<tr><td>{_e(row.flow)}</td><td>{_e(row.label)}</td><td class='num'>{row.today}</td>"
                    f"<td class='num'>{average}</td><td>{status}</td><td>{chart}</td></tr>")
     out.append("</table>")
+    return out
 
-    out.append("<h2>Data-quality checks (Great Expectations)</h2>")
+
+def _quality_section(report: Report) -> list[str]:
+    """Each GX checkpoint's runs of the day and what it blocked."""
+    out = ["<h2>Data-quality checks (Great Expectations)</h2>"]
     if not report.quality:
         out.append("<p class='muted'>No checkpoint ran this day.</p>")
-    else:
-        out.append("<table><tr><th>check</th><th class='num'>runs</th><th class='num'>runs that blocked</th>"
-                   "<th class='num'>rows checked</th><th>failed expectations (rows)</th></tr>")
-        for suite in report.quality:
-            failed = "; ".join(f"{_e(name)} ({count})" for name, count in suite["failed_expectations"].items())
-            css = "flag" if suite["failed_runs"] else "ok"
-            out.append(f"<tr><td>{_e(suite['suite'])}</td><td class='num'>{suite['runs']}</td>"
-                       f"<td class='num {css}'>{suite['failed_runs']}</td><td class='num'>{suite['rows']}</td>"
-                       f"<td>{failed or '<span class=ok>all passed</span>'}</td></tr>")
-        out.append("</table>")
+        return out
+    out.append("<table><tr><th>check</th><th class='num'>runs</th><th class='num'>runs that blocked</th>"
+               "<th class='num'>rows checked</th><th>failed expectations (rows)</th></tr>")
+    for suite in report.quality:
+        failed = "; ".join(f"{_e(name)} ({count})" for name, count in suite["failed_expectations"].items())
+        css = "flag" if suite["failed_runs"] else "ok"
+        out.append(f"<tr><td>{_e(suite['suite'])}</td><td class='num'>{suite['runs']}</td>"
+                   f"<td class='num {css}'>{suite['failed_runs']}</td><td class='num'>{suite['rows']}</td>"
+                   f"<td>{failed or '<span class=ok>all passed</span>'}</td></tr>")
+    out.append("</table>")
+    return out
 
+
+def _exceptions_section(report: Report) -> list[str]:
+    """Opened, resolved and still open per team; the age and type of what is open."""
     exceptions = report.exceptions
-    out.append("<h2>Exceptions by team</h2><table><tr><th>team</th><th class='num'>opened</th>"
-               "<th class='num'>resolved</th><th class='num'>open at end of day</th></tr>")
+    out = ["<h2>Exceptions by team</h2><table><tr><th>team</th><th class='num'>opened</th>"
+           "<th class='num'>resolved</th><th class='num'>open at end of day</th></tr>"]
     for team in OWNER_TEAMS:
         still_open = sum(exceptions["open_by_age"][team].values())
         out.append(f"<tr><td>{_e(team)}</td><td class='num'>{exceptions['opened'][team]}</td>"
@@ -350,10 +378,14 @@ Exceptions console: <a href="{_e(settings.console_url)}">{_e(settings.console_ur
         out.append("<table><tr><th>team</th><th>type</th><th class='num'>open</th></tr>" + "".join(
             f"<tr><td>{_e(r['owner'])}</td><td>{_e(r['type'])}</td><td class='num'>{r['count']}</td></tr>"
             for r in exceptions["open_by_type"]) + "</table>")
+    return out
 
-    out.append("<h2>Amazon's windows</h2><table><tr><th>window</th><th class='num'>due this day</th>"
-               "<th class='num'>met</th><th class='num'>missed</th><th class='num'>still open</th>"
-               "<th>compliance</th></tr>")
+
+def _windows_section(report: Report) -> list[str]:
+    """Amazon's windows due this day: met, missed, still open, compliance."""
+    out = ["<h2>Amazon's windows</h2><table><tr><th>window</th><th class='num'>due this day</th>"
+           "<th class='num'>met</th><th class='num'>missed</th><th class='num'>still open</th>"
+           "<th>compliance</th></tr>"]
     for window in report.windows:
         if window["due"] == 0 and window["kind"] not in WINDOWS:
             continue
@@ -362,8 +394,11 @@ Exceptions console: <a href="{_e(settings.console_url)}">{_e(settings.console_ur
                    f"<td class='num'>{window['met']}</td><td class='num'>{window['missed']}</td>"
                    f"<td class='num'>{window['open']}</td><td>{_gauge(window['compliance'])}</td></tr>")
     out.append("</table>")
+    return out
 
-    out.append("<h2>Deductions by type</h2>")
+
+def _deductions_section(report: Report) -> list[str]:
+    out = ["<h2>Deductions by type</h2>"]
     if report.deductions is None:
         out.append("<p class='muted'>No remittance data yet (remit_to_journals has not written any).</p>")
     elif not report.deductions:
@@ -372,8 +407,7 @@ Exceptions console: <a href="{_e(settings.console_url)}">{_e(settings.console_ur
         out.append("<table><tr><th>type</th><th class='num'>lines</th><th class='num'>amount</th></tr>" + "".join(
             f"<tr><td>{_e(r['type'])}</td><td class='num'>{r['count']}</td><td class='num'>{r['amount']:,.2f}</td></tr>"
             for r in report.deductions) + "</table>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    return out
 
 
 def store_report(store: Store, report: Report) -> int:
