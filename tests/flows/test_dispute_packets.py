@@ -72,6 +72,45 @@ def test_a_packet_without_the_shipping_documents_says_what_is_missing(store, pos
     assert len(store.list_exceptions(type="dispute_packet_incomplete")) == 2
 
 
+def test_a_po_amazon_re_sent_keeps_our_855_and_a_rebuilt_packet_keeps_one_open_exception(store, emulator,  # noqa: F811
+                                                                                           tmp_path):
+    """"PO not filled" against a PO Amazon re-sent later (the new copy held, no 855 of its own):
+    the packet carries the 855 we sent for the PO; when a rebuild finds more, the exception
+    saying what the first build lacked is resolved, not left beside the new one."""
+    from tests.flows.conftest import make_850
+
+    settings = Settings(dispute_packets_dir=tmp_path / "packets")
+    gateway = RestGateway(emulator.url, emulator.api_key, timeout=10, max_retries=2, backoff=0.01)
+    (paid,) = invoiced(emulator, 1)
+    receive(store, make_820("0000002002", [
+        invoice(paid.invoice_number, str(paid.total)),
+        deduction("000000078VCBSINV", "-9.00", about=("PO", "POX1"), description="PO On-Time Accuracy - Not Filled")],
+        paid_on=PAID_ON, control=174))
+    run_all(store, gateway)
+    gateway.close()
+    copies = []
+    for control, status in (("000000301", "superseded"), ("000000302", "held")):
+        raw_id, _ = store.save_raw_document(make_850("POX1", control=control), partner="AMAZON", transport="sftp")
+        copies.append(store.add_transaction("850", direction="in", partner="AMAZON", business_key="POX1",
+                                            raw_document_id=raw_id, status=status))
+    assemble_packets(store, settings, now=at(1))
+    (first,) = store.list_exceptions(type="dispute_packet_incomplete")
+    assert "our acknowledgement (855)" in first.message
+
+    # Our 855 answered the first copy (the store links it there).
+    raw_id, _ = store.save_raw_document(b"ISA*00*855 as sent~", partner="AMAZON", transport="sftp", direction="out")
+    acknowledgement = store.add_transaction("855", direction="out", partner="AMAZON", business_key="POX1",
+                                            raw_document_id=raw_id, status="acknowledged")
+    store.link(copies[0], acknowledgement, "acknowledgement")
+    assemble_packets(store, settings, now=at(2))
+    manifest = json.loads((settings.effective_dispute_packets_dir / "000000078VCBSINV" / "manifest.json").read_text())
+    assert {"820", "850", "855"} <= {item["key"] for item in manifest["evidence"] if item["found"]}
+    (still_open,) = store.list_exceptions(type="dispute_packet_incomplete", status="open")
+    assert still_open.id != first.id and "our acknowledgement (855)" not in still_open.message
+    (resolved,) = store.list_exceptions(type="dispute_packet_incomplete", status="resolved")
+    assert resolved.id == first.id and "the packet was rebuilt" in resolved.resolution_note
+
+
 def test_alerts_at_day_20_and_25_then_the_window_closes(store, posted, caplog):
     open_claims(store, posted, now=at(1))
     assert watch_dispute_windows(store, posted, now=at(19)) == {"alerted": [], "expired": []}

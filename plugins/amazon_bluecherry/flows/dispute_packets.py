@@ -222,16 +222,20 @@ def _shipment_evidence(store: Store, db, invoice_number, shipment_id, purchase_o
 
 
 def _keep_order_evidence(db, packet: Packet, order: Transaction, facts: dict) -> set[str]:
-    """The 850 and the newest 855 we sent for it."""
+    """The 850 and the newest 855 we sent for its PO number."""
     found = set()
     raw_850 = db.get(RawDocument, order.raw_document_id)
     if packet.keep(f"850-{_safe(order.business_key)}.edi", raw_850.content):
         found.add("850")
     facts["purchase_order"] = {"number": order.business_key, "status": order.status,
                                "received_at": raw_850.received_at.isoformat()}
+    # Whichever copy of the PO it answered: a copy Amazon re-sent later (held, say) may have
+    # no 855 of its own, and the earlier copy's 855 is still what Amazon got.
+    copies = select(Transaction.id).where(Transaction.doc_type == "850", Transaction.direction == "in",
+                                          Transaction.business_key == order.business_key)
     acknowledgement = db.scalar(
         select(Transaction).join(_link(), _link().c.child_id == Transaction.id)
-        .where(_link().c.parent_id == order.id, _link().c.relation == "acknowledgement")
+        .where(_link().c.parent_id.in_(copies), _link().c.relation == "acknowledgement")
         .order_by(Transaction.id.desc()).limit(1))
     if acknowledgement is not None and acknowledgement.raw_document_id:
         sent = db.scalar(select(OutboundDocument).where(
@@ -419,15 +423,24 @@ def assemble_packets(store: Store, settings, *, now: dt.datetime) -> PacketsResu
         with store.session() as db:
             claim = db.get(DisputeClaim, claim_id)
             claim.packet_path, claim.packet_sha256, claim.missing = str(packet.folder), packet.sha256, packet.missing
+            dedupe = (f"dispute_packet_incomplete:{claim_id}:" + ",".join(packet.missing))[:200]
+            # One open exception per claim: what an earlier build lacked is superseded by this one.
+            for earlier in list(db.scalars(select(ExceptionRecord).where(
+                    ExceptionRecord.type == "dispute_packet_incomplete", ExceptionRecord.status != "resolved",
+                    ExceptionRecord.transaction_id == claim.transaction_id,
+                    ExceptionRecord.dedupe_key != dedupe))):
+                store.update_exception(earlier.id, status="resolved", session=db, actor="remit_to_journals",
+                                       note="the packet was rebuilt: " + (
+                                           f"it now lacks {', '.join(packet.missing)}" if packet.missing
+                                           else "it is complete"))
             if packet.missing:
                 result.incomplete.append(claim_id)
                 message = (f"dispute packet for {claim.claim_reference} ({claim.deduction_type} {claim.amount}, dispute "
                            f"by {claim.due_at:%Y-%m-%d}) lacks: {', '.join(packet.facts['missing'])}. "
                            f"Packet: {packet.folder}")
-                dedupe = f"dispute_packet_incomplete:{claim_id}:" + ",".join(packet.missing)
                 result.exception_ids.append(open_exception(  # announced by the run's alert_owners task
                     store, "dispute_packet_incomplete", message, business_key=claim.claim_reference,
-                    transaction_id=claim.transaction_id, dedupe_key=dedupe[:200], session=db,
+                    transaction_id=claim.transaction_id, dedupe_key=dedupe, session=db,
                     details={"missing": packet.missing, "packet": str(packet.folder)}))
     log.info("dispute packets: %s claim(s) opened, %s packet(s) assembled (%s incomplete), %s failed",
              len(result.opened), len(result.assembled), len(result.incomplete), len(result.failed))
