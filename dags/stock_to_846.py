@@ -43,8 +43,8 @@ OWNER = "wholesale-integration"
 )
 def stock_to_846():
     planned = PlanInventoryFeedOperator(task_id="plan_feed")
-    checked = CheckInventoryFeedOperator(task_id="check_feed", feed_id=planned.output)
-    staged = StageInventoryFeedOperator(task_id="stage_846", feed_id=checked.output)
+    checked = CheckInventoryFeedOperator(task_id="check_feed", feed_ids=planned.output)
+    staged = StageInventoryFeedOperator(task_id="stage_846", feed_ids=checked.output)
     sent = MailboxUploadOperator(task_id="send_846", outbound_document_ids=staged.output)
     # Records whatever went out, also when a later step of this run failed.
     recorded = RecordInventoryFeedsOperator(task_id="record_feed", trigger_rule="all_done")

@@ -9,7 +9,9 @@ lands it in its PO's delivery window (the process clock moves there), fulfilment
 sends the ASNs and invoices Amazon reads, the trucks arrive and Amazon's dock scans every
 carton label and receives: what Amazon found and charged is printed. Amazon then pays with
 its deductions (820) and remit_to_journals posts the cash receipt and typed journals: what it
-posted is printed. Everything lives in a throw-away folder (or AB_HOME).
+posted is printed. Last, stock_to_846 publishes BlueCherry's available stock less the buffers:
+what it published is printed, and Amazon's view is compared with what BlueCherry could ship.
+Everything lives in a throw-away folder (or AB_HOME).
 """
 
 from __future__ import annotations
@@ -126,11 +128,13 @@ def main(argv: list[str] | None = None) -> int:
             say(f"     other chargebacks: {dict(others)} (POs this demo never ships)")
         findings = findings + asn_findings + receipt_findings
         remitted = pay_and_post(sandbox, amazon, shipments)
+        published = publish_stock(sandbox, amazon)
         say(f"done in {time.perf_counter() - started:.0f} s (Airflow DB {sandbox.timings['airflow_db']:.0f} s, "
             f"po_to_so {sandbox.timings['po_to_so']:.0f} s, so_to_poa {sandbox.timings['so_to_poa']:.0f} s, "
             f"fulfilment_to_asn {sandbox.timings.get('fulfilment_to_asn', 0):.0f} s, "
-            f"remit_to_journals {sandbox.timings.get('remit_to_journals', 0):.0f} s)")
-        if not unchanged or findings_on_our_documents(findings) or charged or not remitted:
+            f"remit_to_journals {sandbox.timings.get('remit_to_journals', 0):.0f} s, "
+            f"stock_to_846 {sandbox.timings.get('stock_to_846', 0):.0f} s)")
+        if not unchanged or findings_on_our_documents(findings) or charged or not remitted or not published:
             return 1
     if not args.keep and not os.environ.get("AB_HOME"):
         import shutil
@@ -255,6 +259,62 @@ def pay_and_post(sandbox, amazon, shipments) -> bool:
     for exception in finance:
         say(f"     [{exception.owner}] {exception.type}: {exception.message[:150]}")
     return status == "posted"
+
+
+def publish_stock(sandbox, amazon) -> bool:
+    """stock_to_846 publishes; Amazon reads the 846. Prints what was published (ATS, buffer, rule);
+    False if Amazon's view differs from what BlueCherry could ship less the buffers, or a re-run
+    sends anything."""
+    from sqlalchemy import func, select
+
+    from amazon_bluecherry.flows.mappings import load_items
+    from amazon_bluecherry.flows.stock_inputs import load_buffer_policy
+    from amazon_bluecherry.flows.stock_to_846 import amazon_ids
+    from amazon_bluecherry.flows.stock_to_846_steps import qualifiers, served_warehouses
+    from amazon_bluecherry.settings import get_settings
+    from amazon_bluecherry.store.models import InventoryFeed, InventoryFeedLine
+
+    sandbox.run_dag("stock_to_846")
+    read = amazon.process_uploads()
+    store = sandbox.store
+    with store.session() as db:
+        feed = db.scalar(select(InventoryFeed).order_by(InventoryFeed.id.desc()).limit(1))
+        if feed is None or feed.status != "sent":
+            say(f"14. stock_to_846: no feed went out ({feed.status + ': ' + (feed.message or '') if feed else 'none'})")
+            return False
+        by_rule = db.execute(select(InventoryFeedLine.rule, func.count(), func.sum(InventoryFeedLine.ats),
+                                    func.sum(InventoryFeedLine.buffer), func.sum(InventoryFeedLine.published))
+                             .where(InventoryFeedLine.feed_id == feed.id).group_by(InventoryFeedLine.rule)).all()
+        examples = list(db.scalars(select(InventoryFeedLine).where(InventoryFeedLine.feed_id == feed.id,
+                                                                   InventoryFeedLine.buffer > 0)
+                                   .order_by(InventoryFeedLine.rule.desc(), InventoryFeedLine.id).limit(3)))
+    say(f"14. stock_to_846: a {feed.kind} feed of {feed.line_count} SKU/warehouse lines (snapshot "
+        f"{feed.snapshot_at:%H:%M:%S} UTC) published {feed.units_published} units; Amazon read {dict(read.documents)}")
+    for rule, lines, ats, held, published in sorted(by_rule):
+        say(f"     rule {rule:<8} {lines:>5} lines: available {ats:>7}, buffer held back {held:>6}, published "
+            f"{published:>7}")
+    for line in examples:
+        say(f"     e.g. {line.sku}@{line.warehouse} ({line.product_id_qualifier} {line.product_id}): available "
+            f"{line.ats}, buffer {line.buffer} ({line.rule}: {line.rule_detail}), published {line.published}")
+
+    settings = get_settings()
+    policy = load_buffer_policy(settings.effective_inventory_buffer_file)
+    ids = amazon_ids(load_items(settings.mappings_dir / "items.csv"), qualifiers(settings))
+    could_ship: dict[str, dict[str, int]] = {}
+    for row in sandbox.emulator.backend.get_ats().rows:
+        if row.sku in ids and row.warehouse in served_warehouses(settings):
+            available = max(0, row.on_hand - row.allocated - row.on_hold)
+            qualifier, product_id, _ = ids[row.sku]
+            could_ship.setdefault(row.warehouse, {})[f"{qualifier} {product_id}"] = (
+                available - policy.rule_for(upc=row.upc, style=row.style)[1].held_back(available))
+    matches = amazon.state.inventory_by_location == could_ship
+    sent_before = len(sandbox.mailbox.received())
+    sandbox.run_dag("stock_to_846")
+    quiet = len(sandbox.mailbox.received()) == sent_before
+    say(f"15. Amazon's available stock {'matches' if matches else 'DIFFERS FROM'} what BlueCherry could ship less "
+        f"the buffers ({sum(len(v) for v in could_ship.values())} items in {len(could_ship)} warehouses); "
+        f"re-run: {'nothing new sent' if quiet else 'SENT AGAIN'}")
+    return matches and quiet
 
 
 def say(line: str) -> None:

@@ -1,6 +1,7 @@
 """Operators of stock_to_846: thin wrappers over ``flows.stock_to_846_steps``. Hooks and
-settings are built in ``execute`` (nothing at parse time); only a feed id goes through
-XCom: the store holds the feed, its lines and the 846."""
+settings are built in ``execute`` (nothing at parse time); only feed ids go through XCom,
+as a list (empty: no feed; Airflow keeps no XCom for None): the store holds the feed, its
+lines and the 846."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from amazon_bluecherry.operators.xcom import optional_int
+from amazon_bluecherry.operators.xcom import id_list
 
 
 class _InventoryOperator(BaseOperator):
-    template_fields: Sequence[str] = ("feed_id", "bluecherry_conn_id")
+    template_fields: Sequence[str] = ("feed_ids", "bluecherry_conn_id")
 
-    def __init__(self, *, feed_id: Any = None, bluecherry_conn_id: str | None = None, database_url: str | None = None,
+    def __init__(self, *, feed_ids: Any = None, bluecherry_conn_id: str | None = None, database_url: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.feed_id = feed_id
+        self.feed_ids = feed_ids
         self.bluecherry_conn_id = bluecherry_conn_id
         self.database_url = database_url
 
@@ -30,14 +31,15 @@ class _InventoryOperator(BaseOperator):
         return get_store(self.database_url), get_settings()
 
     def _feed_id(self) -> int | None:
-        return optional_int(None if self.feed_id in ("None",) else self.feed_id)
+        ids = id_list(self.feed_ids)
+        return ids[-1] if ids else None
 
 
 class PlanInventoryFeedOperator(_InventoryOperator):
     """Read BlueCherry's ATS, refuse a stale or partial snapshot, plan the feed that is due;
-    returns the feed id (None: refused, or nothing new)."""
+    returns ``[feed id]`` (``[]``: refused, or nothing new)."""
 
-    def execute(self, context: Any) -> int | None:
+    def execute(self, context: Any) -> list[int]:
         from amazon_bluecherry.flows.stock_to_846_steps import plan_feed
         from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
 
@@ -51,24 +53,24 @@ class PlanInventoryFeedOperator(_InventoryOperator):
             self.log.warning("snapshot refused: %s", result.refused)
         else:
             self.log.info("feed %s: %s, %s lines", result.feed_id, result.kind, result.lines)
-        return result.feed_id
+        return [] if result.feed_id is None else [result.feed_id]
 
 
 class CheckInventoryFeedOperator(_InventoryOperator):
-    """The GX checkpoint over the planned feed; returns the feed id when any line passed."""
+    """The GX checkpoint over the planned feed; returns ``[feed id]`` when any line passed."""
 
-    def execute(self, context: Any) -> int | None:
+    def execute(self, context: Any) -> list[int]:
         from amazon_bluecherry.flows.stock_to_846_steps import check_feed
 
         feed_id = self._feed_id()
         if feed_id is None:
             self.log.info("no feed to check")
-            return None
+            return []
         store, settings = self._store_settings()
         result = check_feed(store, settings, now=datetime.now(UTC), run_key=str(context.get("run_id", "")),
                             feed_id=feed_id)
         self.log.info("846 checkpoint: %s lines pass, %s held", result.passed, len(result.blocked))
-        return result.feed_id if result.passed else None
+        return [result.feed_id] if result.passed else []
 
 
 class StageInventoryFeedOperator(_InventoryOperator):
