@@ -17,6 +17,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from amazon_bluecherry.operators.heap import bulk_step
 from amazon_bluecherry.operators.window import run_window
 from amazon_bluecherry.operators.xcom import id_list, quality_gate_counts
 
@@ -73,12 +74,13 @@ class ProcessInboundOperator(BaseOperator):
             ids |= set(id_list(self.raw_document_ids))
         purchase_orders: list[int] = []
         acknowledgements: list[int] = []
-        for raw_document_id in sorted(ids):
-            result = process_inbound(store, raw_document_id, settings)
-            purchase_orders += result.accepted.get("850", [])
-            acknowledgements.append(result.ack_outbound_document_id)
-            self.log.info("raw document %s: %s set(s) accepted, %s rejected", raw_document_id,
-                          sum(len(v) for v in result.accepted.values()), len(result.rejected))
+        with bulk_step():
+            for raw_document_id in sorted(ids):
+                result = process_inbound(store, raw_document_id, settings)
+                purchase_orders += result.accepted.get("850", [])
+                acknowledgements.append(result.ack_outbound_document_id)
+                self.log.info("raw document %s: %s set(s) accepted, %s rejected", raw_document_id,
+                              sum(len(v) for v in result.accepted.values()), len(result.rejected))
         # Byte-identical re-sends that arrived in the window are answered again.
         for arrival_id in pending_arrivals(store, arrived_before=window.received_before):
             acknowledgements.append(reacknowledge(store, arrival_id, settings))
@@ -116,11 +118,12 @@ class TranslatePurchaseOrdersOperator(BaseOperator):
             open_exception(store, "mapping_file_invalid", f"{exc}; no PO was translated",
                            dedupe_key=f"mapping_file_invalid:{exc}"[:200])
             raise
-        result = translate_received(
-            store, mappings, _translation_policy(settings), now=datetime.now(UTC),
-            window_hours=settings.poa_window_hours,
-            transaction_ids=_received_before_cutoff(store, context, statuses=("received",)),
-        )
+        with bulk_step():
+            result = translate_received(
+                store, mappings, _translation_policy(settings), now=datetime.now(UTC),
+                window_hours=settings.poa_window_hours,
+                transaction_ids=_received_before_cutoff(store, context, statuses=("received",)),
+            )
         self.log.info("translated %s, held %s, all lines rejected %s, superseded %s, exceptions %s",
                       len(result.translated), len(result.held), len(result.acknowledge_only),
                       len(result.superseded), len(result.exception_ids))
@@ -144,10 +147,11 @@ class CheckOrderLinesOperator(BaseOperator):
         from amazon_bluecherry.store import get_store
 
         store = get_store(self.database_url)
-        result = check_translated(
-            store, _translation_policy(get_settings()), now=datetime.now(UTC), run_key=_run_key(context),
-            transaction_ids=_received_before_cutoff(store, context, statuses=("awaiting_check",)),
-        )
+        with bulk_step():
+            result = check_translated(
+                store, _translation_policy(get_settings()), now=datetime.now(UTC), run_key=_run_key(context),
+                transaction_ids=_received_before_cutoff(store, context, statuses=("awaiting_check",)),
+            )
         self.log.info("order-lines gate: %s passed, %s held (quality result %s)", len(result.passed),
                       len(result.held), result.quality_result_id)
         report_quality_gate(self, context, store, result.quality_result_id)
@@ -201,8 +205,9 @@ class LoadSalesOrdersOperator(BaseOperator):
             transaction_ids = _received_before_cutoff(store, context, statuses=("translated",))
         hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)
         try:
-            result = load_translated(store, hook.get_conn(), run_key=_run_key(context),
-                                     transaction_ids=transaction_ids)
+            with bulk_step():
+                result = load_translated(store, hook.get_conn(), run_key=_run_key(context),
+                                         transaction_ids=transaction_ids)
         except BlueCherryUnavailable as exc:
             # Fail fast, without Airflow's retries: the failure alert says it once, and the
             # next scheduled run resumes with the POs still translated.
@@ -236,9 +241,10 @@ class BuildAcknowledgementsOperator(BaseOperator):
         store = get_store(self.database_url)
         hook = BlueCherryHook(bluecherry_conn_id=self.bluecherry_conn_id or get_settings().bluecherry_conn_id)
         try:
-            result = build_acknowledgements(store, hook.get_conn(), now=datetime.now(UTC),
-                                            transaction_ids=_received_before_cutoff(store, context,
-                                                                                    statuses=ACKNOWLEDGEABLE))
+            with bulk_step():
+                result = build_acknowledgements(store, hook.get_conn(), now=datetime.now(UTC),
+                                                transaction_ids=_received_before_cutoff(store, context,
+                                                                                        statuses=ACKNOWLEDGEABLE))
         finally:
             hook.close()
         self.log.info("855: %s drafted, %s unchanged, %s waiting for BlueCherry", len(result.drafted),
@@ -263,8 +269,9 @@ class CheckAcknowledgementsOperator(BaseOperator):
 
         store = get_store(self.database_url)
         purchase_orders = _received_before_cutoff(store, context, statuses=ACKNOWLEDGEABLE)
-        result = check_acknowledgements(store, get_settings(), now=datetime.now(UTC), run_key=_run_key(context),
-                                        transaction_ids=purchase_orders)
+        with bulk_step():
+            result = check_acknowledgements(store, get_settings(), now=datetime.now(UTC), run_key=_run_key(context),
+                                            transaction_ids=purchase_orders)
         self.log.info("855 gate: %s staged, %s blocked (quality result %s)", len(result.staged),
                       len(result.blocked), result.quality_result_id)
         report_quality_gate(self, context, store, result.quality_result_id)
