@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,6 +26,7 @@ from amazon_bluecherry.edi.documents import (
 )
 from sandbox.amazon.books import Books, cents
 from sandbox.amazon.catalogue import ItemCatalogue
+from sandbox.amazon.rulebook import PurchaseOrderRules
 from sandbox.amazon.state import (
     AmazonState,
     Carton,
@@ -115,7 +116,17 @@ def check_acknowledgement(
     if po is None:
         finding("poa_unknown_po", f"PO {number} was never sent by Amazon")
         return found
+    matched = _ack_lines_on_po_lines(po, ack, finding)
+    proposed = _acknowledged_eaches(po, matched, finding)
+    changes_frozen = _check_acknowledgement_timing(po, rules, at, finding, proposed)
+    _apply_acknowledgement(po, matched, proposed, changes_frozen=changes_frozen, at=at, file_name=file_name)
+    return found
 
+
+def _ack_lines_on_po_lines(
+    po: PurchaseOrderRecord, ack: PurchaseOrderAcknowledgement, finding: Callable[..., None]
+) -> dict[str, list]:
+    """The 855's lines per PO line (by line number, else by product id); every PO line must be there."""
     matched: dict[str, list] = defaultdict(list)
     for position, line in enumerate(ack.lines, start=1):
         ids = _ids(line.product_ids)
@@ -142,8 +153,13 @@ def check_acknowledgement(
                 "poa_line_missing",
                 f"line {po_line.line_number} ({_fmt_ids(po_line.product_ids)}) is not in the 855",
             )
+    return matched
 
-    # What the 855 says per PO line, in eaches.
+
+def _acknowledged_eaches(
+    po: PurchaseOrderRecord, matched: dict[str, list], finding: Callable[..., None]
+) -> dict[str, dict[str, int]]:
+    """What the 855 says per PO line, in eaches (IA, IB, IR); they must add up to what was ordered."""
     proposed: dict[str, dict[str, int]] = {}
     for line_number, ack_lines in matched.items():
         po_line = po.line(line_number)
@@ -166,7 +182,17 @@ def check_acknowledgement(
                 f"line {line_number} was rejected in an earlier 855 and is now "
                 f"accepted {totals[_ACCEPTED]} / backordered {totals[_BACKORDERED]} EA; it stays rejected",
             )
+    return proposed
 
+
+def _check_acknowledgement_timing(
+    po: PurchaseOrderRecord,
+    rules: PurchaseOrderRules,
+    at: dt.datetime,
+    finding: Callable[..., None],
+    proposed: dict[str, dict[str, int]],
+) -> bool:
+    """The first 855 within 24 h of the PO; changes only within the change window. True: changes are frozen."""
     first = po.first_acknowledged_at is None
     if first:
         deadline = po.sent_at + dt.timedelta(hours=rules.acknowledgement_window_hours)
@@ -190,7 +216,19 @@ def check_acknowledgement(
                 f"line(s) {', '.join(changed)} changed more than {rules.change_window_hours} h after "
                 f"the PO was sent ({po.sent_at:%Y-%m-%d %H:%M}); the change is ignored",
             )
+    return changes_frozen
 
+
+def _apply_acknowledgement(
+    po: PurchaseOrderRecord,
+    matched: dict[str, list],
+    proposed: dict[str, dict[str, int]],
+    *,
+    changes_frozen: bool,
+    at: dt.datetime,
+    file_name: str | None,
+) -> None:
+    """Amazon's view after the 855: confirmed prices always; quantities unless frozen (a rejected line stays so)."""
     for line_number, totals in proposed.items():
         po_line = po.line(line_number)
         ack_line = matched[line_number][0]
@@ -211,7 +249,6 @@ def check_acknowledgement(
     po.first_acknowledged_at = po.first_acknowledged_at or at
     if file_name:
         po.acknowledgement_files.append(file_name)
-    return found
 
 
 def check_unpriced_acknowledgement(
@@ -661,25 +698,8 @@ def check_invoice(
             )
         )
 
-    if number in state.invoices:
-        earlier = state.invoices[number]
-        finding(
-            "invoice_number_reused",
-            f"invoice {number} was already received in {earlier.file_name} "
-            f"on {earlier.received_at:%Y-%m-%d}; this 810 is refused",
-        )
+    if _invoice_refused(state, books, invoice, finding):
         return found
-    if books.rulebook.rules.invoice.reject_zero_total and invoice.total_amount == 0:
-        finding("invoice_zero_total", "TDS01 is zero; the 810 is refused")
-        return found
-    expected = cents(invoice.expected_total())
-    if invoice.total_amount != expected:
-        finding(
-            "invoice_total_mismatch",
-            f"TDS01 says {invoice.total_amount}, lines/charges/tax add up to {expected}; the 810 is refused",
-        )
-        return found
-
     po = state.purchase_orders.get(invoice.purchase_order_number or "")
     status = "open"
     if po is None:
@@ -698,7 +718,50 @@ def check_invoice(
             "invoice_terms_mismatch",
             f"ITD says net {invoice.terms.net_days} days; agreed net {terms.net_days}",
         )
+    lines, invoiced = _invoice_lines_on_po_lines(po, invoice, finding)
+    _check_invoiced_against_shipped(po, invoiced, finding)
+    state.invoices[number] = InvoiceRecord(
+        invoice_number=number,
+        file_name=file_name or "",
+        received_at=at,
+        invoice_date=invoice.invoice_date,
+        purchase_order=invoice.purchase_order_number,
+        total_amount=invoice.total_amount,
+        lines=lines,
+        due_date=invoice.invoice_date + dt.timedelta(days=terms.net_days),
+        status=status,
+    )
+    return found
 
+
+def _invoice_refused(state: AmazonState, books: Books, invoice: Invoice, finding: Callable[..., None]) -> bool:
+    """The 810 is refused outright: its number was used before, its total is zero, or TDS01 does not add up."""
+    number = invoice.invoice_number
+    if number in state.invoices:
+        earlier = state.invoices[number]
+        finding(
+            "invoice_number_reused",
+            f"invoice {number} was already received in {earlier.file_name} "
+            f"on {earlier.received_at:%Y-%m-%d}; this 810 is refused",
+        )
+        return True
+    if books.rulebook.rules.invoice.reject_zero_total and invoice.total_amount == 0:
+        finding("invoice_zero_total", "TDS01 is zero; the 810 is refused")
+        return True
+    expected = cents(invoice.expected_total())
+    if invoice.total_amount != expected:
+        finding(
+            "invoice_total_mismatch",
+            f"TDS01 says {invoice.total_amount}, lines/charges/tax add up to {expected}; the 810 is refused",
+        )
+        return True
+    return False
+
+
+def _invoice_lines_on_po_lines(
+    po: PurchaseOrderRecord | None, invoice: Invoice, finding: Callable[..., None]
+) -> tuple[list[InvoiceLineRecord], dict[str, int]]:
+    """The 810's lines on the PO's lines, at the 855's cost (or the PO's); the eaches invoiced per line."""
     lines: list[InvoiceLineRecord] = []
     invoiced: dict[str, int] = defaultdict(int)
     for position, line in enumerate(invoice.lines, start=1):
@@ -733,6 +796,13 @@ def check_invoice(
                 amount=cents(line.extended_amount),
             )
         )
+    return lines, invoiced
+
+
+def _check_invoiced_against_shipped(
+    po: PurchaseOrderRecord | None, invoiced: dict[str, int], finding: Callable[..., None]
+) -> None:
+    """No line invoiced beyond what the 856s shipped; the invoiced eaches are counted either way."""
     over = []
     for line_number, eaches in invoiced.items():
         po_line = po.line(line_number)
@@ -744,18 +814,6 @@ def check_invoice(
         po_line.invoiced += eaches
     if over:
         finding("invoice_quantity_exceeds_shipped", "; ".join(over))
-    state.invoices[number] = InvoiceRecord(
-        invoice_number=number,
-        file_name=file_name or "",
-        received_at=at,
-        invoice_date=invoice.invoice_date,
-        purchase_order=invoice.purchase_order_number,
-        total_amount=invoice.total_amount,
-        lines=lines,
-        due_date=invoice.invoice_date + dt.timedelta(days=terms.net_days),
-        status=status,
-    )
-    return found
 
 
 # --- 846 ---------------------------------------------------------------------------------
