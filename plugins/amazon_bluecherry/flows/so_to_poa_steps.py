@@ -162,31 +162,17 @@ def check_acknowledgements(store: Store, settings: Settings, *, now: datetime, r
     a PO it names is blocked (``poa_quality_check_failed``), the others are staged for
     upload in one file, in the same database transaction that marks their 850s acknowledged.
     """
-    from amazon_bluecherry.quality.checkpoint import run_checkpoint
-    from amazon_bluecherry.quality.suites import acknowledgement_suite
-
     result = AcknowledgementCheckResult()
     with store.session() as db:
-        pending = [transaction for transaction in received_purchase_orders(
-                       store, statuses=ACKNOWLEDGEABLE, transaction_ids=transaction_ids, session=db)
-                   if (transaction.data or {}).get(DRAFT)]
-        if not pending:
+        drafts = _drafted_acknowledgements(store, db, transaction_ids)
+        if not drafts:
             return result
-        drafts = [(transaction, transaction.data[DRAFT],
-                   PurchaseOrderAcknowledgement.model_validate(transaction.data[DRAFT]["document"]))
-                  for transaction in pending]
         # Rendered once, with the control numbers they will carry, in a savepoint: the gate
         # reads these very bytes, and they are staged as they are unless the gate blocks a
         # PO (then the numbers are given back and the others are rendered again).
         rendering = db.begin_nested()
         raw = render_documents(store, [draft[2] for draft in drafts], settings=settings, session=db)
-        summaries = []
-        for (transaction, draft, _), sent in zip(drafts, read_sent_acknowledgements(raw), strict=True):
-            previous = (transaction.data or {}).get("acknowledgement", {})
-            summaries += summarize_acknowledgement(transaction.business_key, draft["ordered"], sent,
-                                                   _rejected_before(previous))
-        outcome = run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
-                                 acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
+        outcome = _gate_acknowledgements(drafts, raw)
         blocked = outcome.failed_keys("purchase_order")
         if blocked:
             rendering.rollback()
@@ -197,51 +183,90 @@ def check_acknowledgements(store: Store, settings: Settings, *, now: datetime, r
         db.add(quality)
         db.flush()
         result.quality_result_id = quality.id
-        sending = []
-        for transaction, draft, acknowledgement in drafts:
-            po_number = transaction.business_key
-            data = {key: value for key, value in (transaction.data or {}).items() if key != DRAFT}
-            if po_number in blocked:
-                result.blocked.append(po_number)
-                reasons = sorted({f.description for f in outcome.failures
-                                  if any(key["purchase_order"] == po_number for key in f.keys)})
-                result.exception_ids.append(open_exception(
-                    store, "poa_quality_check_failed",
-                    f"PO {po_number}: the 855 was not sent: {'; '.join(reasons)}",
-                    business_key=po_number, transaction_id=transaction.id,
-                    dedupe_key=f"poa_quality_check_failed:{transaction.id}:{draft['fingerprint'][:12]}",
-                    session=db))
-                transaction.data = data
-                continue
-            sending.append((transaction, draft["fingerprint"], acknowledgement, data))
+        sending = _hold_blocked(store, db, drafts, blocked, outcome, result)
         if not sending:
             return result
-        business_keys = [item[0].business_key for item in sending]
-        fingerprints = [{"fingerprint": item[1]} for item in sending]
-        if blocked:
-            staged = stage_documents(store, [item[2] for item in sending], settings=settings, session=db,
-                                     business_keys=business_keys, data=fingerprints)
-        else:
-            staged = stage_x12(store, raw, settings=settings, session=db, business_keys=business_keys,
-                               data=fingerprints)
-        result.outbound_document_id = staged.outbound_document_id
-        store.link_many([(transaction.id, staged_set.transaction_id, "acknowledgement")
-                         for (transaction, _, _, _), staged_set in zip(sending, staged.sets, strict=True)], session=db)
-        changes = []
-        for (transaction, fingerprint, acknowledgement, data), staged_set in zip(sending, staged.sets, strict=True):
-            data["acknowledgement_of"] = transaction.id
-            data["acknowledgement"] = {
-                "fingerprint": fingerprint, "transaction_id": staged_set.transaction_id,
-                # JSON keys are strings; _rejected_before turns them back into line numbers.
-                "rejected_quantities": {str(k): v for k, v in rejected_quantities(acknowledgement).items()},
-                "statuses": {line.line_number or str(position): [str(a.status) for a in line.acknowledgements]
-                             for position, line in enumerate(acknowledgement.lines, start=1)},
-            }
-            changes.append((transaction.id, "acknowledged", data))
-            result.staged[transaction.business_key] = staged_set.transaction_id
-        store.set_transaction_statuses(changes, session=db)
+        _stage_acknowledgements(store, db, sending, raw if not blocked else None, settings, result)
     log.info("855 gate: staged %s, blocked %s", len(result.staged), len(result.blocked))
     return result
+
+
+def _drafted_acknowledgements(store: Store, db, transaction_ids) -> list[tuple]:
+    """(850 transaction, its draft, the 855) for every PO with a drafted 855."""
+    pending = [transaction for transaction in received_purchase_orders(
+                   store, statuses=ACKNOWLEDGEABLE, transaction_ids=transaction_ids, session=db)
+               if (transaction.data or {}).get(DRAFT)]
+    return [(transaction, transaction.data[DRAFT],
+             PurchaseOrderAcknowledgement.model_validate(transaction.data[DRAFT]["document"]))
+            for transaction in pending]
+
+
+def _gate_acknowledgements(drafts: list[tuple], raw: bytes):
+    """The GX checkpoint over the 855s as rendered (read back from ``raw``), line by line."""
+    from amazon_bluecherry.quality.checkpoint import run_checkpoint
+    from amazon_bluecherry.quality.suites import acknowledgement_suite
+
+    summaries = []
+    for (transaction, draft, _), sent in zip(drafts, read_sent_acknowledgements(raw), strict=True):
+        previous = (transaction.data or {}).get("acknowledgement", {})
+        summaries += summarize_acknowledgement(transaction.business_key, draft["ordered"], sent,
+                                               _rejected_before(previous))
+    return run_checkpoint("so_to_poa_acknowledgements", acknowledgement_frame(summaries),
+                          acknowledgement_suite(), key_columns=["purchase_order", "line_number"])
+
+
+def _hold_blocked(store: Store, db, drafts: list[tuple], blocked, outcome,
+                  result: AcknowledgementCheckResult) -> list[tuple]:
+    """A PO the gate names keeps no draft and gets an exception saying why; returns the others
+    as (850 transaction, fingerprint, 855, its data without the draft)."""
+    sending = []
+    for transaction, draft, acknowledgement in drafts:
+        po_number = transaction.business_key
+        data = {key: value for key, value in (transaction.data or {}).items() if key != DRAFT}
+        if po_number in blocked:
+            result.blocked.append(po_number)
+            reasons = sorted({f.description for f in outcome.failures
+                              if any(key["purchase_order"] == po_number for key in f.keys)})
+            result.exception_ids.append(open_exception(
+                store, "poa_quality_check_failed",
+                f"PO {po_number}: the 855 was not sent: {'; '.join(reasons)}",
+                business_key=po_number, transaction_id=transaction.id,
+                dedupe_key=f"poa_quality_check_failed:{transaction.id}:{draft['fingerprint'][:12]}",
+                session=db))
+            transaction.data = data
+            continue
+        sending.append((transaction, draft["fingerprint"], acknowledgement, data))
+    return sending
+
+
+def _stage_acknowledgements(store: Store, db, sending: list[tuple], raw: bytes | None, settings: Settings,
+                            result: AcknowledgementCheckResult) -> None:
+    """One file for the 855s that passed (the bytes the gate read, unless a PO was blocked:
+    then rendered again without it), each 850 linked to its 855 and marked acknowledged."""
+    business_keys = [item[0].business_key for item in sending]
+    fingerprints = [{"fingerprint": item[1]} for item in sending]
+    if raw is None:
+        staged = stage_documents(store, [item[2] for item in sending], settings=settings, session=db,
+                                 business_keys=business_keys, data=fingerprints)
+    else:
+        staged = stage_x12(store, raw, settings=settings, session=db, business_keys=business_keys,
+                           data=fingerprints)
+    result.outbound_document_id = staged.outbound_document_id
+    store.link_many([(transaction.id, staged_set.transaction_id, "acknowledgement")
+                     for (transaction, _, _, _), staged_set in zip(sending, staged.sets, strict=True)], session=db)
+    changes = []
+    for (transaction, fingerprint, acknowledgement, data), staged_set in zip(sending, staged.sets, strict=True):
+        data["acknowledgement_of"] = transaction.id
+        data["acknowledgement"] = {
+            "fingerprint": fingerprint, "transaction_id": staged_set.transaction_id,
+            # JSON keys are strings; _rejected_before turns them back into line numbers.
+            "rejected_quantities": {str(k): v for k, v in rejected_quantities(acknowledgement).items()},
+            "statuses": {line.line_number or str(position): [str(a.status) for a in line.acknowledgements]
+                         for position, line in enumerate(acknowledgement.lines, start=1)},
+        }
+        changes.append((transaction.id, "acknowledged", data))
+        result.staged[transaction.business_key] = staged_set.transaction_id
+    store.set_transaction_statuses(changes, session=db)
 
 
 def _sales_orders(gateway, candidates) -> dict:
