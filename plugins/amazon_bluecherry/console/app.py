@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import select
 
@@ -48,129 +48,147 @@ def _may_act(request: Request) -> str:
     return f"airflow:{user.get_name()}"
 
 
+# One router per concern; create_app puts them behind Airflow's login.
+exceptions_router = APIRouter()   # the queue: list, JSON, one exception, acknowledge / resolve / reopen
+operations_router = APIRouter()   # what people do from an exception: re-send a file, re-translate a PO
+documents_router = APIRouter()    # runbooks and the daily data-quality reports
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Amazon-BlueCherry exceptions console", dependencies=[Depends(authenticated)],
                   docs_url=None, redoc_url=None, openapi_url=None)
-
-    @app.exception_handler(HTTPException)
-    async def _errors(request: Request, exc: HTTPException):
-        if request.url.path.endswith((".json",)) or "/api/" in request.url.path:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        body = f"<p>{_e(exc.detail)}</p>"
-        if exc.status_code in (401, 403) and "cross-site" not in str(exc.detail):
-            body += '<p><a href="/auth/login/?next=/exceptions-console/" target="_top">Log in to Airflow</a></p>'
-        return HTMLResponse(_page("Not allowed" if exc.status_code in (401, 403) else "Error", body),
-                            status_code=exc.status_code)
-
-    @app.get("/", response_class=HTMLResponse)
-    def index(request: Request, owner: str = "", type: str = "", status: str = "active", q: str = "",
-              at_risk: int = 0, exception: int | None = None):
-        if exception is not None:  # the link in an alert
-            return RedirectResponse(f"exceptions/{exception}", status_code=303)
-        from amazon_bluecherry.console.queries import exception_rows
-
-        rows, counts, types = exception_rows(owner=owner, type=type, status=status, q=q, at_risk_hours=at_risk)
-        return HTMLResponse(_page("Exceptions", _list_html(rows, counts, types, owner=owner, type=type,
-                                                           status=status, q=q, at_risk=at_risk)))
-
-    @app.get("/api/exceptions")
-    def api_exceptions(owner: str = "", type: str = "", status: str = "active", q: str = "", at_risk: int = 0):
-        from amazon_bluecherry.console.queries import exception_rows
-
-        rows, counts, _ = exception_rows(owner=owner, type=type, status=status, q=q, at_risk_hours=at_risk)
-        return JSONResponse({"exceptions": [_jsonable(row) for row in rows], "open_by_owner": counts})
-
-    @app.get("/exceptions/{exception_id}", response_class=HTMLResponse)
-    def detail(exception_id: int, done: str = ""):
-        from amazon_bluecherry.console.queries import exception_detail
-
-        found = exception_detail(exception_id)
-        if found is None:
-            raise HTTPException(404, f"exception {exception_id} does not exist")
-        return HTMLResponse(_page(f"Exception #{exception_id}", _detail_html(found, done)))
-
-    @app.post("/exceptions/{exception_id}/{action}")
-    def act(request: Request, exception_id: int, action: str, note: str = Form("")):
-        from amazon_bluecherry.store import StoreError, get_store
-
-        actor = _may_act(request)
-        status = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "open"}.get(action)
-        if status is None:
-            raise HTTPException(404, f"no action {action!r}")
-        if status == "resolved" and not note.strip():
-            raise HTTPException(400, "say what was done: a note is required to resolve")
-        try:
-            get_store().update_exception(exception_id, status=status, note=note.strip() or None, actor=actor)
-        except StoreError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        return RedirectResponse(f"../{exception_id}?{urlencode({'done': status})}", status_code=303)
-
-    @app.post("/outbound/{outbound_id}/resend")
-    def resend(request: Request, outbound_id: int, note: str = Form(""), back: str = Form("")):
-        from amazon_bluecherry.flows.operations import OperationRefused, resend_outbound
-        from amazon_bluecherry.store import get_store
-
-        actor = _may_act(request)
-        try:
-            resent = resend_outbound(get_store(), outbound_id, actor=actor, note=note.strip() or None)
-        except OperationRefused as exc:
-            raise HTTPException(409, str(exc)) from exc
-        return RedirectResponse(_back(back, f"{resent.file_name} will be sent again"), status_code=303)
-
-    @app.post("/purchase-orders/{po_number}/retranslate")
-    def retranslate(request: Request, po_number: str, note: str = Form(""), back: str = Form("")):
-        from amazon_bluecherry.flows.operations import OperationRefused, requeue_purchase_order
-        from amazon_bluecherry.store import get_store
-
-        actor = _may_act(request)
-        try:
-            requeue_purchase_order(get_store(), po_number, event="purchase_order.retranslate", actor=actor,
-                                   note=note.strip() or None)
-        except OperationRefused as exc:
-            raise HTTPException(409, str(exc)) from exc
-        return RedirectResponse(_back(back, f"PO {po_number} goes through translation on the next po_to_so run"),
-                                status_code=303)
-
-    @app.get("/runbooks/{name}", response_class=HTMLResponse)
-    def runbook(name: str):
-        import markdown
-
-        path = _runbooks_dir() / Path(name).name
-        if path.suffix != ".md":
-            path = path.with_suffix(".md")
-        if not path.is_file():
-            raise HTTPException(404, f"no runbook {name}")
-        text = path.read_text(encoding="utf-8")
-        return HTMLResponse(_page(path.stem, '<p><a href="../">← exceptions</a></p>'
-                                  + markdown.markdown(text, extensions=["fenced_code", "tables"])))
-
-    @app.get("/reports/", response_class=HTMLResponse)
-    def reports():
-        from amazon_bluecherry.store import get_store
-        from amazon_bluecherry.store.models import QualityReport
-
-        with get_store().session() as db:
-            rows = [(r.report_date, (r.summary or {}).get("flags", [])) for r in db.scalars(
-                select(QualityReport).order_by(QualityReport.report_date.desc()).limit(90))]
-        body = ["<p><a href='../'>← exceptions</a></p><table><tr><th>day</th><th>flags</th></tr>"]
-        body += [f"<tr><td><a href='{_e(day)}'>{_e(day)}</a></td><td>{len(flags)} {_e('; '.join(flags[:3]))}</td></tr>"
-                 for day, flags in rows]
-        body.append("</table>" if rows else "</table><p>No report yet: the daily_quality_report DAG writes one "
-                                            "per day (or run it now from the DAG's trigger button).</p>")
-        return HTMLResponse(_page("Data-quality reports", "".join(body)))
-
-    @app.get("/reports/{day}", response_class=HTMLResponse)
-    def report(day: str):
-        from amazon_bluecherry.store import get_store
-        from amazon_bluecherry.store.models import QualityReport
-
-        with get_store().session() as db:
-            found = db.scalar(select(QualityReport).where(QualityReport.report_date == day))
-            if found is None:
-                raise HTTPException(404, f"no report for {day}")
-            return HTMLResponse(found.html)
-
+    app.add_exception_handler(HTTPException, _error_page)
+    for router in (exceptions_router, operations_router, documents_router):
+        app.include_router(router)
     return app
+
+
+async def _error_page(request: Request, exc: HTTPException):
+    """JSON for the API, a page for people (with the way to log in when they are not)."""
+    if request.url.path.endswith((".json",)) or "/api/" in request.url.path:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+    body = f"<p>{_e(exc.detail)}</p>"
+    if exc.status_code in (401, 403) and "cross-site" not in str(exc.detail):
+        body += '<p><a href="/auth/login/?next=/exceptions-console/" target="_top">Log in to Airflow</a></p>'
+    return HTMLResponse(_page("Not allowed" if exc.status_code in (401, 403) else "Error", body),
+                        status_code=exc.status_code)
+
+
+@exceptions_router.get("/", response_class=HTMLResponse)
+def index(request: Request, owner: str = "", type: str = "", status: str = "active", q: str = "",
+          at_risk: int = 0, exception: int | None = None):
+    if exception is not None:  # the link in an alert
+        return RedirectResponse(f"exceptions/{exception}", status_code=303)
+    from amazon_bluecherry.console.queries import exception_rows
+
+    rows, counts, types = exception_rows(owner=owner, type=type, status=status, q=q, at_risk_hours=at_risk)
+    return HTMLResponse(_page("Exceptions", _list_html(rows, counts, types, owner=owner, type=type,
+                                                       status=status, q=q, at_risk=at_risk)))
+
+
+@exceptions_router.get("/api/exceptions")
+def api_exceptions(owner: str = "", type: str = "", status: str = "active", q: str = "", at_risk: int = 0):
+    from amazon_bluecherry.console.queries import exception_rows
+
+    rows, counts, _ = exception_rows(owner=owner, type=type, status=status, q=q, at_risk_hours=at_risk)
+    return JSONResponse({"exceptions": [_jsonable(row) for row in rows], "open_by_owner": counts})
+
+
+@exceptions_router.get("/exceptions/{exception_id}", response_class=HTMLResponse)
+def detail(exception_id: int, done: str = ""):
+    from amazon_bluecherry.console.queries import exception_detail
+
+    found = exception_detail(exception_id)
+    if found is None:
+        raise HTTPException(404, f"exception {exception_id} does not exist")
+    return HTMLResponse(_page(f"Exception #{exception_id}", _detail_html(found, done)))
+
+
+@exceptions_router.post("/exceptions/{exception_id}/{action}")
+def act(request: Request, exception_id: int, action: str, note: str = Form("")):
+    from amazon_bluecherry.store import StoreError, get_store
+
+    actor = _may_act(request)
+    status = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "open"}.get(action)
+    if status is None:
+        raise HTTPException(404, f"no action {action!r}")
+    if status == "resolved" and not note.strip():
+        raise HTTPException(400, "say what was done: a note is required to resolve")
+    try:
+        get_store().update_exception(exception_id, status=status, note=note.strip() or None, actor=actor)
+    except StoreError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return RedirectResponse(f"../{exception_id}?{urlencode({'done': status})}", status_code=303)
+
+
+@operations_router.post("/outbound/{outbound_id}/resend")
+def resend(request: Request, outbound_id: int, note: str = Form(""), back: str = Form("")):
+    from amazon_bluecherry.flows.operations import OperationRefused, resend_outbound
+    from amazon_bluecherry.store import get_store
+
+    actor = _may_act(request)
+    try:
+        resent = resend_outbound(get_store(), outbound_id, actor=actor, note=note.strip() or None)
+    except OperationRefused as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return RedirectResponse(_back(back, f"{resent.file_name} will be sent again"), status_code=303)
+
+
+@operations_router.post("/purchase-orders/{po_number}/retranslate")
+def retranslate(request: Request, po_number: str, note: str = Form(""), back: str = Form("")):
+    from amazon_bluecherry.flows.operations import OperationRefused, requeue_purchase_order
+    from amazon_bluecherry.store import get_store
+
+    actor = _may_act(request)
+    try:
+        requeue_purchase_order(get_store(), po_number, event="purchase_order.retranslate", actor=actor,
+                               note=note.strip() or None)
+    except OperationRefused as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return RedirectResponse(_back(back, f"PO {po_number} goes through translation on the next po_to_so run"),
+                            status_code=303)
+
+
+@documents_router.get("/runbooks/{name}", response_class=HTMLResponse)
+def runbook(name: str):
+    import markdown
+
+    path = _runbooks_dir() / Path(name).name
+    if path.suffix != ".md":
+        path = path.with_suffix(".md")
+    if not path.is_file():
+        raise HTTPException(404, f"no runbook {name}")
+    text = path.read_text(encoding="utf-8")
+    return HTMLResponse(_page(path.stem, '<p><a href="../">← exceptions</a></p>'
+                              + markdown.markdown(text, extensions=["fenced_code", "tables"])))
+
+
+@documents_router.get("/reports/", response_class=HTMLResponse)
+def reports():
+    from amazon_bluecherry.store import get_store
+    from amazon_bluecherry.store.models import QualityReport
+
+    with get_store().session() as db:
+        rows = [(r.report_date, (r.summary or {}).get("flags", [])) for r in db.scalars(
+            select(QualityReport).order_by(QualityReport.report_date.desc()).limit(90))]
+    body = ["<p><a href='../'>← exceptions</a></p><table><tr><th>day</th><th>flags</th></tr>"]
+    body += [f"<tr><td><a href='{_e(day)}'>{_e(day)}</a></td><td>{len(flags)} {_e('; '.join(flags[:3]))}</td></tr>"
+             for day, flags in rows]
+    body.append("</table>" if rows else "</table><p>No report yet: the daily_quality_report DAG writes one "
+                                        "per day (or run it now from the DAG's trigger button).</p>")
+    return HTMLResponse(_page("Data-quality reports", "".join(body)))
+
+
+@documents_router.get("/reports/{day}", response_class=HTMLResponse)
+def report(day: str):
+    from amazon_bluecherry.store import get_store
+    from amazon_bluecherry.store.models import QualityReport
+
+    with get_store().session() as db:
+        found = db.scalar(select(QualityReport).where(QualityReport.report_date == day))
+        if found is None:
+            raise HTTPException(404, f"no report for {day}")
+        return HTMLResponse(found.html)
 
 
 def _runbooks_dir() -> Path:
