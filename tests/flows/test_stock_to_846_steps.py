@@ -132,3 +132,19 @@ def test_the_846_written_from_columns_is_the_typed_builders_byte_for_byte(monkey
     ], sender="VENDOR", receiver="AMAZON", control_numbers=InMemoryControlNumbers(), when=NOW)
     assert raw == expected
     assert reports == ["INV7-CA01-1", "INV7-NJ01-1", "INV7-NJ01-2"]
+
+
+def test_a_feed_left_between_gate_and_staging_is_taken_up_by_the_next_run(store, mappings_dir):
+    from amazon_bluecherry.flows.stock_to_846_steps import check_feed
+    from amazon_bluecherry.settings import Settings
+
+    feed_id = feeds.record_planned_feed(
+        store, partner="AMAZON", kind="full", tiers=["fast", "slow"], snapshot_at=NOW - timedelta(minutes=5),
+        last_cycle_at=None, fingerprint="e" * 64, source="test",
+        lines=pd.DataFrame([line("TEE100-BLK-M", "028877454078", "UP", on_hand=10, published=9)]))
+    settings = Settings(mappings_dir=mappings_dir)
+    assert check_feed(store, settings, now=NOW, feed_id=feed_id).passed == 1
+    # The run died before staging; the next one finds the snapshot's feed and passes it on.
+    assert feeds.feed_of_snapshot(store, "e" * 64) == (feed_id, "checked")
+    again = check_feed(store, settings, now=NOW, feed_id=feed_id)
+    assert (again.feed_id, again.passed) == (feed_id, 1)

@@ -149,8 +149,8 @@ def plan_feed(store: Store, gateway, settings: Settings, *, now: datetime) -> Pl
     if existing is not None:
         feed_id, status = existing
         log.info("snapshot %s... was fed already (feed %s, %s): nothing new", table.fingerprint[:12], feed_id, status)
-        # A feed planned by a run that died before its gate is picked up again; the others are done.
-        return PlanResult(feed_id=feed_id if status == "planned" else None)
+        # A feed a run left before its file was staged is taken up again; the others are done.
+        return PlanResult(feed_id=feed_id if status in ("planned", "checked") else None)
 
     fast = velocity_tiers(ordered_eaches(store, since=now - timedelta(days=settings.inventory_velocity_days)),
                           fast_mover_units=settings.inventory_fast_mover_units)
@@ -212,6 +212,9 @@ def check_feed(store: Store, settings: Settings, *, now: datetime, run_key: str 
     result = FeedCheckResult(feed_id=feed_id)
     planned = feeds.planned_feed(store, feed_id)
     if planned is None:
+        checked = feeds.checked_feed(store, feed_id) if feed_id is not None else None
+        if checked is not None:   # gated by an earlier try of this run: passes on to staging
+            result.feed_id, result.passed = checked[0].id, len(checked[1])
         return result
     feed, lines = planned
     result.feed_id = feed.id
