@@ -164,7 +164,7 @@ def _register_send_pos(actions) -> None:
     )
     parser.add_argument(
         "--defect-kinds",
-        help="comma list of unknown_upc, wrong_case_pack, price_off, resent_po, invalid_file (default: all)",
+        help="comma list of unknown_upc, wrong_case_pack, price_off, resent_po, invalid_file, item_cancel (default: the mix in traffic.yaml)",
     )
     parser.add_argument("--seed", type=int)
     parser.set_defaults(handler=_send_pos)

@@ -11,6 +11,8 @@ Defects, each recorded with what a correct PO would have said and what the file 
 * ``wrong_case_pack``: a case line whose PO4 differs from the item's case pack;
 * ``price_off``: a line whose PO104 is 5-20 % off the item's cost;
 * ``resent_po``: an earlier PO sent again (same BEG03) with one quantity changed;
+* ``item_cancel``: an earlier PO sent again with one line at quantity 0 (Amazon's "item
+  cancel"; not in the default mix, ask for it by name);
 * ``invalid_file``: a valid PO in a file whose SE01 segment count is wrong.
 """
 
@@ -36,7 +38,9 @@ from sandbox.amazon.state import Defect, OrderLine
 
 __all__ = ["DEFECT_KINDS", "PlannedOrder", "break_segment_count", "plan_orders"]
 
-DEFECT_KINDS = ("unknown_upc", "wrong_case_pack", "price_off", "resent_po", "invalid_file")
+DEFECT_KINDS = ("unknown_upc", "wrong_case_pack", "price_off", "resent_po", "invalid_file")  # the default mix
+ON_REQUEST_KINDS = ("item_cancel",)  # only when asked for by name
+RESENDS = ("resent_po", "item_cancel")  # defects that send an earlier PO again
 _CENT = Decimal("0.01")
 
 
@@ -252,12 +256,13 @@ class _Planner:
             )
         )
 
-    def resend(self, document: PurchaseOrder, lines: list[OrderLine], fc_code: str) -> PlannedOrder:
-        """``document`` again, same BEG03, with one line's quantity changed."""
+    def resend(self, document: PurchaseOrder, lines: list[OrderLine], fc_code: str, *,
+               cancel: bool = False) -> PlannedOrder:
+        """``document`` again, same BEG03, with one line's quantity changed (``cancel``: to 0)."""
         index = self.rng.randrange(len(document.lines))
         old = document.lines[index]
         delta = self.rng.choice([-1, 1]) if old.quantity > 1 else 1
-        quantity = old.quantity + delta
+        quantity = 0 if cancel else old.quantity + delta
         new_lines = list(document.lines)
         new_lines[index] = old.model_copy(update={"quantity": quantity})
         new_records = [r.model_copy() for r in lines]
@@ -268,14 +273,14 @@ class _Planner:
         )
         planned.defects.append(
             Defect(
-                kind="resent_po",
+                kind="item_cancel" if cancel else "resent_po",
                 purchase_order=document.purchase_order_number,
                 file_name="",
                 line_number=old.line_number,
                 expected=f"PO102 {old.quantity}",
                 actual=f"PO102 {quantity}",
-                detail=f"PO {document.purchase_order_number} sent again with line {old.line_number} changed "
-                f"from {old.quantity} to {quantity} {old.unit}",
+                detail=f"PO {document.purchase_order_number} sent again with line {old.line_number} "
+                + ("cancelled (quantity 0)" if cancel else f"changed from {old.quantity} to {quantity} {old.unit}"),
             )
         )
         return planned
@@ -326,9 +331,10 @@ def plan_orders(
         raise ValueError(f"defect count must be between 0 and {n}, got {defect_count}")
     weights = dict(traffic.defects.kinds)
     if defect_kinds is not None:
-        unknown = set(defect_kinds) - set(DEFECT_KINDS)
+        known = (*DEFECT_KINDS, *ON_REQUEST_KINDS)
+        unknown = set(defect_kinds) - set(known)
         if unknown:
-            raise ValueError(f"unknown defect kinds: {sorted(unknown)} (known: {', '.join(DEFECT_KINDS)})")
+            raise ValueError(f"unknown defect kinds: {sorted(unknown)} (known: {', '.join(known)})")
         weights = {kind: weights.get(kind, 1) or 1 for kind in defect_kinds}
     planner = _Planner(
         catalogue, traffic, rng, vendor_code=vendor_code, order_date=order_date, next_number=next_number
@@ -338,11 +344,11 @@ def plan_orders(
     planned: list[PlannedOrder] = []
     for index in range(n):
         kind = _weighted(rng, weights) if index in defective else None
-        if kind == "resent_po" and not candidates:
-            kind = next((k for k in weights if k != "resent_po"), None)
-        if kind == "resent_po":
+        if kind in RESENDS and not candidates:
+            kind = next((k for k in weights if k not in RESENDS), None)
+        if kind in RESENDS:
             document, lines, fc_code = rng.choice(candidates)
-            order = planner.resend(document, lines, fc_code)
+            order = planner.resend(document, lines, fc_code, cancel=kind == "item_cancel")
         else:
             order = planner.order()
             if kind == "unknown_upc":

@@ -166,7 +166,7 @@ class PurchaseOrderRecord(_Record):
 class Defect(_Record):
     """A deliberate mistake in an 850 the simulator sent, so tests can assert on it."""
 
-    kind: Literal["unknown_upc", "wrong_case_pack", "price_off", "resent_po", "invalid_file"]
+    kind: Literal["unknown_upc", "wrong_case_pack", "price_off", "resent_po", "invalid_file", "item_cancel"]
     purchase_order: str
     file_name: str
     line_number: str | None = None

@@ -167,6 +167,18 @@ def test_simulated_amazon_accepts_our_997s_and_855s(dagbag, parties, tmp_path):
         statuses = {o.status for o in db.scalars(select(OutboundDocument).where(OutboundDocument.doc_type == "855"))}
     assert statuses == {"accepted"}
 
+    # Amazon cancels an item of two of those POs (re-sent with the line at 0): Amazon's rules
+    # accept what we answer, and nobody gets an exception for it.
+    exceptions_before = len(store.list_exceptions())
+    cancels = amazon.send_purchase_orders(2, defects_rate=1, seed=2, defect_kinds=["item_cancel"])
+    assert {defect.kind for order in cancels for defect in order.defects} == {"item_cancel"}
+    for dag_id in ("po_to_so", "so_to_poa"):
+        assert set(task_states(run_dag(dagbag, dag_id)).values()) == {"success"}
+    review = amazon.process_uploads()
+    assert review.rejected_sets == [] and review.findings == [], [f.detail for f in review.findings]
+    assert review.documents["855"] >= 1
+    assert len(store.list_exceptions()) == exceptions_before
+
 
 def test_a_byte_identical_resend_gets_a_new_997_and_changes_nothing_else(dagbag, parties):
     # Amazon re-sends a file when it never got our 997 for it: the very same bytes.
