@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{(folder / 'export').stat().st_size and sum(p.stat().st_size for p in (folder / 'export').iterdir()):,}"
               f" bytes of export in {time.perf_counter() - started:.1f} s (not timed)")
         os.environ["AB_MAPPINGS_DIR"] = str(folder / "mappings")
-        return run(folder, warehouses, now=datetime.now(UTC))
+        from amazon_bluecherry.operators.heap import bulk_step
+
+        with bulk_step():   # as the stock_to_846 operators run their steps
+            return run(folder, warehouses, now=datetime.now(UTC))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
