@@ -14,15 +14,8 @@ from datetime import datetime
 
 from amazon_bluecherry.edi.envelope import Delimiters, Segment
 from amazon_bluecherry.edi.reader import Source, read_interchanges
-from amazon_bluecherry.edi.validator import (
-    ISA_QUALIFIERS,
-    GroupVerdict,
-    InterchangeVerdict,
-    Issue,
-    ValidationReport,
-    _valid_hhmm,
-    _valid_yymmdd,
-)
+from amazon_bluecherry.edi.validator import GroupVerdict, InterchangeVerdict, Issue, ValidationReport
+from amazon_bluecherry.edi.validator_envelope import ISA_QUALIFIERS, _valid_hhmm, _valid_yymmdd
 from amazon_bluecherry.edi.writer import ControlNumberSource, OutboundSet, Party, write_interchange
 
 __all__ = [
