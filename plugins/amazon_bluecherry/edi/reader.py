@@ -20,7 +20,7 @@ import codecs
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -243,118 +243,148 @@ def iter_segment_batches(
     """
     stream = _TextStream(source, chunk_size)
     try:
-        yield from _batches(stream)
+        yield from _Batches(stream)
     finally:
         stream.close()
 
 
-def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
-    text = ""
-    eof = False
+Batch = tuple[list[str], Delimiters]
 
-    def fill(minimum: int) -> bool:
-        nonlocal text, eof
-        while len(text) < minimum and not eof:
-            piece = stream.read()
-            if piece is None:
-                eof = True
-            else:
-                text += piece
-        return len(text) >= minimum
 
-    fill(_HEADER_LOOKAHEAD)
-    text = text.lstrip(_WHITESPACE + "\ufeff")
-    if not text:
-        raise NotX12Error("input is empty")
-    header = sniff_delimiters(text[:_HEADER_LOOKAHEAD])
-    while True:
-        # ``text`` starts with an ISA whose header is ``header``.
-        delims = header.delimiters
-        term = delims.segment
-        strip_cr = term == "\n"
-        iea_marker = "IEA" + delims.element
-        isa = text[: header.length - len(term)]
-        if strip_cr:
-            isa = isa.rstrip("\r")
-        batch = [isa]
-        text = text[header.length :]
-        restart = False
-        # Layout between segments (CR/LF, indentation) removed in one C-level pass per
-        # chunk, so splitting leaves clean segments with no per-segment Python work.
-        if strip_cr:
-            layout = re.compile("\r?\n[ \t\r\n\x0b\x0c]*")
+class _Segmenter:
+    """Splits text into clean segments for one interchange's delimiters.
+
+    Layout between segments (CR/LF, indentation) is removed in one C-level pass per chunk,
+    so splitting leaves clean segments with no per-segment Python work.
+    """
+
+    def __init__(self, delimiters: Delimiters):
+        term = self.term = delimiters.segment
+        self.strip_cr = term == "\n"
+        self.iea_marker = "IEA" + delimiters.element
+        if self.strip_cr:
+            self.layout = re.compile("\r?\n[ \t\r\n\x0b\x0c]*")
         else:
-            layout = re.compile(re.escape(term) + "[ \t\r\n\x0b\x0c]+")
-        replacement = term.replace("\\", "\\\\")  # re.sub reads backslashes as escapes
+            self.layout = re.compile(re.escape(term) + "[ \t\r\n\x0b\x0c]+")
+        self.replacement = term.replace("\\", "\\\\")  # re.sub reads backslashes as escapes
         # An IEA segment: at the start of the text or after a terminator and layout.
-        iea_at = re.compile(f"(?:^|{re.escape(term)})[ \t\r\n\x0b\x0c]*({re.escape(iea_marker)})")
+        self.iea_at = re.compile(f"(?:^|{re.escape(term)})[ \t\r\n\x0b\x0c]*({re.escape(self.iea_marker)})")
+
+    def split(self, text: str) -> list[str]:
+        return self.layout.sub(self.replacement, text).split(self.term)
+
+    def iea_end(self, text: str) -> int:
+        """Where the terminator of the first IEA in ``text`` stands (-1: no complete IEA)."""
+        iea = self.iea_at.search(text) if self.iea_marker in text else None
+        return text.find(self.term, iea.start(1)) if iea is not None else -1
+
+
+def _non_empty(parts: list[str]) -> list[str]:
+    return [p for p in parts if p] if "" in parts else parts
+
+
+class _Batches:
+    """The batches of a stream: interchange after interchange, each with its own delimiters."""
+
+    def __init__(self, stream: _TextStream):
+        self.stream = stream
+        self.text = ""  # read but not yet yielded
+        self.eof = False
+
+    def read(self) -> bool:
+        piece = self.stream.read()
+        if piece is None:
+            self.eof = True
+            return False
+        self.text += piece
+        return True
+
+    def fill(self, minimum: int) -> bool:
+        while len(self.text) < minimum and not self.eof:
+            self.read()
+        return len(self.text) >= minimum
+
+    def __iter__(self) -> Iterator[Batch]:
+        self.fill(_HEADER_LOOKAHEAD)
+        self.text = self.text.lstrip(_WHITESPACE + "\ufeff")
+        if not self.text:
+            raise NotX12Error("input is empty")
+        header = sniff_delimiters(self.text[:_HEADER_LOOKAHEAD])
+        while True:
+            delims = header.delimiters
+            ended_by_iea = yield from self._interchange(header)
+            if not ended_by_iea:
+                # End of input: whatever is left had no terminator.
+                tail = self.text.strip(_WHITESPACE)
+                if tail:
+                    yield [tail], delims
+                return
+            # After an IEA: another ISA (perhaps with other separators), or trailing data.
+            self.fill(_HEADER_LOOKAHEAD)
+            self.text = self.text.lstrip(_WHITESPACE)
+            if not self.text:
+                return
+            next_header = self._readable_isa()
+            if next_header is None:
+                yield from self._stray(delims)
+                return
+            header = next_header
+
+    def _readable_isa(self) -> _Header | None:
+        if self.text.startswith("ISA"):
+            try:
+                return sniff_delimiters(self.text[:_HEADER_LOOKAHEAD])
+            except NotX12Error:
+                pass
+        return None
+
+    def _interchange(self, header: _Header) -> Generator[Batch, None, bool]:
+        """Batches of the interchange ``self.text`` starts with; True when an IEA ended it."""
+        delims = header.delimiters
+        cut = _Segmenter(delims)
+        isa = self.text[: header.length - len(cut.term)]
+        batch = [isa.rstrip("\r") if cut.strip_cr else isa]
+        self.text = self.text[header.length :]
         at_segment_start = True
         while True:
             if at_segment_start:
-                text = text.lstrip(_WHITESPACE)
-            iea = iea_at.search(text) if iea_marker in text else None
-            iea_end = text.find(term, iea.start(1)) if iea is not None else -1
+                self.text = self.text.lstrip(_WHITESPACE)
+            iea_end = cut.iea_end(self.text)
             if iea_end >= 0:
                 # Clean and split only up to the IEA: what follows may be an interchange
                 # with other separators (its ISA padding must not be taken for layout).
-                parts = layout.sub(replacement, text[:iea_end]).split(term)
-                if strip_cr:
+                parts = cut.split(self.text[:iea_end])
+                if cut.strip_cr:
                     parts[-1] = parts[-1].rstrip("\r")
-                if "" in parts:
-                    parts = [p for p in parts if p]
-                batch.extend(parts)
-                text = text[iea_end + len(term) :]
-                restart = True
-                break
-            parts = layout.sub(replacement, text).split(term)
-            text = parts.pop()
-            if len(text) > MAX_SEGMENT_LENGTH:
-                raise _runaway(term)
-            if "" in parts:
-                parts = [p for p in parts if p]
-            if batch:
-                batch.extend(parts)
-            else:
-                batch = parts
-            at_segment_start = text == ""
+                batch.extend(_non_empty(parts))
+                self.text = self.text[iea_end + len(cut.term) :]
+                if batch:
+                    yield batch, delims
+                return True
+            parts = cut.split(self.text)
+            self.text = parts.pop()
+            if len(self.text) > MAX_SEGMENT_LENGTH:
+                raise _runaway(cut.term)
+            batch.extend(_non_empty(parts))
+            at_segment_start = self.text == ""
             if batch:
                 yield batch, delims
                 batch = []
-            if eof:
-                break
-            piece = stream.read()
-            if piece is None:
-                eof = True
-            else:
-                text += piece
-        if batch:
-            yield batch, delims
-        if not restart:
-            # End of input: whatever is left had no terminator.
-            tail = text.strip(_WHITESPACE)
-            if tail:
-                yield [tail], delims
-            return
-        # After an IEA: another ISA (perhaps with other separators), or trailing data.
-        fill(_HEADER_LOOKAHEAD)
-        text = text.lstrip(_WHITESPACE)
-        if not text:
-            return
-        if text.startswith("ISA"):
-            try:
-                header = sniff_delimiters(text[:_HEADER_LOOKAHEAD])
-                continue
-            except NotX12Error:
-                pass
-        # Not a readable ISA: keep reading with the old separators so the validator can
-        # report the stray segments instead of the reader giving up.
-        parts = text.split(term)
+            if self.eof or not self.read():
+                return False
+
+    def _stray(self, delims: Delimiters) -> Iterator[Batch]:
+        """Not a readable ISA: keep reading with the old separators so the validator can
+        report the stray segments instead of the reader giving up."""
+        term = delims.segment
+        strip_cr = term == "\n"
+        parts = self.text.split(term)
         rest = parts.pop()
         stray = [s for p in parts if (s := _clean(p, strip_cr))]
-        while not eof:
-            piece = stream.read()
+        while not self.eof:
+            piece = self.stream.read()
             if piece is None:
-                eof = True
+                self.eof = True
                 break
             parts = (rest + piece).split(term)
             rest = parts.pop()
@@ -369,7 +399,6 @@ def _batches(stream: _TextStream) -> Iterator[tuple[list[str], Delimiters]]:
             stray.append(rest)
         if stray:
             yield stray, delims
-        return
 
 
 def _runaway(term: str) -> NotX12Error:

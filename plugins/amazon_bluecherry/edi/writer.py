@@ -148,6 +148,19 @@ def _isa(
     ]
 
 
+def _transaction_set(outbound: OutboundSet, st_number: str) -> list[Sequence[Element]]:
+    """ST, the body (an ST/SE the caller left in is replaced) and SE with its count."""
+    body = list(outbound.segments)
+    if body and body[0] and body[0][0] == "ST":
+        body = body[1:]
+        if body and body[-1] and body[-1][0] == "SE":
+            body = body[:-1]
+    st: list[str] = ["ST", outbound.set_id, st_number]
+    if outbound.implementation_reference:
+        st.append(outbound.implementation_reference)
+    return [st, *body, ["SE", str(len(body) + 2), st_number]]
+
+
 def write_interchange(
     sets: Sequence[OutboundSet],
     *,
@@ -215,18 +228,7 @@ def write_interchange(
         ]
     )
     for outbound in sets:
-        body = list(outbound.segments)
-        if body and body[0] and body[0][0] == "ST":
-            body = body[1:]
-            if body and body[-1] and body[-1][0] == "SE":
-                body = body[:-1]
-        st_number = f"{control_numbers.next('ST'):04d}"
-        st: list[str] = ["ST", outbound.set_id, st_number]
-        if outbound.implementation_reference:
-            st.append(outbound.implementation_reference)
-        segments.append(st)
-        segments.extend(body)
-        segments.append(["SE", str(len(body) + 2), st_number])
+        segments.extend(_transaction_set(outbound, f"{control_numbers.next('ST'):04d}"))
     segments.append(["GE", str(len(sets)), str(gs_number)])
     segments.append(["IEA", "1", f"{isa_number % _ISA_CONTROL_LIMIT:09d}"])
     return serialize_segments(segments, delimiters, line_break=line_break).encode(encoding)
