@@ -148,3 +148,20 @@ def test_a_feed_left_between_gate_and_staging_is_taken_up_by_the_next_run(store,
     assert feeds.feed_of_snapshot(store, "e" * 64) == (feed_id, "checked")
     again = check_feed(store, settings, now=NOW, feed_id=feed_id)
     assert (again.feed_id, again.passed) == (feed_id, 1)
+
+
+def test_velocity_comes_from_the_eaches_amazon_ordered_in_the_window(store):
+    from amazon_bluecherry.flows.stock_to_846 import velocity_tiers
+    from amazon_bluecherry.flows.stock_to_846_steps import ordered_eaches
+
+    def po(number, *lines):
+        store.add_transaction("850", direction="in", partner="AMAZON", business_key=number, status="loaded",
+                              data={"translation": {"lines": [{"style": s, "color": c, "size": z, "qty_eaches": q}
+                                                              for s, c, z, q in lines]}})
+
+    po("PO-1", ("TEE100", "BLK", "M", 24), ("TEE100", "BLK", "L", 6))
+    po("PO-2", ("TEE100", "BLK", "L", 12), ("HOOD200", "RED", "XL", 0))
+    totals = ordered_eaches(store, since=datetime.now(UTC) - timedelta(days=14))
+    assert totals == {"TEE100-BLK-M": 24, "TEE100-BLK-L": 18, "HOOD200-RED-XL": 0}
+    assert velocity_tiers(totals, fast_mover_units=20) == {"TEE100-BLK-M": "fast"}
+    assert ordered_eaches(store, since=datetime.now(UTC) + timedelta(minutes=1)) == {}, "older orders do not count"
