@@ -15,17 +15,9 @@ ROOTS = ("plugins", "dags")
 MAX_FILE_LINES = 800
 MAX_FUNCTION_LINES = 80
 
-# Known exceptions, "path" or "path::function" -> why. Issue 15: other helpers are
-# splitting these; remove an entry when its code is split (the limit then guards it again).
-# A stale entry fails nothing, so a helper who splits one of them is never blocked here.
+# Known exceptions, "path" or "path::function" -> why; remove an entry when its code is split
+# (the limit then guards it again). A stale entry fails nothing.
 KNOWN_LONG: dict[str, str] = {
-    "plugins/amazon_bluecherry/console/app.py::create_app": "issue 15, console (not edi/)",
-    "plugins/amazon_bluecherry/flows/dispute_packets.py::assemble_packet": "issue 15, flows",
-    "plugins/amazon_bluecherry/flows/intake.py::process_inbound": "issue 15, flows",
-    "plugins/amazon_bluecherry/flows/invoicing.py::prepare_invoices": "issue 15, flows",
-    "plugins/amazon_bluecherry/flows/remit_to_journals_steps.py::post_gated": "issue 15, flows",
-    "plugins/amazon_bluecherry/flows/so_to_poa_steps.py::check_acknowledgements": "issue 15, flows",
-    "plugins/amazon_bluecherry/quality/report.py::render_html": "issue 15, quality",
     # Alembic revisions are history: a shipped migration is not rewritten.
     "plugins/amazon_bluecherry/store/migrations/versions/0001_initial_schema.py::upgrade": "migration",
     "plugins/amazon_bluecherry/store/migrations/versions/0004_fulfilment.py::upgrade": "migration",
