@@ -9,12 +9,14 @@ the way the next scheduled run would. Then the flow's invariant check reads the 
 
 Flows are rows of ``FLOWS``: (name, DAGs in order, what to send, invariant check). A flow
 whose DAG file is not on this checkout yet is reported and skipped; others add their row
-when their flow lands (fulfilment_to_asn: every shipment at most one ASN; stock_to_846;
-remit_to_journals: every remittance line posted once).
+when their flow lands (fulfilment_to_asn: every shipment at most one ASN; stock_to_846:
+Amazon's view from every 846 sent is what BlueCherry could ship less the buffers, each
+feed sent once; remit_to_journals: every remittance line posted once).
 
 Last line: ``crash_runs=N crash_failures=N kills=N backends=sqlite,postgresql flows=...``
 
 Usage: python bench/campaign_crash.py [--runs 200] [--seed 13] [--pos 20] [--backends sqlite,postgresql]
+       [--flows orders,stock]
 """
 
 from __future__ import annotations
@@ -108,8 +110,65 @@ def check_orders(parties: Parties, sent: list[str]) -> list[str]:
     return problems
 
 
+# --- stock_to_846 ----------------------------------------------------------------------------------
+
+
+def change_stock(parties: Parties, rng: random.Random, count: int) -> None:
+    """BlueCherry's stock moves for ``count`` SKUs before the feed (some to nothing)."""
+    rows = parties.emulator.backend.get_ats().rows
+    for row in rng.sample(rows, min(count, len(rows))):
+        parties.emulator.backend.set_stock(row.sku, row.warehouse, on_hand=row.allocated + rng.choice((0, 1, 7, 90)))
+
+
+def check_stock(parties: Parties, sent: None) -> list[str]:
+    """Amazon's view, from every 846 file in the upload folder in the order they came, is what
+    BlueCherry could ship less the buffers; every 846 staged was sent once and recorded."""
+    from sqlalchemy import select
+
+    from amazon_bluecherry.edi.parse import parse_file
+    from amazon_bluecherry.flows.mappings import load_items
+    from amazon_bluecherry.flows.stock_inputs import load_buffer_policy
+    from amazon_bluecherry.flows.stock_to_846 import amazon_ids
+    from amazon_bluecherry.flows.stock_to_846_steps import qualifiers, served_warehouses
+    from amazon_bluecherry.settings import Settings
+    from amazon_bluecherry.store.models import InventoryFeed, OutboundDocument
+
+    settings = Settings(mappings_dir=ROOT / "include" / "mappings")
+    policy = load_buffer_policy(settings.effective_inventory_buffer_file)
+    ids = amazon_ids(load_items(settings.mappings_dir / "items.csv"), qualifiers(settings))
+    could_ship = {}
+    for row in parties.emulator.backend.get_ats().rows:
+        if row.sku in ids and row.warehouse in served_warehouses(settings):
+            available = max(0, row.on_hand - row.allocated - row.on_hold)
+            qualifier, product_id, _ = ids[row.sku]
+            could_ship[(row.warehouse, f"{qualifier} {product_id}")] = (
+                available - policy.rule_for(upc=row.upc, style=row.style)[1].held_back(available))
+    amazon_view = {}
+    files = [name for name in parties.mailbox.received() if "846" in name]
+    for name in files:
+        for advice in parse_file(parties.mailbox.received()[name]):
+            location = next(party.id_code for party in advice.parties if party.role == "SF")
+            for item in advice.items:
+                amazon_view[(location, f"{item.product_id_qualifier} {item.product_id}")] = item.available_quantity
+    problems = []
+    if amazon_view != could_ship:
+        wrong = sorted(key for key in could_ship.keys() | amazon_view.keys()
+                       if amazon_view.get(key) != could_ship.get(key))
+        problems.append(f"Amazon's view differs on {len(wrong)} items, e.g. {wrong[:3]}")
+    with parties.store.session() as db:
+        outbound = list(db.execute(select(OutboundDocument.file_name, OutboundDocument.status)
+                                   .where(OutboundDocument.doc_type == "846")))
+        feeds = list(db.scalars(select(InventoryFeed.status)))
+    if sorted(name for name, _ in outbound) != sorted(files) or any(status != "sent" for _, status in outbound):
+        problems.append(f"846 files {sorted(files)} but outbound {outbound}")
+    if any(status in ("planned", "checked", "staged") for status in feeds):
+        problems.append(f"feeds left unfinished: {feeds}")
+    return problems
+
+
 FLOWS = [
     Flow("orders", ("po_to_so", "so_to_poa"), send_orders, check_orders),
+    Flow("stock", ("stock_to_846",), change_stock, check_stock),
 ]
 
 
@@ -217,6 +276,7 @@ def main() -> int:
     parser.add_argument("--max-kills", type=int, default=2, help="kills per DAG before the run to the end")
     parser.add_argument("--max-delay", type=float, default=25.0, help="seconds; the kill comes at a random moment")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--flows", default="", help="comma separated flow names (default: every flow)")
     parser.add_argument("--postgres-url", default=os.environ.get("AB_TEST_POSTGRES_URL",
                                                                  "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -224,8 +284,9 @@ def main() -> int:
     if args.child:
         return child(args.child)
 
-    flows = [flow for flow in FLOWS if all((ROOT / "dags" / f"{dag}.py").exists() for dag in flow.dags)]
-    for flow in FLOWS:
+    wanted = [flow for flow in FLOWS if not args.flows or flow.name in args.flows.split(",")]
+    flows = [flow for flow in wanted if all((ROOT / "dags" / f"{dag}.py").exists() for dag in flow.dags)]
+    for flow in wanted:
         if flow not in flows:
             print(f"flow {flow.name}: its DAGs are not on this checkout yet; skipped")
     backends = args.backends.split(",")

@@ -119,8 +119,13 @@ def positions_frame(store: Store) -> pd.DataFrame:
 
 def record_planned_feed(store: Store, *, partner: str, kind: str, tiers: list[str], snapshot_at, last_cycle_at,
                         fingerprint: str, source: str, lines: pd.DataFrame) -> int:
-    """A feed and its lines (``flows.stock_to_846.select_lines`` rows), status planned."""
+    """A feed and its lines (``flows.stock_to_846.select_lines`` rows), status planned.
+
+    A feed of an older snapshot that a killed run left before staging is superseded: the
+    new one was planned against the same positions from fresher figures."""
     with store.session() as db:
+        db.execute(update(InventoryFeed).where(InventoryFeed.status.in_(("planned", "checked")))
+                   .values(status="superseded"))
         feed = InventoryFeed(partner=partner, status="planned", kind=kind, tiers=tiers, snapshot_at=snapshot_at,
                              last_cycle_at=last_cycle_at, snapshot_fingerprint=fingerprint, source=source[:255],
                              line_count=len(lines), units_published=int(lines["published"].sum()))

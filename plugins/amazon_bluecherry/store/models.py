@@ -375,14 +375,15 @@ class Invoice(Base):
 # One row per feed (or refused snapshot), one row per SKU and warehouse it carried, and what
 # Amazon was last told per SKU and warehouse. The API is amazon_bluecherry.store.inventory.
 
-INVENTORY_FEED_STATUSES = ("refused", "planned", "blocked", "staged", "sent")
+INVENTORY_FEED_STATUSES = ("refused", "planned", "checked", "blocked", "superseded", "staged", "sent")
 
 
 class InventoryFeed(Base):
     """An 846 feed from one BlueCherry ATS snapshot, or a snapshot refused as stale or partial.
 
-    Statuses: refused (nothing planned; exception open) | planned -> blocked (the gate
-    failed; exception open) | staged (846 stored, pending upload) -> sent. ``kind`` is full
+    Statuses: refused (nothing planned; exception open) | planned -> checked | blocked (the
+    gate failed; exception open) -> staged (846 stored, pending upload) -> sent; a planned or
+    checked feed a killed run left is superseded by the next snapshot's. ``kind`` is full
     (every SKU) or delta (what changed, by the tiers that were due).
     """
 
