@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from amazon_bluecherry.edi import segments as x
 from amazon_bluecherry.edi.envelope import Delimiters, Segment
 from amazon_bluecherry.edi.reader import Source, read_interchanges
+from amazon_bluecherry.edi.segments import BuiltSegment
 from amazon_bluecherry.edi.validator import GroupVerdict, InterchangeVerdict, Issue, ValidationReport
 from amazon_bluecherry.edi.validator_envelope import ISA_QUALIFIERS, _valid_hhmm, _valid_yymmdd
 from amazon_bluecherry.edi.writer import ControlNumberSource, OutboundSet, Party, write_interchange
@@ -103,47 +105,73 @@ def _fit(value: str, delimiters: Delimiters, min_len: int, max_len: int, *, nume
     return text.zfill(min_len)
 
 
-def build_997_segments(group: GroupVerdict, delimiters: Delimiters) -> list[Segment]:
+def build_997_segments(group: GroupVerdict, delimiters: Delimiters) -> list[BuiltSegment]:
     """The body of one 997 (AK1 .. AK9, without ST/SE) acknowledging ``group``."""
     # Element sizes from the 997 guide: AK101 ID 2/2, AK102 N0 1/9, AK201 ID 3/3, AK202 AN 4/9,
     # AK301 ID 2/3, AK302 N0 1/6, AK303 AN 1/4, AK401 N0 1/2 (+ 1/2), AK402 N0 1/4, AK404 AN 1/99.
     d = delimiters
-    body: list[Segment] = [["AK1", _fit(group.functional_id, d, 2, 2), _fit(group.control_number, d, 1, 9,
-                                                                             numeric=True)]]
+    body: list[BuiltSegment] = [
+        x.AK1.write(
+            {
+                "acknowledged_functional_id": _fit(group.functional_id, d, 2, 2),
+                "acknowledged_group_control_number": _fit(group.control_number, d, 1, 9, numeric=True),
+            }
+        )
+    ]
     for ts in group.transactions:
-        body.append(["AK2", _fit(ts.set_id, d, 3, 3), _fit(ts.control_number, d, 4, 9)])
-        by_segment: dict[tuple[str, int], list[Issue]] = {}
-        for issue in ts.errors:
-            if issue.segment_position is None:
-                continue
-            by_segment.setdefault((issue.segment_id or "", issue.segment_position), []).append(issue)
-        for (sid, position), issues in by_segment.items():
-            segment_codes = sorted({i.code for i in issues if i.element_position is None}, key=int)
-            if not segment_codes:
-                segment_codes = ["8"]
-            loop_id = _fit(issues[0].loop_id, d, 1, 4) if _clean(issues[0].loop_id, d) else ""
-            for code in segment_codes:
-                body.append(["AK3", _fit(sid, d, 2, 3), str(min(position, 999_999)), loop_id, code])
-            for i in issues:
-                if i.element_position is None:
-                    continue
-                where = str(min(i.element_position, 99))
-                if i.component_position:
-                    where += delimiters.component + str(min(i.component_position, 99))
-                reference = i.data_element if i.data_element.isdigit() and len(i.data_element) <= 4 else ""
-                body.append(["AK4", where, reference, i.code, _clean(i.bad_value, delimiters)[:99].rstrip()])
-        body.append(["AK5", ts.status, *ts.ak5_codes])
+        body.append(x.AK2.write({"set_id": _fit(ts.set_id, d, 3, 3), "control_number": _fit(ts.control_number, d, 4, 9)}))
+        body += _segment_errors(ts.errors, d)
+        body.append(x.AK5.write({"status": ts.status, "error_codes": ts.ak5_codes}))
     body.append(
-        [
-            "AK9",
-            group.status,
-            str(group.included if group.included is not None else group.received),
-            str(group.received),
-            str(group.accepted),
-            *group.codes[:5],
-        ]
+        x.AK9.write(
+            {
+                "group_status": group.status,
+                "sets_included": group.included if group.included is not None else group.received,
+                "sets_received": group.received,
+                "sets_accepted": group.accepted,
+                "group_error_codes": group.codes[:5],
+            }
+        )
     )
     return body
+
+
+def _segment_errors(errors: list[Issue], d: Delimiters) -> list[BuiltSegment]:
+    """AK3 per segment in error (one per segment-level code, else code 8), each with its AK4s."""
+    by_segment: dict[tuple[str, int], list[Issue]] = {}
+    for issue in errors:
+        if issue.segment_position is not None:
+            by_segment.setdefault((issue.segment_id or "", issue.segment_position), []).append(issue)
+    out: list[BuiltSegment] = []
+    for (sid, position), issues in by_segment.items():
+        segment_codes = sorted({i.code for i in issues if i.element_position is None}, key=int) or ["8"]
+        loop_id = _fit(issues[0].loop_id, d, 1, 4) if _clean(issues[0].loop_id, d) else ""
+        for code in segment_codes:
+            out.append(
+                x.AK3.write(
+                    {
+                        "segment_id": _fit(sid, d, 2, 3),
+                        "segment_position": min(position, 999_999),
+                        "loop_id": loop_id,
+                        "code": code,
+                    }
+                )
+            )
+        out += [_element_error(i, d) for i in issues if i.element_position is not None]
+    return out
+
+
+def _element_error(issue: Issue, d: Delimiters) -> BuiltSegment:
+    reference = issue.data_element if issue.data_element.isdigit() and len(issue.data_element) <= 4 else ""
+    return x.AK4.write(
+        {
+            "element_position": min(issue.element_position, 99),  # type: ignore[type-var]
+            "component_position": min(issue.component_position, 99) if issue.component_position else None,
+            "element_reference": reference,
+            "code": issue.code,
+            "bad_value": _clean(issue.bad_value, d)[:99].rstrip(),
+        }
+    )
 
 
 def _ta1(interchange: InterchangeVerdict, when: datetime) -> Segment:
@@ -279,6 +307,50 @@ def _int(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _at(seg: Segment, segment: x.Segment, name: str) -> str:
+    """The text of field ``name`` of ``segment`` in ``seg`` ("" when absent); a composite whole."""
+    position = segment.positions[name]
+    return seg[position] if position < len(seg) else ""
+
+
+def _codes(seg: Segment, segment: x.Segment, name: str) -> list[str]:
+    e = segment.element(name)
+    return [c for c in seg[e.position : e.position + e.repeat] if c]
+
+
+def _read_ack_segment(
+    seg: Segment, ack: FunctionalAck, current: AckedSet | None, segment: AckedSegment | None
+) -> tuple[AckedSet | None, AckedSegment | None]:
+    """One segment of a 997 into ``ack``; returns the AK2 and AK3 loops open after it."""
+    sid = seg[0]
+    if sid == "AK1":
+        ack.functional_id = _at(seg, x.AK1, "acknowledged_functional_id")
+        ack.group_control_number = _at(seg, x.AK1, "acknowledged_group_control_number")
+    elif sid == "AK2":
+        current = AckedSet(_at(seg, x.AK2, "set_id"), _at(seg, x.AK2, "control_number"), "", [])
+        ack.sets.append(current)
+        segment = None
+    elif sid == "AK3" and current is not None:
+        fields = ("segment_id", "segment_position", "loop_id", "code")
+        segment_id, position, loop_id, code = (_at(seg, x.AK3, f) for f in fields)
+        segment = AckedSegment(segment_id, _int(position), loop_id, code)
+        current.segments.append(segment)
+    elif sid == "AK4" and segment is not None:
+        fields = ("element_position", "element_reference", "code", "bad_value")
+        segment.elements.append(tuple(_at(seg, x.AK4, f) for f in fields))  # type: ignore[arg-type]
+    elif sid == "AK5" and current is not None:
+        current.status = _at(seg, x.AK5, "status")
+        current.codes = _codes(seg, x.AK5, "error_codes")
+        current, segment = None, None
+    elif sid == "AK9":
+        ack.status = _at(seg, x.AK9, "group_status")
+        ack.included, ack.received, ack.accepted = (
+            _int(_at(seg, x.AK9, f)) for f in ("sets_included", "sets_received", "sets_accepted")
+        )
+        ack.codes = _codes(seg, x.AK9, "group_error_codes")
+    return current, segment
+
+
 def parse_997(source: Source) -> list[FunctionalAck]:
     """Read the 997s in an inbound file (path, bytes or binary file object)."""
     acks: list[FunctionalAck] = []
@@ -304,27 +376,7 @@ def parse_997(source: Source) -> list[FunctionalAck]:
                 current: AckedSet | None = None
                 segment: AckedSegment | None = None
                 for seg in ts.segments:
-                    v = seg + [""] * 10
-                    sid = seg[0]
-                    if sid == "AK1":
-                        ack.functional_id, ack.group_control_number = v[1], v[2]
-                    elif sid == "AK2":
-                        current = AckedSet(v[1], v[2], "", [])
-                        ack.sets.append(current)
-                        segment = None
-                    elif sid == "AK3" and current is not None:
-                        segment = AckedSegment(v[1], _int(v[2]), v[3], v[4])
-                        current.segments.append(segment)
-                    elif sid == "AK4" and segment is not None:
-                        segment.elements.append((v[1], v[2], v[3], v[4]))
-                    elif sid == "AK5" and current is not None:
-                        current.status = v[1]
-                        current.codes = [c for c in seg[2:7] if c]
-                        current, segment = None, None
-                    elif sid == "AK9":
-                        ack.status = v[1]
-                        ack.included, ack.received, ack.accepted = _int(v[2]), _int(v[3]), _int(v[4])
-                        ack.codes = [c for c in seg[5:10] if c]
+                    current, segment = _read_ack_segment(seg, ack, current, segment)
                 acks.append(ack)
     return acks
 
