@@ -131,7 +131,7 @@ class _Hierarchy:
 
     def level(self, parent: int | None, code: str) -> int:
         self.count += 1
-        self.out.append(x.HL.write({"id": self.count, "parent": parent, "code": code}))
+        self.out.append(x.HL.write({"hierarchical_id": self.count, "parent_id": parent, "level_code": code}))
         return self.count
 
     def container(self, parent: int, code: str, container: d.ShipmentTare | d.ShipmentPack) -> None:

@@ -202,9 +202,9 @@ class _Level:
     def __init__(self, seg: Seg):
         self.hl = seg
         values = seg.values(x.HL)
-        self.id: str = values["id"]
-        self.parent: str | None = values["parent"]
-        self.code: str = values["code"]
+        self.id: str = values["hierarchical_id"]
+        self.parent: str | None = values["parent_id"]
+        self.code: str = values["level_code"]
         self.segments: list[Seg] = []
         self.children: list[_Level] = []
 
@@ -241,7 +241,7 @@ def _hierarchy(body: list[Seg], head: Seg) -> tuple[list[Seg], _Level]:
         if seg.id == "HL":
             level = _Level(seg)
             if level.id in by_id:
-                raise seg.error(x.HL.position("id"), f"HL id {level.id} is used twice")
+                raise seg.error(x.HL.position("hierarchical_id"), f"HL id {level.id} is used twice")
             by_id[level.id] = level
             levels.append(level)
         elif seg.id == "CTT":
@@ -257,7 +257,7 @@ def _hierarchy(body: list[Seg], head: Seg) -> tuple[list[Seg], _Level]:
         elif level.parent in by_id:
             by_id[level.parent].children.append(level)
         else:
-            raise level.hl.error(x.HL.position("parent"), f"HL parent {level.parent} does not exist")
+            raise level.hl.error(x.HL.position("parent_id"), f"HL parent {level.parent} does not exist")
     if len(roots) != 1 or roots[0].code != "S":
         raise head.error(None, "an 856 needs exactly one top-level HL, the shipment (S)")
     return header_segments, roots[0]
@@ -268,7 +268,7 @@ def _children(level: _Level, allowed: tuple[str, ...]) -> list[_Level]:
         if child.code not in allowed:
             names = "/".join(allowed)
             raise child.hl.error(
-                x.HL.position("code"),
+                x.HL.position("level_code"),
                 f"HL level {child.code} under {level.code} is not supported here (expected {names})",
             )
     return level.children

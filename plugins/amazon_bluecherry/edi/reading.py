@@ -104,14 +104,15 @@ class Seg:
         if e.kind == "ids":
             return self.product_ids(e.position)
         if e.required:
-            return self.required(e.position, f"{self.id}{e.position:02d} {e.field}")
+            return self.required(e.position, f"{self.id}{e.position:02d} {e.field.replace('_', ' ')}")
         return getattr(self, _READERS[e.kind])(e.position)
 
     def _component_value(self, e: Element) -> Any:
         value = self.component(e.position, e.component)  # type: ignore[arg-type]
         if e.kind == "int" and value is not None:
             if not value.isdigit():
-                raise self.error(e.position, f"{value!r} is not a {e.field.replace('_', ' ')}")
+                what = e.field.replace("_", " ")
+                raise self.error(e.position, f"{value!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what}")
             return int(value)
         return value
 

@@ -264,7 +264,13 @@ BSN = _segment(
     ("shipment_time", 4, "time"),
     ("hierarchy_structure", 5),
 )
-HL = _segment("HL", None, Element("id", 1, required=True), ("parent", 2), Element("code", 3, required=True))
+HL = _segment(
+    "HL",
+    None,
+    Element("hierarchical_id", 1, required=True),
+    ("parent_id", 2),
+    Element("level_code", 3, required=True),
+)
 TD1 = _segment(
     "TD1",
     d.ShipmentMeasurements,
