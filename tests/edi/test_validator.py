@@ -495,3 +495,12 @@ def test_direct_fulfillment_sets_are_not_supported_not_misjudged():
     assert (ts.status, ts.ak5_codes, [e.level for e in ts.errors]) == ("R", ["1"], ["set"])
     assert "Direct Fulfillment" in ts.errors[0].message
     assert group.codes == []  # the group itself is fine: no AK9 "version not supported"
+
+
+@pytest.mark.parametrize("count", [b"\xb9", "\u0661".encode()])  # superscript one (8-bit), Arabic-Indic one
+def test_a_unicode_digit_in_a_count_is_a_verdict_not_a_crash(count):
+    # str.isdigit() says yes to these; int() refuses them. Found by test_fuzz.
+    data = x12(set_id="850", body=GOOD_BODIES["850"][2]).replace(b"GE*1*", b"GE*" + count + b"*")
+    report = validate_file(data)
+    (group,) = report.interchanges[0].groups
+    assert group.included is None and not report.ok

@@ -162,7 +162,7 @@ def _segment_errors(errors: list[Issue], d: Delimiters) -> list[BuiltSegment]:
 
 
 def _element_error(issue: Issue, d: Delimiters) -> BuiltSegment:
-    reference = issue.data_element if issue.data_element.isdigit() and len(issue.data_element) <= 4 else ""
+    reference = issue.data_element if issue.data_element.isascii() and issue.data_element.isdigit() and len(issue.data_element) <= 4 else ""
     return x.AK4.write(
         {
             "element_position": min(issue.element_position, 99),  # type: ignore[type-var]
@@ -304,7 +304,7 @@ class InterchangeAck:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _at(seg: Segment, segment: x.Segment, name: str) -> str:

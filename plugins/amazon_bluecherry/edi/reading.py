@@ -110,7 +110,7 @@ class Seg:
     def _component_value(self, e: Element) -> Any:
         value = self.component(e.position, e.component)  # type: ignore[arg-type]
         if e.kind == "int" and value is not None:
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 what = e.field.replace("_", " ")
                 raise self.error(e.position, f"{value!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what}")
             return int(value)

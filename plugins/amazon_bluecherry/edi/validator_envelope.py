@@ -251,7 +251,7 @@ class EnvelopeChecks:
         group = self.group
         count = values[1] if len(values) > 1 else ""
         number = values[2] if len(values) > 2 else ""
-        group.included = int(count) if count.isdigit() else None
+        group.included = int(count) if count.isascii() and count.isdigit() else None
         if count != str(len(group.transactions)):
             self._group_error("5", f"GE01 says {count!r} sets, found {len(group.transactions)}")
         if number != group.control_number:
