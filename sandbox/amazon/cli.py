@@ -27,6 +27,7 @@ def register(subparsers) -> None:
     _register_issue_remittance(actions)
     _register_ledger(actions)
     _register_findings(actions)
+    _register_inventory(actions)
     _register_simulate_month(actions)
 
 
@@ -444,6 +445,25 @@ def _findings(args) -> int:
         ["id", "at", "rule", "document", "chargeback", "detail"],
         [f.model_dump(mode="json") for f in findings],
     )
+    return 0
+
+
+# --- inventory ---------------------------------------------------------------------------
+def _register_inventory(actions) -> None:
+    parser = actions.add_parser(
+        "inventory", help="what Amazon may order, per item and ship-from location, from the 846s it read"
+    )
+    _simulator_arguments(parser, mailbox=False)
+    parser.set_defaults(handler=_inventory)
+
+
+def _inventory(args) -> int:
+    sim = _simulator(args)
+    by_location = sim.state.inventory_by_location
+    rows = [{"location": location, "item": item, "available": quantity}
+            for location, items in sorted(by_location.items()) for item, quantity in sorted(items.items())]
+    _print(args, rows, ["location", "item", "available"],
+           {"by_location": by_location, "total": dict(sorted(sim.state.inventory.items()))})
     return 0
 
 

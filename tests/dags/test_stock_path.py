@@ -28,6 +28,19 @@ def simulator(mailbox, tmp_path):
                            catalogue=ItemCatalogue.from_mappings(REPO_ROOT / "include" / "mappings"))
 
 
+def simulator_inventory(tmp_path) -> dict:
+    """``amazon-bluecherry sandbox amazon inventory --json``: the simulator's saved view."""
+    import contextlib
+    import io
+
+    from amazon_bluecherry.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["sandbox", "amazon", "inventory", "--state", str(tmp_path / "amazon"), "--json"]) == 0
+    return json.loads(out.getvalue())["by_location"]
+
+
 def what_bluecherry_could_ship(backend) -> dict[str, dict[str, int]]:
     """Warehouse -> "qualifier product id" -> on hand - allocated - holds less the buffer, worked out
     here one row at a time from the emulator's own stock and the shipped policy file."""
@@ -68,6 +81,7 @@ def test_amazon_may_order_what_bluecherry_could_ship_less_the_buffer_and_a_rerun
     assert amazon.process_uploads().documents["846"] >= 2   # a set per warehouse
     expected = what_bluecherry_could_ship(emulator.backend)
     assert amazon.state.inventory_by_location == expected
+    assert simulator_inventory(tmp_path) == expected, "what `sandbox amazon inventory` shows"
     with store.session() as db:
         feed = db.scalar(select(InventoryFeed))
         rules = set(db.scalars(select(InventoryFeedLine.rule).where(InventoryFeedLine.feed_id == feed.id)))
