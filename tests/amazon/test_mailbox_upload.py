@@ -109,3 +109,20 @@ def test_an_outbound_file_name_breaking_the_rules_is_not_sent(mailbox, sqlite_st
         run_upload(mailbox, sqlite_store, [bad])
     assert not any(entry.op == "open_write" for entry in mailbox.audit)
     assert outbound(sqlite_store, bad).status == "pending"
+
+
+def test_upload_marks_every_set_of_the_file_sent_and_no_other(mailbox, store, make_x12, tmp_path):
+    from amazon_bluecherry.flows.outbound import stage_x12
+    from amazon_bluecherry.settings import Settings
+    from amazon_bluecherry.store.models import Transaction
+
+    settings = Settings(home=tmp_path)
+    two_interchanges = stage_x12(store, make_x12(61, transaction_set="855") + make_x12(62, transaction_set="855"),
+                                 business_keys=["PO-A", "PO-B"], settings=settings)
+    other = stage_x12(store, make_x12(63, transaction_set="855"), business_keys=["PO-C"], settings=settings)
+
+    run_upload(mailbox, store, [two_interchanges.outbound_document_id])
+
+    with store.session() as db:
+        status = {t.business_key: t.status for t in db.query(Transaction).filter(Transaction.doc_type == "855")}
+    assert status == {"PO-A": "sent", "PO-B": "sent", "PO-C": "staged"}, other
