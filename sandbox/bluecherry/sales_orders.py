@@ -442,7 +442,9 @@ class _NewOrders:
                 select(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse,
                        func.sum(t.SalesOrderLineRow.qty_backordered))
                 .join(t.SalesOrderRow, t.SalesOrderRow.order_number == t.SalesOrderLineRow.order_number)
-                .where(t.SalesOrderLineRow.sku.in_(chunk))
+                # Only backordered lines: the others add nothing, and reading every line of a
+                # SKU made each batch slower than the last (10,000 POs: 21 s of 32 in the load).
+                .where(t.SalesOrderLineRow.sku.in_(chunk), t.SalesOrderLineRow.qty_backordered > 0)
                 .group_by(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse)
             ):
                 self._backorders[(sku, warehouse)] = int(total or 0)

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, synonym
 
 
@@ -199,7 +199,11 @@ class SalesOrderLineRow(Base):
     cancel_reason: Mapped[str | None]
     qty_picked: Mapped[int] = mapped_column(default=0)
     qty_shipped: Mapped[int] = mapped_column(default=0)
-    __table_args__ = (Index("ix_sales_order_lines_sku", "sku"),)
+    __table_args__ = (
+        Index("ix_sales_order_lines_sku", "sku"),
+        # The batch create path sums backorders per SKU: only the backordered lines are read.
+        Index("ix_sales_order_lines_backordered", "sku", sqlite_where=text("qty_backordered > 0")),
+    )
 
 
 class PickTicketRow(Base):
