@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, DecimalException, InvalidOperation
 
+from amazon_bluecherry.edi import segments as x
 from amazon_bluecherry.edi.gs1 import SSCC_AI, is_valid_sscc
 
 __all__ = ["RequirementIssue", "SegmentRequirement", "SetRequirements", "parse_requirements"]
@@ -87,8 +88,8 @@ def _hl_groups(body):
         if values[0] == "HL":
             if group is not None:
                 yield group
-            level = values[3] if len(values) > 3 else ""
-            group = (position, level, values[1] if len(values) > 1 else "?", [])
+            level = _element(values, x.HL, "level_code")
+            group = (position, level, _element(values, x.HL, "hierarchical_id") or "?", [])
         elif group is not None:
             group[3].append((position, values))
     if group is not None:
@@ -183,6 +184,15 @@ def _invoice_total(requirement: SegmentRequirement, body) -> list[RequirementIss
                                  f"TDS at position {position}: the lines' amounts are too large to add up")]
 
 
+def _element(values: Sequence[str], segment: x.Segment, name: str) -> str:
+    position = segment.positions[name]
+    return values[position] if position < len(values) else ""
+
+
+def _has(values: Sequence[str], segment: x.Segment, name: str) -> bool:
+    return len(values) > segment.positions[name]
+
+
 def _compare_total(tds, body) -> list[RequirementIssue]:
     total = Decimal(0)
     after_tds = False
@@ -190,23 +200,24 @@ def _compare_total(tds, body) -> list[RequirementIssue]:
         sid = values[0]
         if sid == "TDS":
             after_tds = True
-        elif sid == "IT1" and len(values) > 4:
-            total += _number(values[2]) * _number(values[4])
-        elif sid == "SAC" and len(values) > 5:
-            amount = _number(values[5]) / 100
-            total += -amount if values[1] == "A" else amount
-        elif sid == "TXI" and after_tds and len(values) > 2:
-            total += _number(values[2])
+        elif sid == "IT1" and _has(values, x.IT1, "unit_price"):
+            total += _number(_element(values, x.IT1, "quantity")) * _number(_element(values, x.IT1, "unit_price"))
+        elif sid == "SAC" and _has(values, x.SAC, "amount"):
+            amount = _number(_element(values, x.SAC, "amount")) / 100
+            total += -amount if _element(values, x.SAC, "indicator") == "A" else amount
+        elif sid == "TXI" and after_tds and _has(values, x.TXI, "amount"):
+            total += _number(_element(values, x.TXI, "amount"))
     position, values = tds
-    stated = _number(values[1] if len(values) > 1 else "") / 100
+    stated_text = _element(values, x.TDS, "total_amount")
+    stated = _number(stated_text) / 100
     expected = total.quantize(Decimal("0.01"))
     if stated == expected:
         return []
     return [
         RequirementIssue("TDS", position, None, "8", f"TDS at position {position}: total does not add up"),
-        RequirementIssue("TDS", position, 1, "7",
-                         f"TDS01: {stated} is not lines + charges - allowances + tax = {expected}",
-                         bad_value=values[1] if len(values) > 1 else ""),
+        RequirementIssue("TDS", position, x.TDS.positions["total_amount"], "7",
+                         f"{x.TDS.name('total_amount')}: {stated} is not lines + charges - allowances + tax = {expected}",
+                         bad_value=stated_text),
     ]
 
 

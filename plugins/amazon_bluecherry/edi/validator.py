@@ -20,6 +20,7 @@ import os
 import re
 from typing import Any
 
+from amazon_bluecherry.edi import segments as x
 from amazon_bluecherry.edi.envelope import Delimiters, Segment
 from amazon_bluecherry.edi.guide import (
     COMPLEX,
@@ -104,6 +105,10 @@ def validate_file(
 
 
 # ------------------------------------------------------------------------------------------
+
+
+# X12 data element numbers of HL01-03 (AK402 of the element errors _check_hl reports).
+_HL_DATA_ELEMENTS = {"hierarchical_id": "628", "parent_id": "734", "level_code": "735"}
 
 
 class _Validator(EnvelopeChecks):
@@ -343,30 +348,30 @@ class _Validator(EnvelopeChecks):
 
     def _check_hl(self, raw: str, count: int) -> None:
         values = raw.split(self.delimiters.element) + ["", "", ""]
-        number, parent, level = values[1], values[2], values[3]
+        at = x.HL.positions
+        number, parent, level = values[at["hierarchical_id"]], values[at["parent_id"]], values[at["level_code"]]
         hierarchy = self.guide.hierarchy  # type: ignore[union-attr]
-        problems: list[tuple[int, str]] = []
+        problems: list[tuple[str, str]] = []  # (HL field, message)
         expected = str(len(self.hl_levels) + 1)
         if number != expected:
-            problems.append((1, f"HL01 is {number!r}, expected {expected} (HL numbers count up from 1)"))
+            problems.append(
+                ("hierarchical_id", f"{x.HL.name('hierarchical_id')} is {number!r}, expected {expected} "
+                 "(HL numbers count up from 1)")
+            )
         if parent and parent not in self.hl_levels:
-            problems.append((2, f"HL02 parent {parent!r} is not an earlier HL"))
+            problems.append(("parent_id", f"{x.HL.name('parent_id')} parent {parent!r} is not an earlier HL"))
         allowed = hierarchy.get(level) if hierarchy else None
         if allowed is not None:
             parent_level = self.hl_levels.get(parent) if parent else None
             if (parent and parent in self.hl_levels or not parent) and parent_level not in allowed:
                 where = f"under level {parent_level}" if parent_level else "at the top"
-                problems.append((3, f"HL level {level} cannot be {where}"))
+                problems.append(("level_code", f"HL level {level} cannot be {where}"))
         if number and number not in self.hl_levels:
             self.hl_levels[number] = level
         if problems:
             self._segment_issue("HL", count, "8", "hierarchy")
-            for position, message in problems:
-                self._add(
-                    Issue(
-                        "HL", count, position, "7", message, data_element=("628", "734", "735")[position - 1]
-                    )
-                )
+            for name, message in problems:
+                self._add(Issue("HL", count, at[name], "7", message, data_element=_HL_DATA_ELEMENTS[name]))
 
     def _diagnose(self, state: int, raw: str, count: int) -> None:
         seg: SegmentDef = self.guide.segments[state]  # type: ignore[union-attr]
