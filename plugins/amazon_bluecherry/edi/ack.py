@@ -8,12 +8,11 @@ receiver swapped, and ISA13/GS06/ST02 from the control-number source so they nev
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from amazon_bluecherry.edi import segments as x
-from amazon_bluecherry.edi.envelope import Delimiters, Segment
+from amazon_bluecherry.edi.envelope import GS, ISA, TA1, Delimiters, Segment
 from amazon_bluecherry.edi.reader import Source, read_interchanges
 from amazon_bluecherry.edi.segments import BuiltSegment
 from amazon_bluecherry.edi.validator import GroupVerdict, InterchangeVerdict, Issue, ValidationReport
@@ -176,12 +175,14 @@ def _element_error(issue: Issue, d: Delimiters) -> BuiltSegment:
 
 def _ta1(interchange: InterchangeVerdict, when: datetime) -> Segment:
     """TA101 N0 9/9, TA102 YYMMDD, TA103 HHMM: the input's ISA13/09/10 when they are valid."""
-    isa = interchange.isa + [""] * 17
-    status = "R" if interchange.ta1_codes else "A"
-    number = _fit(interchange.control_number, interchange.delimiters, 9, 9, numeric=True)
-    date = isa[9] if _valid_yymmdd(isa[9]) else when.strftime("%y%m%d")
-    time = isa[10] if _valid_hhmm(isa[10]) and len(isa[10]) == 4 else when.strftime("%H%M")
-    return ["TA1", number, date, time, status, interchange.ta1_code]
+    isa_date, isa_time = ISA.get(interchange.isa, "date"), ISA.get(interchange.isa, "time")
+    return TA1.build(
+        control_number=_fit(interchange.control_number, interchange.delimiters, 9, 9, numeric=True),
+        date=isa_date if _valid_yymmdd(isa_date) else when.strftime("%y%m%d"),
+        time=isa_time if _valid_hhmm(isa_time) and len(isa_time) == 4 else when.strftime("%H%M"),
+        status="R" if interchange.ta1_codes else "A",
+        note_code=interchange.ta1_code,
+    )
 
 
 def _qualifier(value: str) -> str:
@@ -212,22 +213,23 @@ def build_997(
     """
     out = []
     for interchange in report.interchanges:
-        isa = interchange.isa + [""] * 17
+        isa = interchange.isa
         d = interchange.delimiters
         delimiters = Delimiters(d.element, d.component, d.segment, None)
-        first_gs = interchange.groups[0].gs + [""] * 9 if interchange.groups else [""] * 9
+        first_gs = interchange.groups[0].gs if interchange.groups else None
         # Our side is the input's receiver; the partner is its sender. Ids and qualifiers
         # are echoed only in a shape our own ISA/GS may carry.
-        sender = Party(_clean(isa[8], delimiters)[:15] or "UNKNOWN", _qualifier(isa[7]),
-                       group_id=_group_id(first_gs[3], isa[8], delimiters))
-        receiver = Party(_clean(isa[6], delimiters)[:15] or "UNKNOWN", _qualifier(isa[5]),
-                         group_id=_group_id(first_gs[2], isa[6], delimiters))
+        their_id, our_id = ISA.get(isa, "sender_id"), ISA.get(isa, "receiver_id")
+        sender = Party(_clean(our_id, delimiters)[:15] or "UNKNOWN", _qualifier(ISA.get(isa, "receiver_qualifier")),
+                       group_id=_group_id(GS.get(first_gs, "receiver_id"), our_id, delimiters))
+        receiver = Party(_clean(their_id, delimiters)[:15] or "UNKNOWN", _qualifier(ISA.get(isa, "sender_qualifier")),
+                         group_id=_group_id(GS.get(first_gs, "sender_id"), their_id, delimiters))
         sets = [
             OutboundSet("997", build_997_segments(g, delimiters))
             for g in interchange.groups
             if g.functional_id != "FA"
         ]
-        ta1 = [_ta1(interchange, when or datetime.now())] if (interchange.ta1_codes or isa[14] == "1" or always_ta1) else []
+        ta1 = [_ta1(interchange, when or datetime.now())] if (interchange.ta1_codes or ISA.get(isa, "ack_requested") == "1" or always_ta1) else []
         if not sets and not ta1:
             continue
         out.append(
@@ -239,7 +241,7 @@ def build_997(
                 control_numbers=control_numbers,
                 version="004010",
                 isa_version="00401",
-                usage=usage or (isa[15] if isa[15] in ("P", "T") else "P"),
+                usage=usage or (ISA.get(isa, "usage") if ISA.get(isa, "usage") in ("P", "T") else "P"),
                 delimiters=delimiters,
                 when=when,
                 ta1=ta1,
@@ -389,11 +391,9 @@ def parse_ta1(source: Source) -> list[InterchangeAck]:
     sender = receiver = ""
     for seg, _ in iter_segments(source):
         if seg[0] == "ISA":
-            v = seg + [""] * 17
-            sender, receiver = v[6].strip(), v[8].strip()
+            sender, receiver = ISA.get(seg, "sender_id").strip(), ISA.get(seg, "receiver_id").strip()
         elif seg[0] == "TA1":
-            v: Sequence[str] = seg + [""] * 6
-            out.append(InterchangeAck(v[1], v[2], v[3], v[4], v[5], sender, receiver))
+            out.append(InterchangeAck(*(TA1.get(seg, name) for name in TA1.names), sender, receiver))
     return out
 
 

@@ -24,7 +24,15 @@ from pydantic import BaseModel
 
 from amazon_bluecherry.edi import documents as d
 from amazon_bluecherry.edi import segments as x
-from amazon_bluecherry.edi.envelope import Delimiters, FunctionalGroup, Interchange, TransactionSet
+from amazon_bluecherry.edi.envelope import (
+    GS,
+    ISA,
+    ST,
+    Delimiters,
+    FunctionalGroup,
+    Interchange,
+    TransactionSet,
+)
 from amazon_bluecherry.edi.reader import Source, iter_transaction_sets
 from amazon_bluecherry.edi.reading import (
     N1_LOOP,
@@ -568,29 +576,30 @@ _PARSERS = {
 def _envelope(
     interchange: Interchange | None, group: FunctionalGroup | None, transaction_set: TransactionSet
 ) -> d.EnvelopeRef:
-    def element(segment: list[str] | None, n: int) -> str | None:
-        if not segment or n >= len(segment):
-            return None
-        return segment[n].strip() or None
+    def isa(name: str) -> str | None:
+        return ISA.get(interchange.isa if interchange else None, name).strip() or None
 
-    isa = interchange.isa if interchange else None
-    gs = group.gs if group else None
+    def gs(name: str) -> str | None:
+        return GS.get(group.gs if group else None, name).strip() or None
+
     st = transaction_set.segments[0] if transaction_set.segments else None
     return d.EnvelopeRef(
-        sender_qualifier=element(isa, 5),
-        sender_id=element(isa, 6),
-        receiver_qualifier=element(isa, 7),
-        receiver_id=element(isa, 8),
-        interchange_version=element(isa, 12),
-        interchange_control_number=element(isa, 13),
-        usage=element(isa, 15),
-        functional_id=element(gs, 1),
-        group_sender_id=element(gs, 2),
-        group_receiver_id=element(gs, 3),
-        group_control_number=element(gs, 6),
-        version=element(gs, 8),
+        sender_qualifier=isa("sender_qualifier"),
+        sender_id=isa("sender_id"),
+        receiver_qualifier=isa("receiver_qualifier"),
+        receiver_id=isa("receiver_id"),
+        interchange_version=isa("version"),
+        interchange_control_number=isa("control_number"),
+        usage=isa("usage"),
+        functional_id=gs("functional_id"),
+        group_sender_id=gs("sender_id"),
+        group_receiver_id=gs("receiver_id"),
+        group_control_number=gs("control_number"),
+        version=gs("version"),
         set_control_number=transaction_set.control_number.strip() or None,
-        implementation_reference=element(st, 3) if st and st[0] == "ST" else None,
+        implementation_reference=(ST.get(st, "implementation_reference").strip() or None)
+        if st and st[0] == "ST"
+        else None,
     )
 
 

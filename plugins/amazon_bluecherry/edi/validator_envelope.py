@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from amazon_bluecherry.edi.envelope import GE, GS, IEA, ISA, SE, ST, TA1
 from amazon_bluecherry.edi.guide import (
     diagnose_segment,
 )
@@ -92,6 +93,103 @@ def _valid_hhmm(value: str) -> bool:
     return len(value) >= 4 and value.isdigit() and value[:2] <= "23" and value[2:4] <= "59"
 
 
+def _isa_checks(isa: list[str]) -> list[tuple[bool, str, str]]:
+    """(passes, TA1 note code, message) for every rule of the ISA, in TA1 code order."""
+
+    def get(name: str) -> str:
+        return ISA.get(isa, name)
+
+    ref = ISA.ref
+    version, number = get("version"), get("control_number")
+    return [
+        (len(isa) == len(ISA.names) + 1, "022", f"ISA has {len(isa) - 1} elements, not {len(ISA.names)}"),
+        (
+            get("authorization_qualifier") in ("00", "01", "02", "03", "04", "05", "06"),
+            "010",
+            f"{ref('authorization_qualifier')} {get('authorization_qualifier')!r} is not a valid qualifier",
+        ),
+        (len(get("authorization")) == 10, "011", f"{ref('authorization')} must be 10 characters"),
+        (
+            get("security_qualifier") in ("00", "01"),
+            "012",
+            f"{ref('security_qualifier')} {get('security_qualifier')!r} is not 00 or 01",
+        ),
+        (len(get("security")) == 10, "013", f"{ref('security')} must be 10 characters"),
+        (
+            get("sender_qualifier") in ISA_QUALIFIERS,
+            "005",
+            f"{ref('sender_qualifier')} qualifier {get('sender_qualifier')!r} is not valid",
+        ),
+        (
+            len(get("sender_id")) == 15 and get("sender_id").strip() != "",
+            "006",
+            f"{ref('sender_id')} sender id must be 15 characters",
+        ),
+        (
+            get("receiver_qualifier") in ISA_QUALIFIERS,
+            "007",
+            f"{ref('receiver_qualifier')} qualifier {get('receiver_qualifier')!r} is not valid",
+        ),
+        (
+            len(get("receiver_id")) == 15 and get("receiver_id").strip() != "",
+            "008",
+            f"{ref('receiver_id')} receiver id must be 15 characters",
+        ),
+        (_valid_yymmdd(get("date")), "014", f"{ref('date')} date {get('date')!r} is not a valid YYMMDD"),
+        (
+            len(get("time")) == 4 and _valid_hhmm(get("time")),
+            "015",
+            f"{ref('time')} time {get('time')!r} is not a valid HHMM",
+        ),
+        (
+            get("repetition_separator") == "U" or version >= "00402",
+            "016",
+            f"{ref('repetition_separator')} {get('repetition_separator')!r} must be U before version 00402",
+        ),
+        (
+            len(version) == 5 and version.isdigit() and "00200" <= version <= "00801",
+            "017",
+            f"{ref('version')} version {version!r} is not valid",
+        ),
+        (
+            len(number) == 9 and number.isdigit(),
+            "018",
+            f"{ref('control_number')} control number {number!r} must be 9 digits",
+        ),
+        (
+            get("ack_requested") in ("0", "1"),
+            "019",
+            f"{ref('ack_requested')} {get('ack_requested')!r} is not 0 or 1",
+        ),
+        (get("usage") in ("P", "T", "I"), "020", f"{ref('usage')} usage {get('usage')!r} is not P, T or I"),
+    ]
+
+
+def _gs_problems(gs: list[str]) -> list[str]:
+    """What is wrong with a GS beyond its control number (TA1 024 each)."""
+
+    def get(name: str) -> str:
+        return GS.get(gs, name)
+
+    ref = GS.ref
+    date, version = get("date"), get("version")
+    bad = []
+    if len(gs) != len(GS.names) + 1:
+        bad.append(f"GS has {len(gs) - 1} elements, not {len(GS.names)}")
+    if _century_dates(version):  # data element 373 is CCYYMMDD from 004010 on
+        if not _valid_ccyymmdd(date):
+            bad.append(f"{ref('date')} date {date!r} is not a valid CCYYMMDD (required under {ref('version')} {version!r})")
+    elif not (_valid_ccyymmdd(date) or _valid_yymmdd(date)):
+        bad.append(f"{ref('date')} date {date!r} is not valid")
+    if not (len(get("time")) in (4, 6, 7, 8) and _valid_hhmm(get("time"))):
+        bad.append(f"{ref('time')} time {get('time')!r} is not valid")
+    if get("agency") not in ("X", "T"):
+        bad.append(f"{ref('agency')} agency {get('agency')!r} is not X")
+    if not (2 <= len(get("sender_id")) <= 15 and 2 <= len(get("receiver_id")) <= 15):
+        bad.append(f"{ref('sender_id')}/{ref('receiver_id')} application ids must be 2-15 characters")
+    return bad
+
+
 class EnvelopeChecks:
     """The envelope levels around the guide's table: part of the validator's state machine.
 
@@ -102,56 +200,17 @@ class EnvelopeChecks:
     def _on_isa(self, values: list[str]) -> None:
         self._close_interchange(missing_trailer=True)
         isa = values
-        get = lambda i: isa[i] if i < len(isa) else ""  # noqa: E731
         self.interchange = InterchangeVerdict(
-            control_number=get(13),
-            sender=get(6).strip(),
-            receiver=get(8).strip(),
+            control_number=ISA.get(isa, "control_number"),
+            sender=ISA.get(isa, "sender_id").strip(),
+            receiver=ISA.get(isa, "receiver_id").strip(),
             isa=isa,
             delimiters=self.delimiters,
         )
         self.report.interchanges.append(self.interchange)
         self.partner = self.registry.partner_for(self.interchange.sender, self.interchange.receiver)
         self.interchange.partner = self.partner
-        checks = [
-            (len(isa) == 17, "022", f"ISA has {len(isa) - 1} elements, not 16"),
-            (
-                get(1) in ("00", "01", "02", "03", "04", "05", "06"),
-                "010",
-                f"ISA01 {get(1)!r} is not a valid qualifier",
-            ),
-            (len(get(2)) == 10, "011", "ISA02 must be 10 characters"),
-            (get(3) in ("00", "01"), "012", f"ISA03 {get(3)!r} is not 00 or 01"),
-            (len(get(4)) == 10, "013", "ISA04 must be 10 characters"),
-            (get(5) in ISA_QUALIFIERS, "005", f"ISA05 qualifier {get(5)!r} is not valid"),
-            (len(get(6)) == 15 and get(6).strip() != "", "006", "ISA06 sender id must be 15 characters"),
-            (get(7) in ISA_QUALIFIERS, "007", f"ISA07 qualifier {get(7)!r} is not valid"),
-            (len(get(8)) == 15 and get(8).strip() != "", "008", "ISA08 receiver id must be 15 characters"),
-            (_valid_yymmdd(get(9)), "014", f"ISA09 date {get(9)!r} is not a valid YYMMDD"),
-            (
-                len(get(10)) == 4 and _valid_hhmm(get(10)),
-                "015",
-                f"ISA10 time {get(10)!r} is not a valid HHMM",
-            ),
-            (
-                get(11) == "U" or get(12) >= "00402",
-                "016",
-                f"ISA11 {get(11)!r} must be U before version 00402",
-            ),
-            (
-                len(get(12)) == 5 and get(12).isdigit() and "00200" <= get(12) <= "00801",
-                "017",
-                f"ISA12 version {get(12)!r} is not valid",
-            ),
-            (
-                len(get(13)) == 9 and get(13).isdigit(),
-                "018",
-                f"ISA13 control number {get(13)!r} must be 9 digits",
-            ),
-            (get(14) in ("0", "1"), "019", f"ISA14 {get(14)!r} is not 0 or 1"),
-            (get(15) in ("P", "T", "I"), "020", f"ISA15 usage {get(15)!r} is not P, T or I"),
-        ]
-        for ok, code, message in checks:
+        for ok, code, message in _isa_checks(isa):
             if not ok:
                 self._interchange_error(code, message)
         if (
@@ -173,14 +232,26 @@ class EnvelopeChecks:
         if self.interchange is None:
             return
         self.interchange.acknowledgements.append(values)
-        get = lambda i: values[i] if i < len(values) else ""  # noqa: E731
+        def get(name: str) -> str:
+            return TA1.get(values, name)
+
+        ref = TA1.ref
         checks = [
-            (len(values) == 6, f"TA1 has {len(values) - 1} elements, not 5"),
-            (len(get(1)) == 9 and get(1).isdigit(), f"TA101 control number {get(1)!r} must be 9 digits"),
-            (_valid_yymmdd(get(2)), f"TA102 date {get(2)!r} is not a valid YYMMDD"),
-            (len(get(3)) == 4 and _valid_hhmm(get(3)), f"TA103 time {get(3)!r} is not a valid HHMM"),
-            (get(4) in ("A", "E", "R"), f"TA104 {get(4)!r} is not A, E or R"),
-            (len(get(5)) == 3 and get(5).isdigit(), f"TA105 note code {get(5)!r} must be 3 digits"),
+            (len(values) == len(TA1.names) + 1, f"TA1 has {len(values) - 1} elements, not {len(TA1.names)}"),
+            (
+                len(get("control_number")) == 9 and get("control_number").isdigit(),
+                f"{ref('control_number')} control number {get('control_number')!r} must be 9 digits",
+            ),
+            (_valid_yymmdd(get("date")), f"{ref('date')} date {get('date')!r} is not a valid YYMMDD"),
+            (
+                len(get("time")) == 4 and _valid_hhmm(get("time")),
+                f"{ref('time')} time {get('time')!r} is not a valid HHMM",
+            ),
+            (get("status") in ("A", "E", "R"), f"{ref('status')} {get('status')!r} is not A, E or R"),
+            (
+                len(get("note_code")) == 3 and get("note_code").isdigit(),
+                f"{ref('note_code')} note code {get('note_code')!r} must be 3 digits",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -192,14 +263,17 @@ class EnvelopeChecks:
             return
         self._close_group(missing_trailer=True)
         interchange = self.interchange
-        count = values[1] if len(values) > 1 else ""
-        number = values[2] if len(values) > 2 else ""
+        count, number = IEA.get(values, "group_count"), IEA.get(values, "control_number")
         if number != interchange.control_number:
             self._interchange_error(
-                "001", f"IEA02 {number!r} does not match ISA13 {interchange.control_number!r}"
+                "001",
+                f"{IEA.ref('control_number')} {number!r} does not match "
+                f"{ISA.ref('control_number')} {interchange.control_number!r}",
             )
         if count != str(len(interchange.groups)):
-            self._interchange_error("021", f"IEA01 says {count!r} groups, found {len(interchange.groups)}")
+            self._interchange_error(
+                "021", f"{IEA.ref('group_count')} says {count!r} groups, found {len(interchange.groups)}"
+            )
         self.interchange = None
 
     def _close_interchange(self, *, missing_trailer: bool) -> None:
@@ -214,34 +288,31 @@ class EnvelopeChecks:
         if self.interchange is None:
             return
         self._close_group(missing_trailer=True)
-        get = lambda i: values[i] if i < len(values) else ""  # noqa: E731
-        self.group = GroupVerdict(functional_id=get(1), control_number=get(6), version=get(8), gs=values)
+
+        def get(name: str) -> str:
+            return GS.get(values, name)
+
+        self.group = GroupVerdict(
+            functional_id=get("functional_id"), control_number=get("control_number"), version=get("version"), gs=values
+        )
         self.interchange.groups.append(self.group)
         self.group_set_numbers = set()
-        if not (get(6).isdigit() and 1 <= len(get(6)) <= 9):
-            self._group_error("6", f"GS06 group control number {get(6)!r} is not 1-9 digits")
-        bad = []
-        if len(values) != 9:
-            bad.append(f"GS has {len(values) - 1} elements, not 8")
-        if _century_dates(get(8)):  # data element 373 is CCYYMMDD from 004010 on
-            if not _valid_ccyymmdd(get(4)):
-                bad.append(f"GS04 date {get(4)!r} is not a valid CCYYMMDD (required under GS08 {get(8)!r})")
-        elif not (_valid_ccyymmdd(get(4)) or _valid_yymmdd(get(4))):
-            bad.append(f"GS04 date {get(4)!r} is not valid")
-        if not (len(get(5)) in (4, 6, 7, 8) and _valid_hhmm(get(5))):
-            bad.append(f"GS05 time {get(5)!r} is not valid")
-        if get(7) not in ("X", "T"):
-            bad.append(f"GS07 agency {get(7)!r} is not X")
-        if not (2 <= len(get(2)) <= 15 and 2 <= len(get(3)) <= 15):
-            bad.append("GS02/GS03 application ids must be 2-15 characters")
-        for message in bad:
+        number = get("control_number")
+        if not (number.isdigit() and 1 <= len(number) <= 9):
+            self._group_error("6", f"{GS.ref('control_number')} group control number {number!r} is not 1-9 digits")
+        for message in _gs_problems(values):
             self._interchange_error("024", message)
-        if self.registry.resolve_version(self.partner, get(8)) is None and not self.registry.unsupported(
+        version = get("version")
+        if self.registry.resolve_version(self.partner, version) is None and not self.registry.unsupported(
             self.partner
         ):  # an unsupported partner's sets each say so (AK5 1); the group itself is fine
-            self._group_error("2", f"version {get(8)!r} has no guides for partner {self.partner}")
-        if self.duplicates is not None and get(6) and self.duplicates.seen("group", get(2), get(3), get(6)):
-            self._group_error("19", f"duplicate group control number {get(6)}")
+            self._group_error("2", f"version {version!r} has no guides for partner {self.partner}")
+        if (
+            self.duplicates is not None
+            and number
+            and self.duplicates.seen("group", get("sender_id"), get("receiver_id"), number)
+        ):
+            self._group_error("19", f"duplicate group control number {number}")
 
     def _on_ge(self, values: list[str]) -> None:
         if self.group is None:
@@ -249,13 +320,16 @@ class EnvelopeChecks:
             return
         self._close_set(missing_trailer=True)
         group = self.group
-        count = values[1] if len(values) > 1 else ""
-        number = values[2] if len(values) > 2 else ""
+        count, number = GE.get(values, "set_count"), GE.get(values, "control_number")
         group.included = int(count) if count.isascii() and count.isdigit() else None
         if count != str(len(group.transactions)):
-            self._group_error("5", f"GE01 says {count!r} sets, found {len(group.transactions)}")
+            self._group_error("5", f"{GE.ref('set_count')} says {count!r} sets, found {len(group.transactions)}")
         if number != group.control_number:
-            self._group_error("4", f"GE02 {number!r} does not match GS06 {group.control_number!r}")
+            self._group_error(
+                "4",
+                f"{GE.ref('control_number')} {number!r} does not match "
+                f"{GS.ref('control_number')} {group.control_number!r}",
+            )
         self._finish_group()
         self.group = None
 
@@ -291,8 +365,7 @@ class EnvelopeChecks:
             self.interchange.groups.append(self.group)
             self.group.codes.append("3")
             self.group.messages.append("no GS header")
-        set_id = values[1] if len(values) > 1 else ""
-        number = values[2] if len(values) > 2 else ""
+        set_id, number = ST.get(values, "set_id"), ST.get(values, "control_number")
         self.ts = SetVerdict(set_id=set_id, control_number=number)
         self.group.transactions.append(self.ts)
         self.st = values
@@ -327,7 +400,7 @@ class EnvelopeChecks:
             if not st_ok:
                 self._segment_issue("ST", 1, "8")
         if not (4 <= len(number) <= 9):
-            self._set_issue("7", f"ST02 control number {number!r} must be 4-9 characters", "ST")
+            self._set_issue("7", f"{ST.ref('control_number')} control number {number!r} must be 4-9 characters", "ST")
         if number in self.group_set_numbers:
             self._set_issue("23", f"set control number {number} repeats in the group", "ST")
         self.group_set_numbers.add(number)
@@ -336,8 +409,8 @@ class EnvelopeChecks:
             and number
             and self.duplicates.seen(
                 "set",
-                self.group.gs[2] if len(self.group.gs) > 2 else "",
-                self.group.gs[3] if len(self.group.gs) > 3 else "",
+                GS.get(self.group.gs, "sender_id"),
+                GS.get(self.group.gs, "receiver_id"),
                 f"{self.group.control_number}:{number}",
             )
             and "23" not in {i.code for i in self.ts.errors if i.level == "set"}
@@ -350,16 +423,19 @@ class EnvelopeChecks:
             return
         self.count += 1
         ts = self.ts
-        count = values[1] if len(values) > 1 else ""
-        number = values[2] if len(values) > 2 else ""
+        count, number = SE.get(values, "segment_count"), SE.get(values, "control_number")
         if self.guide is not None and not self.body_ok:
             for sid in self.guide.end_missing[self.state]:
                 self._segment_issue(sid, self.count, "3", "required before SE")
         self._check_requirements()
         if count != str(self.count):
-            self._set_issue("4", f"SE01 says {count!r} segments, counted {self.count}", "SE")
+            self._set_issue("4", f"{SE.ref('segment_count')} says {count!r} segments, counted {self.count}", "SE")
         if number != ts.control_number:
-            self._set_issue("3", f"SE02 {number!r} does not match ST02 {ts.control_number!r}", "SE")
+            self._set_issue(
+                "3",
+                f"{SE.ref('control_number')} {number!r} does not match {ST.ref('control_number')} {ts.control_number!r}",
+                "SE",
+            )
         self._close_set(missing_trailer=False)
 
     def _close_set(self, *, missing_trailer: bool) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from amazon_bluecherry.edi.envelope import Delimiters, Segment
+from amazon_bluecherry.edi.envelope import TA1, Delimiters, Segment
 
 
 @runtime_checkable
@@ -163,8 +163,12 @@ class InterchangeVerdict:
         }
         if self.acknowledgements:  # only interchanges carrying TA1s: the usual shape is unchanged
             out["ta1"] = [
-                {"control_number": ta1[1], "status": ta1[4], "code": ta1[5]}
-                for ta1 in (segment + [""] * 6 for segment in self.acknowledgements)
+                {
+                    "control_number": TA1.get(ta1, "control_number"),
+                    "status": TA1.get(ta1, "status"),
+                    "code": TA1.get(ta1, "note_code"),
+                }
+                for ta1 in self.acknowledgements
             ]
         return out
 

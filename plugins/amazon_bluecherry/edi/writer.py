@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from amazon_bluecherry.edi.envelope import Delimiters
+from amazon_bluecherry.edi.envelope import GE, GS, IEA, ISA, SE, ST, Delimiters
 
 __all__ = [
     "ControlNumberSource",
@@ -127,25 +127,24 @@ def _isa(
     ack_requested: bool,
 ) -> list[str]:
     repetition = delimiters.repetition if isa_version >= "00402" and delimiters.repetition else "U"
-    return [
-        "ISA",
-        "00",
-        " " * 10,
-        "00",
-        " " * 10,
-        sender.qualifier.ljust(2)[:2],
-        sender.id.ljust(15)[:15],
-        receiver.qualifier.ljust(2)[:2],
-        receiver.id.ljust(15)[:15],
-        when.strftime("%y%m%d"),
-        when.strftime("%H%M"),
-        repetition,
-        isa_version,
-        f"{control_number % _ISA_CONTROL_LIMIT:09d}",
-        "1" if ack_requested else "0",
-        usage,
-        delimiters.component,
-    ]
+    return ISA.build(
+        authorization_qualifier="00",
+        authorization=" " * 10,
+        security_qualifier="00",
+        security=" " * 10,
+        sender_qualifier=sender.qualifier.ljust(2)[:2],
+        sender_id=sender.id.ljust(15)[:15],
+        receiver_qualifier=receiver.qualifier.ljust(2)[:2],
+        receiver_id=receiver.id.ljust(15)[:15],
+        date=when.strftime("%y%m%d"),
+        time=when.strftime("%H%M"),
+        repetition_separator=repetition,
+        version=isa_version,
+        control_number=f"{control_number % _ISA_CONTROL_LIMIT:09d}",
+        ack_requested="1" if ack_requested else "0",
+        usage=usage,
+        component_separator=delimiters.component,
+    )
 
 
 def _transaction_set(outbound: OutboundSet, st_number: str) -> list[Sequence[Element]]:
@@ -155,10 +154,12 @@ def _transaction_set(outbound: OutboundSet, st_number: str) -> list[Sequence[Ele
         body = body[1:]
         if body and body[-1] and body[-1][0] == "SE":
             body = body[:-1]
-    st: list[str] = ["ST", outbound.set_id, st_number]
-    if outbound.implementation_reference:
-        st.append(outbound.implementation_reference)
-    return [st, *body, ["SE", str(len(body) + 2), st_number]]
+    st = ST.build(
+        set_id=outbound.set_id,
+        control_number=st_number,
+        implementation_reference=outbound.implementation_reference or "",
+    )
+    return [st, *body, SE.build(segment_count=str(len(body) + 2), control_number=st_number)]
 
 
 def write_interchange(
@@ -211,24 +212,23 @@ def write_interchange(
         *ta1,
     ]
     if not sets:
-        segments.append(["IEA", "0", f"{isa_number % _ISA_CONTROL_LIMIT:09d}"])
+        segments.append(IEA.build(group_count="0", control_number=f"{isa_number % _ISA_CONTROL_LIMIT:09d}"))
         return serialize_segments(segments, delimiters, line_break=line_break).encode(encoding)
     gs_number = control_numbers.next("GS")
     segments.append(
-        [
-            "GS",
-            functional_id,
-            sender.gs_id,
-            receiver.gs_id,
-            when.strftime("%Y%m%d"),
-            when.strftime("%H%M"),
-            str(gs_number),
-            "X",
-            version,
-        ]
+        GS.build(
+            functional_id=functional_id,
+            sender_id=sender.gs_id,
+            receiver_id=receiver.gs_id,
+            date=when.strftime("%Y%m%d"),
+            time=when.strftime("%H%M"),
+            control_number=str(gs_number),
+            agency="X",
+            version=version,
+        )
     )
     for outbound in sets:
         segments.extend(_transaction_set(outbound, f"{control_numbers.next('ST'):04d}"))
-    segments.append(["GE", str(len(sets)), str(gs_number)])
-    segments.append(["IEA", "1", f"{isa_number % _ISA_CONTROL_LIMIT:09d}"])
+    segments.append(GE.build(set_count=str(len(sets)), control_number=str(gs_number)))
+    segments.append(IEA.build(group_count="1", control_number=f"{isa_number % _ISA_CONTROL_LIMIT:09d}"))
     return serialize_segments(segments, delimiters, line_break=line_break).encode(encoding)

@@ -69,22 +69,25 @@ def _no_named(items: Iterable[Any], attribute: str, named: Iterable[str], field_
 
 
 class EnvelopeRef(_Model):
-    """Envelope context of a document: the interchange, group and set it came in (or went out)."""
+    """Envelope context of a document: the interchange, group and set it came in (or went out).
 
-    sender_qualifier: str | None = None  # ISA05
-    sender_id: str | None = None  # ISA06
-    receiver_qualifier: str | None = None  # ISA07
-    receiver_id: str | None = None  # ISA08
-    interchange_version: str | None = None  # ISA12
-    interchange_control_number: str | None = None  # ISA13
-    usage: str | None = None  # ISA15 P/T
-    functional_id: str | None = None  # GS01
-    group_sender_id: str | None = None  # GS02
-    group_receiver_id: str | None = None  # GS03
-    group_control_number: str | None = None  # GS06
-    version: str | None = None  # GS08, e.g. 004010, 005010
-    set_control_number: str | None = None  # ST02
-    implementation_reference: str | None = None  # ST03 (5010)
+    Read from the ISA, GS and ST by the element names of :mod:`amazon_bluecherry.edi.envelope`.
+    """
+
+    sender_qualifier: str | None = None
+    sender_id: str | None = None
+    receiver_qualifier: str | None = None
+    receiver_id: str | None = None
+    interchange_version: str | None = None
+    interchange_control_number: str | None = None
+    usage: str | None = None  # P production, T test
+    functional_id: str | None = None
+    group_sender_id: str | None = None
+    group_receiver_id: str | None = None
+    group_control_number: str | None = None
+    version: str | None = None  # the group's, e.g. 004010, 005010
+    set_control_number: str | None = None
+    implementation_reference: str | None = None  # 5010 only
 
 
 class ProductId(_Model):

@@ -49,7 +49,7 @@ class SetAcknowledgement(_Model):
 
     set_id: Code
     control_number: Text
-    implementation_reference: Text | None = None  # (5010)
+    implementation_reference: Text | None = None  # 5010
     segment_errors: list[SegmentError] = Field(default_factory=list)
     status: SetAcknowledgementCode
     error_codes: list[Text] = Field(default_factory=list, max_length=5)
@@ -64,7 +64,7 @@ class FunctionalAcknowledgement(_Document):
     type: Literal["functional_acknowledgement"] = "functional_acknowledgement"
     acknowledged_functional_id: Code
     acknowledged_group_control_number: Text
-    acknowledged_version: Text | None = None  # (5010)
+    acknowledged_version: Text | None = None  # 5010
     sets: list[SetAcknowledgement] = Field(default_factory=list)
     group_status: GroupAcknowledgementCode
     sets_included: NonNegativeInt

@@ -52,7 +52,7 @@ class ChargeAllowance(_Model):
 
     indicator: ChargeIndicator
     code: Code  # e.g. D240 freight, C310 discount
-    amount: Decimal | None = Field(default=None, ge=0)  # (N2), in currency units
+    amount: Decimal | None = Field(default=None, ge=0)  # N2, in currency units
     percent_qualifier: Code | None = None
     percent: Decimal | None = Field(default=None, ge=0)
     handling_code: Code | None = None  # 02 off invoice, 06 charge to be paid ...
@@ -114,7 +114,7 @@ class Invoice(_Document):
 
     type: Literal["invoice"] = "invoice"
     invoice_date: dt.date
-    invoice_number: Text  # (unique forever)
+    invoice_number: Text  # unique forever
     purchase_order_date: dt.date | None = None
     purchase_order_number: Text | None = None
     transaction_type: Code | None = None  # CR credit memo, DI debit invoice ...
@@ -124,7 +124,7 @@ class Invoice(_Document):
     terms: PaymentTerms | None = None  # ITD
     dates: list[DateReference] = Field(default_factory=list)  # DTM
     lines: list[InvoiceLine] = Field(min_length=1)  # IT1 loops
-    total_amount: Decimal  # (N2: written in cents)
+    total_amount: Decimal  # N2: written in cents
     taxes: list[Tax] = Field(default_factory=list)  # header TXI
     charges: list[ChargeAllowance] = Field(default_factory=list)  # header SAC
     envelope: EnvelopeRef | None = None

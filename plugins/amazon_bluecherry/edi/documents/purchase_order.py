@@ -53,10 +53,10 @@ class FreightTerms(_Model):
 class PurchaseOrderLine(_ProductLine):
     """PO1 loop: one ordered item."""
 
-    line_number: Text | None = None  # (SP-API itemSequenceNumber)
+    line_number: Text | None = None  # SP-API itemSequenceNumber
     quantity: NonNegativeInt  # 0 on a re-sent PO is Amazon's "item cancel"
     unit: Code  # EA / CA
-    unit_price: Decimal | None = Field(default=None, ge=0)  # (net cost)
+    unit_price: Decimal | None = Field(default=None, ge=0)  # net cost
     price_basis: Code | None = None  # PE / RE
     product_ids: list[ProductId] = Field(min_length=1)  # every qualifier/id pair
     description: Text | None = None  # free-form PID

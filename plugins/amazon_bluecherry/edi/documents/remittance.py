@@ -29,7 +29,7 @@ class Adjustment(_Model):
     """ADX: an adjustment (deduction or credit) with its reason code."""
 
     amount: Decimal  # negative = deduction
-    reason_code: Code  # (Amazon's list is not public)
+    reason_code: Code  # Amazon's list is not public
     reference_qualifier: Code | None = None
     reference_number: Text | None = None
     references: list[Reference] = Field(default_factory=list)
@@ -90,7 +90,7 @@ class RemittanceAdvice(_Document):
     payment_method: Code  # ACH, CHK, FWT, BOP, NON
     payment_format: Code | None = None  # CTX, CCP, PBC
     payment_date: dt.date | None = None
-    trace_number: Text  # (payment number)
+    trace_number: Text  # payment number
     currency: Code | None = None
     references: list[Reference] = Field(default_factory=list)
     dates: list[DateReference] = Field(default_factory=list)

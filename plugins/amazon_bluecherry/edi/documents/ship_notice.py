@@ -166,7 +166,7 @@ class ShipNotice(_Document):
 
     type: Literal["ship_notice"] = "ship_notice"
     purpose: TransactionPurpose = TransactionPurpose.ORIGINAL
-    shipment_id: Text  # (unique for 365 days)
+    shipment_id: Text  # unique for 365 days
     shipment_date: dt.date
     shipment_time: dt.time
     hierarchy_structure: Code | None = "0001"  # 0001 = S-O-P-I (T allowed between O and P)
