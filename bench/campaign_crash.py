@@ -568,8 +568,9 @@ class Campaign:
 
 def warm_up() -> None:
     """Build here what every task process would build on first use, so that the children
-    inherit it: the in-process execution API that dag.test() talks to (its FastAPI app;
-    the event-loop thread it needs is started in each child, threads do not survive a fork)
+    inherit it: the in-process execution API that dag.test() talks to (its FastAPI app with
+    its versioned routes, seconds of work per process; the event-loop thread it needs is
+    started in each child, threads do not survive a fork)
     and the modules our tasks import when they run."""
     import importlib
     import pkgutil
@@ -579,7 +580,9 @@ def warm_up() -> None:
     import amazon_bluecherry
 
     started = time.monotonic()
-    in_process_api_server().app  # noqa: B018 - the cached property builds the app
+    app = in_process_api_server().app
+    if not app._cadwyn_initialized:  # Cadwyn builds its versioned routes on the first request
+        app._cadwyn_initialize()
     for module in pkgutil.walk_packages(amazon_bluecherry.__path__, "amazon_bluecherry."):
         if ".migrations" not in module.name and not module.name.endswith("__main__"):  # what tasks import
             importlib.import_module(module.name)
