@@ -136,7 +136,8 @@ class Settings(BaseSettings):
     # The ASN is due within 30 minutes of departure (amazon/rules.yaml): run often.
     asn_schedule: str = "*/5 * * * *"
     asn_x12_version: Literal["005010", "004010"] = Field(
-        default="005010", description="GS08 of the 856: Amazon retail is 005010; 004010 for partners still on it.")
+        default="005010", description="GS08 of the 856 for a partner whose registry entry (edi/guides/registry.yaml "
+        "outbound_versions) names none; the registry wins. Amazon retail is 005010.")
     asn_alert_lead_minutes: float = Field(default=10.0, ge=0, description="asn_window_at_risk this long before due.")
     asn_carrier_wait_minutes: float = Field(
         default=60.0, ge=0,

@@ -266,3 +266,63 @@ def test_each_810_rule_holds_the_invoice_and_says_what_finance_fixes():
     foreign = clean.model_copy(update={"lines": [clean.lines[0].model_copy(update={"product_ids": []})]})
     assert "invoice_item_not_on_po" in rules(foreign)
     assert rules(clean, settings=Settings(invoice_bill_to_name="")) == {"invoice_bill_to_missing"}
+
+
+def test_each_trading_partner_gets_its_856_version_from_the_registry(store, tmp_path):
+    """Two partners in the registry: POs from the one still on 004010 get a 004010 856, Amazon
+    retail's the deployment default (005010); each staged file passes our validator."""
+    import yaml
+
+    from amazon_bluecherry.edi.guide import GUIDES_DIR, GuideRegistry
+    from amazon_bluecherry.edi.parse import parse_file
+    from amazon_bluecherry.edi.validator import validate_file
+    from amazon_bluecherry.flows.fulfilment_to_asn import OrderFacts
+    from amazon_bluecherry.flows.fulfilment_to_asn_steps import (
+        asn_x12_version,
+        partner_of,
+        stage_ship_notices,
+    )
+    from amazon_bluecherry.settings import Settings
+    from amazon_bluecherry.store.models import OutboundDocument, RawDocument
+    from amazon_bluecherry.store.models import ShipNotice as ShipNoticeRow
+    from tests.flows.conftest import make_850
+
+    data = yaml.safe_load((GUIDES_DIR / "registry.yaml").read_text())
+    data["partners"]["amazon_legacy"] = {**data["partners"]["amazon"], "interchange_ids": ["AMZNLEGACY"],
+                                         "outbound_versions": {"856": "004010"}}
+    (tmp_path / "registry.yaml").write_text(yaml.safe_dump(data))
+    registry = GuideRegistry(GUIDES_DIR, str(tmp_path / "registry.yaml"))
+    retail_850 = make_850("PORETAIL")
+    legacy_850 = make_850("POLEGACY", control="000012912").replace(b"*ZZ*AMAZON         *", b"*ZZ*AMZNLEGACY     *")
+
+    settings = Settings(home=tmp_path)
+    assert settings.asn_x12_version == "005010"
+    versions = {}
+    for raw in (retail_850, legacy_850):
+        (purchase_order,) = parse_file(raw)
+        orders = {purchase_order.purchase_order_number: OrderFacts(
+            purchase_order=purchase_order.purchase_order_number, order_date=None, ship_to=None,
+            partner=partner_of(purchase_order, registry))}
+        versions[purchase_order.purchase_order_number] = asn_x12_version(orders, registry, settings.asn_x12_version)
+        if purchase_order.purchase_order_number == "PORETAIL":  # silent registry: the deployment default
+            assert asn_x12_version(orders, registry, "004010") == "004010"
+    assert versions == {"PORETAIL": "005010", "POLEGACY": "004010"}, "the registry beats the deployment default"
+
+    with store.session() as db:
+        for n, po_number in enumerate(versions, start=1):
+            shipped = notice(f"SH{n}", ssccs=[make_sscc(0, "0614141", 10 * n + k) for k in (1, 2)],
+                             bol=f"VENDR0000000{n}")
+            shipped.orders[0].purchase_order_number = po_number
+            db.add(ShipNoticeRow(shipment_id=f"SH{n}", partner="AMAZON", status="checked", purchase_orders=[po_number],
+                                 document=shipped.model_dump(mode="json"), x12_version=versions[po_number],
+                                 fingerprint=f"{n:064d}"))
+    stage_ship_notices(store, settings, now=dt.datetime.now(dt.UTC))
+    with store.session() as db:
+        files = [db.get(RawDocument, o.raw_document_id).content for o in db.query(OutboundDocument).all()]
+    sent = {}
+    for raw in files:
+        verdicts = [verdict for _, _, verdict in validate_file(raw).sets()]
+        assert [verdict.status for verdict in verdicts] == ["A"], [verdict.describe() for verdict in verdicts]
+        (asn,) = parse_file(raw)
+        sent[asn.orders[0].purchase_order_number] = asn.envelope.version
+    assert sent == versions

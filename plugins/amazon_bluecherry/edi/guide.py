@@ -97,6 +97,7 @@ class Partner:
     hierarchy: dict[str, dict[str, tuple[str | None, ...]]]
     requirements: dict[str, Any] = field(default_factory=dict)  # set id -> requirements.SetRequirements
     unsupported: str | None = None  # why none of this partner's sets can be validated
+    outbound_versions: dict[str, str] = field(default_factory=dict)  # set id -> GS08 we write it in
 
 
 class GuideRegistry:
@@ -124,7 +125,13 @@ class GuideRegistry:
                 },
                 requirements=parse_requirements(p.get("requirements")) if with_requirements else {},
                 unsupported=p.get("unsupported"),
+                outbound_versions={str(s): str(v) for s, v in (p.get("outbound_versions") or {}).items()},
             )
+            for set_id, version in self.partners[name].outbound_versions.items():
+                if self.resolve_version(name, version) is None or set_id not in self.partners[name].guides.get(
+                        self.resolve_version(name, version), {}):
+                    raise ValueError(f"{registry_file}: partner {name} sends {set_id} in {version}, "
+                                     "but has no guide for it")
 
     def partner_for(self, sender: str, receiver: str) -> str:
         for partner in self.partners.values():
@@ -155,6 +162,11 @@ class GuideRegistry:
         hierarchy = p.hierarchy.get(set_id)
         key = tuple(sorted(hierarchy.items())) if hierarchy else None
         return load_guide(file, self.directory, key)
+
+    def outbound_version(self, partner: str, set_id: str) -> str | None:
+        """The GS08 ``partner`` agreed for ``set_id`` we send, or None (the deployment default applies)."""
+        p = self.partners.get(partner)
+        return p.outbound_versions.get(set_id) if p is not None else None
 
     def requirements(self, partner: str, set_id: str):
         """Amazon's rules inside ``set_id`` beyond the map (``requirements.SetRequirements``), or None."""

@@ -70,6 +70,8 @@ FIXES = {
     "ship_to_mismatch": "split the shipment in BlueCherry: one ASN per truck and fulfilment centre",
     "ship_to_unknown": "add the shipment's store to include/mappings/ship_to.csv",
     "ship_from_unknown": "add the shipment's warehouse to include/mappings/ship_from.csv",
+    "partners_mixed": "split the shipment in BlueCherry: one ASN goes to one trading partner, and these POs "
+                      "came from several",
 }
 
 VICS_BOL_DIGITS = 17
@@ -136,6 +138,7 @@ class OrderFacts:
     order_date: dt.date | None
     ship_to: tuple[str, str] | None       # (bc_customer, bc_store) from translation
     lines: dict[str, OrderLineFacts] = field(default_factory=dict)
+    partner: str | None = None            # the registry's trading partner the 850 came from
 
 
 # --- facts ------------------------------------------------------------------------------

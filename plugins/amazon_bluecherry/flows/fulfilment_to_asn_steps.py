@@ -26,7 +26,8 @@ from sqlalchemy import delete, select
 
 from amazon_bluecherry.amazon.rules import amazon_rules
 from amazon_bluecherry.edi.build import write_documents
-from amazon_bluecherry.edi.documents import PurchaseOrderAcknowledgement, ShipNotice
+from amazon_bluecherry.edi.documents import PurchaseOrder, PurchaseOrderAcknowledgement, ShipNotice
+from amazon_bluecherry.edi.guide import GuideRegistry, default_registry
 from amazon_bluecherry.edi.parse import DocumentError, parse_file
 from amazon_bluecherry.edi.validator import validate_file
 from amazon_bluecherry.edi.writer import InMemoryControlNumbers
@@ -89,8 +90,11 @@ class CheckResult:
 # --- what Amazon ordered and what our 855 said ---------------------------------------------
 
 
-def order_facts(store: Store, purchase_orders: list[str], *, session) -> dict[str, OrderFacts]:
-    """The acknowledged 850 and its sent 855 for each PO number (latest copy wins)."""
+def order_facts(store: Store, purchase_orders: list[str], *, session,
+                registry: GuideRegistry | None = None) -> dict[str, OrderFacts]:
+    """The acknowledged 850 and its sent 855 for each PO number (latest copy wins), with the
+    trading partner (``registry.yaml``) the 850 came from."""
+    registry = registry or default_registry()
     transactions = list(session.scalars(
         select(Transaction).where(Transaction.doc_type == "850", Transaction.direction == "in",
                                   Transaction.business_key.in_(list(purchase_orders)),
@@ -128,8 +132,27 @@ def order_facts(store: Store, purchase_orders: list[str], *, session) -> dict[st
         facts[po_number] = OrderFacts(
             purchase_order=po_number, order_date=purchase_order.order_date,
             ship_to=(translation.get("bc_customer"), translation.get("bc_store")) if translation.get("bc_store") else None,
-            lines=lines)
+            lines=lines, partner=partner_of(purchase_order, registry))
     return facts
+
+
+def partner_of(purchase_order: PurchaseOrder, registry: GuideRegistry) -> str:
+    """The registry's trading partner of an 850, by its interchange's ISA06 / ISA08."""
+    envelope = purchase_order.envelope
+    if envelope is None:
+        return registry.default_partner
+    return registry.partner_for(envelope.sender_id or "", envelope.receiver_id or "")
+
+
+def asn_x12_version(orders: dict[str, OrderFacts], registry: GuideRegistry, default: str) -> str:
+    """GS08 of a shipment's 856: what the partner its POs came from agreed in the registry,
+    else the deployment default (``AB_ASN_X12_VERSION``). A shipment mixing partners is held
+    before this is asked."""
+    for partner in sorted({order.partner for order in orders.values() if order.partner}):
+        version = registry.outbound_version(partner, "856")
+        if version:
+            return version
+    return default
 
 
 def _acknowledgement(session, transaction_id: int, po_number: str, cache: dict) -> PurchaseOrderAcknowledgement | None:
@@ -178,7 +201,7 @@ def _fingerprint(payload) -> str:
 
 
 def prepare_ship_notices(store: Store, gateway, settings: Settings, mappings: FulfilmentMappings, *,
-                         now: datetime) -> PrepareResult:
+                         now: datetime, registry: GuideRegistry | None = None) -> PrepareResult:
     """Read BlueCherry's shipments; check each against Amazon's rules; draft the 856s that pass.
 
     A shipment whose ASN went out is left to the confirm step; one the carrier has not
@@ -186,6 +209,7 @@ def prepare_ship_notices(store: Store, gateway, settings: Settings, mappings: Fu
     warehouse; the others get their 856 and labels drafted.
     """
     rules = amazon_rules()["ship_notice"]
+    registry = registry or default_registry()
     result = PrepareResult()
     claimed = _ssccs_of_unsent_asns(store)
     for shipment in sorted(gateway.list_shipments_ready(), key=lambda s: s.shipment_id):
@@ -198,7 +222,7 @@ def prepare_ship_notices(store: Store, gateway, settings: Settings, mappings: Fu
             if shipment.departed_at is None or not (shipment.tracking_number or "").strip():
                 _wait_for_carrier(store, db, row, shipment, settings, now, result)
                 continue
-            orders = order_facts(store, list(shipment.customer_pos), session=db)
+            orders = order_facts(store, list(shipment.customer_pos), session=db, registry=registry)
             ship_to = mappings.ship_to_of(shipment.bc_customer, shipment.bc_store)
             ship_from = mappings.ship_from.get(shipment.bc_warehouse)
             findings = _rule_findings(db, gateway, shipment, orders, mappings, settings, rules, now, claimed,
@@ -207,7 +231,8 @@ def prepare_ship_notices(store: Store, gateway, settings: Settings, mappings: Fu
                 _hold(store, db, row, shipment, findings, result)
                 continue
             _draft(db, row, shipment, orders, mappings, settings, rules, now, claimed,
-                   ship_to=ship_to, ship_from=ship_from)
+                   ship_to=ship_to, ship_from=ship_from,
+                   x12_version=asn_x12_version(orders, registry, settings.asn_x12_version))
             result.drafted.append(row.id)
     log.info("ASNs drafted %s, waiting %s, held %s, already sent %s", len(result.drafted), len(result.waiting),
              len(result.held), len(result.already_sent))
@@ -327,6 +352,10 @@ def _rule_findings(db, gateway, shipment, orders: dict[str, OrderFacts], mapping
     if ship_from is None:
         findings.append(Finding("ship_from_unknown", f"warehouse {shipment.bc_warehouse} has no ship-from "
                                                      f"row; {FIXES['ship_from_unknown']}"))
+    partners = {order.partner for order in orders.values() if order.partner}
+    if len(partners) > 1:
+        findings.append(Finding("partners_mixed", f"the shipment's POs came from {', '.join(sorted(partners))}; "
+                                                  f"{FIXES['partners_mixed']}"))
     findings += check_against_orders(
         facts, orders, ship_to=(shipment.bc_customer, shipment.bc_store),
         already_in_asns=_in_earlier_asns(db, list(shipment.customer_pos), shipment.shipment_id),
@@ -350,7 +379,8 @@ def _hold(store: Store, db, row: ShipNoticeRow, shipment, findings: list[Finding
 
 
 def _draft(db, row: ShipNoticeRow, shipment, orders: dict[str, OrderFacts], mappings: FulfilmentMappings,
-           settings: Settings, rules: dict, now: datetime, claimed: dict[str, str], *, ship_to, ship_from) -> None:
+           settings: Settings, rules: dict, now: datetime, claimed: dict[str, str], *, ship_to, ship_from,
+           x12_version: str) -> None:
     """The 856 and one GS1-128 label per carton; the cartons' SSCCs are claimed for this shipment."""
     from amazon_bluecherry.flows.labels import render_labels
 
@@ -362,7 +392,7 @@ def _draft(db, row: ShipNoticeRow, shipment, orders: dict[str, OrderFacts], mapp
     row.findings = []
     row.document = notice.model_dump(mode="json")
     row.structure = structure_of(notice)
-    row.x12_version = settings.asn_x12_version
+    row.x12_version = x12_version
     row.ship_to_qualifier, row.ship_to_code = ship_to[0], ship_to[1]
     row.fingerprint = _fingerprint(notice.model_dump(mode="json", exclude={"shipment_date", "shipment_time"}))
     db.execute(delete(ShipNoticeCarton).where(ShipNoticeCarton.ship_notice_id == row.id))
@@ -441,10 +471,19 @@ def check_ship_notices(store: Store, settings: Settings, mappings: FulfilmentMap
         rows = list(db.scalars(query.order_by(ShipNoticeRow.id)))
         if not rows:
             return result
+        # Rendered as they will leave (each in its partner's version), validated by the same
+        # engine Amazon's side uses, parsed back.
+        by_version: dict[str, list[ShipNoticeRow]] = defaultdict(list)
+        for row in rows:
+            by_version[row.x12_version or settings.asn_x12_version].append(row)
+        rows = [row for group in by_version.values() for row in group]
         drafts = [ShipNotice.model_validate(row.document) for row in rows]
-        # Rendered as they will leave, validated by the same engine Amazon's side uses, parsed back.
-        raw = write_documents(drafts, sender="VENDOR", receiver="AMAZON", control_numbers=InMemoryControlNumbers(),
-                              versions={"856": settings.asn_x12_version})
+        numbers, start = InMemoryControlNumbers(), 0
+        raw = b""
+        for version, group in by_version.items():
+            raw += write_documents(drafts[start:start + len(group)], sender="VENDOR", receiver="AMAZON",
+                                   control_numbers=numbers, versions={"856": version})
+            start += len(group)
         report = validate_file(raw)
         edi_problems = {}
         for (_, _, verdict), draft in zip(report.sets(), drafts, strict=True):
@@ -515,7 +554,7 @@ def _stage_one(store: Store, settings: Settings, notice: ShipNotice, row: ShipNo
     us, amazon = parties(settings)
     raw = write_documents([notice], sender=us, receiver=amazon, usage=settings.usage_indicator,
                           control_numbers=store.control_numbers(settings.partner_id, session=db),
-                          versions={"856": settings.asn_x12_version})
+                          versions={"856": row.x12_version or settings.asn_x12_version})
     return stage_x12(store, raw, business_keys=[row.shipment_id], settings=settings, session=db,
                      data=[{"fingerprint": row.fingerprint}])
 
