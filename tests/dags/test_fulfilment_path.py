@@ -2,7 +2,8 @@
 POs -> sales orders -> 855s -> the emulator's warehouse picks, packs and ships on the day
 that lands the truck in the PO's delivery window, the carrier collects -> ASNs, labels,
 invoices that the simulator accepts -> the truck arrives, Amazon scans every carton's
-label and receives: nothing charged. Broken shipments are held and nothing of them sent."""
+label and receives: nothing charged. Broken shipments are held and nothing of them sent; an
+invoice that breaks an 810 rule is held for finance and never sent."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from amazon_bluecherry.edi.parse import parse_file
-from amazon_bluecherry.store.models import Invoice, OutboundDocument, ShipNotice, ShipNoticeCarton
+from amazon_bluecherry.store.models import (
+    Invoice,
+    OutboundDocument,
+    RawDocument,
+    ShipNotice,
+    ShipNoticeCarton,
+)
 from sandbox.dock import departure_for, load_truck, on_the_day
 from tests.conftest import REPO_ROOT
 from tests.dags.conftest import run_dag, task_states
@@ -98,8 +105,9 @@ def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(d
         assert set(task_states(run_dag(dagbag, dag_id)).values()) == {"success"}
     assert amazon.process_uploads().findings == []
     backend = emulator.backend
-    (clean, *_) = fully_allocated(backend, numbers)
-    others = [o for o in orders_with_stock(backend, numbers) if o.customer_po != clean.customer_po]
+    (clean, zero_invoice, *_) = fully_allocated(backend, numbers)
+    others = [o for o in orders_with_stock(backend, numbers)
+              if o.customer_po not in (clean.customer_po, zero_invoice.customer_po)]
     assert len(others) >= 5, "the simulator's POs are mostly in stock"
     bad_scac, no_tracking, waiting, date_bol, duplicate = others[:5]
 
@@ -107,7 +115,7 @@ def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(d
     with on_the_day(departure_in_window(amazon, backend, clean.customer_po)) as clock:
         shipments = {}
         for order, options in ((clean, {}), (bad_scac, {"carrier_scac": "ZZZZ"}),
-                               (date_bol, {"bol_number": "VENDR20261130"})):
+                               (date_bol, {"bol_number": "VENDR20261130"}), (zero_invoice, {})):
             backend.pick_and_pack(order.order_number)
             shipments[order.customer_po] = backend.ship([order.order_number], **options)
         backend.pick_and_pack(no_tracking.order_number)
@@ -119,22 +127,28 @@ def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(d
         backend.pick_and_pack(duplicate.order_number)
         shipments[duplicate.customer_po] = backend.ship([duplicate.order_number])
         backend.invoice_shipment(shipments[clean.customer_po].shipment_id)
+        # A clean shipment whose BlueCherry invoice was keyed at zero: its ASN goes, its 810 never.
+        (zeroed,) = backend.invoice_shipment(shipments[zero_invoice.customer_po].shipment_id)
+        zero_bluecherry_invoice(backend, zeroed.invoice_number)
 
         run = run_dag(dagbag, "fulfilment_to_asn")
         assert set(task_states(run).values()) == {"success"}, task_states(run)
 
-        # Exactly one ASN and one invoice left: the clean shipment's.
-        asn_files = [name for name in mailbox.received() if "856" in name]
-        invoice_files = [name for name in mailbox.received() if "810" in name]
+        # The two clean shipments' ASNs and one invoice left: the clean one's.
+        received = mailbox.received()
+        asn_files = [name for name in received if "856" in name]
+        invoice_files = [name for name in received if "810" in name]
         with store.session() as db:
             debug = [(r.shipment_id, r.status, r.findings) for r in db.scalars(select(ShipNotice))]
         debug += [(e.type, e.message[:300]) for e in store.list_exceptions()]
-        assert len(asn_files) == 1 and len(invoice_files) == 1, debug
-        (notice,) = parse_file(mailbox.received()[asn_files[0]])
-        assert notice.shipment_id == shipments[clean.customer_po].shipment_id
+        assert len(asn_files) == 2 and len(invoice_files) == 1, debug
+        notices = {n.shipment_id: n for name in asn_files for n in parse_file(received[name])}
+        assert set(notices) == {shipments[po].shipment_id for po in (clean.customer_po, zero_invoice.customer_po)}
+        notice = notices[shipments[clean.customer_po].shipment_id]
         assert notice.envelope.version == "005010"
         (invoice,) = parse_file(mailbox.received()[invoice_files[0]])
         assert invoice.purchase_order_number == clean.customer_po and invoice.total_amount > 0
+        assert_zero_invoice_held(store, zero_invoice.customer_po, zeroed.invoice_number)
 
         # Held, each with a clear exception for the warehouse; BlueCherry knows the clean one went.
         held = {(e.type, e.business_key): e for e in store.list_exceptions()}
@@ -148,8 +162,11 @@ def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(d
             assert exception.owner == "warehouse" and f"carrier's {missing}" in exception.message, exception.message
         with store.session() as db:
             statuses = {row.shipment_id: row.status for row in db.scalars(select(ShipNotice))}
-            cartons = list(db.scalars(select(ShipNoticeCarton)))
-            assert {i.status for i in db.scalars(select(Invoice))} == {"sent"}
+            clean_row = db.scalar(select(ShipNotice).where(
+                ShipNotice.shipment_id == shipments[clean.customer_po].shipment_id))
+            cartons = list(db.scalars(select(ShipNoticeCarton).where(ShipNoticeCarton.ship_notice_id == clean_row.id)))
+            assert {i.purchase_order: i.status for i in db.scalars(select(Invoice))} == {
+                clean.customer_po: "sent", zero_invoice.customer_po: "held"}
         assert statuses[loaded.shipment_id] == statuses[at_dock.shipment_id] == "waiting"
         assert statuses[shipments[clean.customer_po].shipment_id] == "confirmed"
         assert backend.get_shipment(shipments[clean.customer_po].shipment_id).status == "confirmed"
@@ -162,7 +179,7 @@ def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(d
         simulator = ["--state", str(tmp_path / "amazon"), "--mappings", str(MAPPINGS)]
         review = sandbox_amazon(capsys, "process-uploads", *simulator, "--mailbox-root", str(tmp_path / "mailbox"))
         assert review["rejected_sets"] == [] and review["findings"] == [], review["findings"]
-        assert review["documents"] == {"856": 1, "810": 1}
+        assert review["documents"] == {"856": 2, "810": 1}
 
         # The truck arrives in the window: its cartons as BlueCherry packed them, wearing the PDF
         # labels our store holds; receiving scans every one.
@@ -194,6 +211,36 @@ def test_shipments_become_asns_labels_and_invoices_amazon_accepts_and_receives(d
         assert acked == {"856": "accepted", "810": "accepted"}
         assert set(task_states(run_dag(dagbag, "fulfilment_to_asn")).values()) == {"success"}
         assert [name for name in mailbox.received() if "856" in name or "810" in name] == [], "nothing sent twice"
+        assert_zero_invoice_held(store, zero_invoice.customer_po, zeroed.invoice_number)  # re-checked, still held
+        assert zeroed.invoice_number not in reloaded(amazon).state.invoices, "Amazon never saw the zero invoice"
+
+
+def zero_bluecherry_invoice(backend, invoice_number: str) -> None:
+    """Finance keyed the invoice at zero in BlueCherry (every price, and so the total)."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from sandbox.bluecherry.schema import InvoiceLineRow, InvoiceRow
+
+    with Session(backend.engine) as session, session.begin():
+        session.execute(update(InvoiceLineRow).where(InvoiceLineRow.invoice_number == invoice_number)
+                        .values(unit_price=0, amount=0))
+        session.execute(update(InvoiceRow).where(InvoiceRow.invoice_number == invoice_number)
+                        .values(subtotal=0, total=0, open_amount=0))
+
+
+def assert_zero_invoice_held(store, purchase_order: str, invoice_number: str) -> None:
+    """One invoice_check_failed exception for finance, and no 810 of it stored to send."""
+    (exception,) = [e for e in store.list_exceptions(type="invoice_check_failed")]
+    assert exception.owner == "finance" and exception.business_key == purchase_order, exception.message
+    assert "[invoice_zero_total]" in exception.message, exception.message
+    with store.session() as db:
+        held = db.scalar(select(Invoice).where(Invoice.purchase_order == purchase_order))
+        assert held.status == "held" and held.outbound_document_id is None and held.transaction_id is None
+        outbound_810s = [db.get(RawDocument, o.raw_document_id).content
+                         for o in db.scalars(select(OutboundDocument).where(OutboundDocument.doc_type == "810"))]
+    assert len(outbound_810s) == 1, "only the clean invoice was staged"
+    assert all(purchase_order.encode() not in raw and invoice_number.encode() not in raw for raw in outbound_810s)
 
 
 def test_pallets_in_004010_with_invoices_from_the_asn_and_a_badly_packed_truck(dagbag, parties, tmp_path,
