@@ -14,12 +14,15 @@ DAG runs are children forked from this process, as in the crash campaign.
 
 Last line: ``fault_runs=N fault_failures=N dag_reruns=N bluecherry_faults=N sftp_drops=N seconds=N``
 
-Usage: python bench/campaign_faults.py [--runs 10] [--seed 13] [--pos 30] [--error-rate 0.2] [--sftp-drop-rate 0.05]
+Usage: python bench/campaign_faults.py [--runs 10] [--seed 13] [--pos 30] [--batch-size 3] [--error-rate 0.2]
+       [--sftp-drop-rate 0.05]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import shutil
 import sys
@@ -37,6 +40,10 @@ def one_run(runner: Runner, work: Path, rng: random.Random, args) -> tuple[list[
     orders = next(flow for flow in FLOWS if flow.name == "orders")
     folder = Path(tempfile.mkdtemp(prefix="run-", dir=work))
     world = World(folder, f"sqlite:///{folder / 'integration.sqlite'}").start()
+    # Small batches: more write requests for the faults to hit (100 drafts a request by default).
+    connection = json.loads(os.environ["AIRFLOW_CONN_BLUECHERRY_DEFAULT"])
+    connection["extra"] = {**connection.get("extra", {}), "batch_size": args.batch_size}
+    os.environ["AIRFLOW_CONN_BLUECHERRY_DEFAULT"] = json.dumps(connection)
     reruns = 0
     try:
         context = orders.prepare(world, runner, rng, args)
@@ -70,6 +77,7 @@ def main() -> int:
     parser.add_argument("--pos", type=int, default=30)
     parser.add_argument("--error-rate", type=float, default=0.2)
     parser.add_argument("--sftp-drop-rate", type=float, default=0.05)
+    parser.add_argument("--batch-size", type=int, default=3, help="sales orders per BlueCherry write request")
     parser.add_argument("--max-runs", type=int, default=8, help="scheduled runs of one DAG before giving up")
     parser.add_argument("--verbose", action="store_true", help="print every DAG run")
     args = parser.parse_args()
