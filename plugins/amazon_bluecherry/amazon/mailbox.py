@@ -81,6 +81,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
+from amazon_bluecherry.edi.envelope import IEA, ISA
 from amazon_bluecherry.edi.reader import NotX12Error, iter_segments, read_interchanges, sniff_delimiters
 from amazon_bluecherry.folders import FileTooLarge, Folder, RemoteFile
 from amazon_bluecherry.store.models import (
@@ -240,15 +241,16 @@ def incomplete_interchange(content: bytes) -> str | None:
     try:
         for segment, _ in iter_segments(content):
             if segment[0] == "ISA":
-                isa13 = segment[13] if len(segment) > 13 else ""
+                isa13 = ISA.get(segment, "control_number")
             last = segment
     except NotX12Error as exc:
         return f"it cannot be read to its end ({exc})"
     if last is None or last[0] != "IEA":
         return f"it ends with a {last[0] if last else 'blank'} segment, not an IEA"
-    iea02 = last[2] if len(last) > 2 else ""
+    iea02 = IEA.get(last, "control_number")
     if iea02 != isa13:
-        return f"its last IEA02 {iea02!r} does not match the ISA13 {isa13!r} it closes"
+        return (f"its last {IEA.ref('control_number')} {iea02!r} does not match the "
+                f"{ISA.ref('control_number')} {isa13!r} it closes")
     return None
 
 

@@ -83,17 +83,19 @@ def _mend_check_digits(content: bytes) -> tuple[bytes, dict[str, list[str]]]:
 
     The typed 856 refuses such an SSCC; the lint must still report every other rule.
     """
+    from amazon_bluecherry.edi import segments as x
     from amazon_bluecherry.edi.gs1 import is_valid_sscc, sscc_check_digit
     from amazon_bluecherry.edi.reader import iter_segments
 
+    shipment_at, mark_at, qualifier_at = x.BSN.positions["shipment_id"], x.MAN.positions["value"], x.MAN.positions["qualifier"]
     bad: dict[str, list[str]] = {}
     shipment = ""
     try:
         for segment, _ in iter_segments(content):
-            if segment[0] == "BSN" and len(segment) > 2:
-                shipment = segment[2]
-            elif segment[0] == "MAN" and len(segment) > 2 and segment[1] == "GM":
-                value = segment[2][2:] if len(segment[2]) == 20 else segment[2]
+            if segment[0] == "BSN" and len(segment) > shipment_at:
+                shipment = segment[shipment_at]
+            elif segment[0] == "MAN" and len(segment) > mark_at and segment[qualifier_at] == "GM":
+                value = segment[mark_at][2:] if len(segment[mark_at]) == 20 else segment[mark_at]
                 if len(value) == 18 and value.isdigit() and not is_valid_sscc(value):
                     bad.setdefault(shipment, []).append(value)
                     content = content.replace(value.encode(), (value[:17] + str(sscc_check_digit(value[:17]))).encode())

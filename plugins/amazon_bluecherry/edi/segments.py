@@ -230,6 +230,9 @@ FOB = _segment(
 CSH = _segment("CSH", None, ("backorder_allowed", 1, "yes_no"))
 PO4 = _segment("PO4", None, ("case_pack_qty", 1, "int"), ("pack_size", 2, "dec"), ("pack_unit", 3))
 
+# 860 (not read as a document: its purchase order number keys the raw file)
+BCH = _segment("BCH", None, ("purpose", 1), ("order_type", 2), ("purchase_order_number", 3))
+
 # 855
 BAK = _segment(
     "BAK",

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 
+from amazon_bluecherry.edi import segments as x
 from amazon_bluecherry.edi.ack import TA1_NOTE_CODES, build_997, parse_997
 from amazon_bluecherry.edi.guide import default_registry
 from amazon_bluecherry.edi.reader import NotX12Error, iter_transaction_sets
@@ -44,9 +45,11 @@ from amazon_bluecherry.store.models import (
 
 log = logging.getLogger(__name__)
 
-# Where a set's business key is: (segment id, element position).
-BUSINESS_KEYS = {"850": ("BEG", 3), "860": ("BCH", 3), "820": ("TRN", 2), "997": ("AK1", 2), "855": ("BAK", 3),
-                 "856": ("BSN", 2), "810": ("BIG", 2), "846": ("BIA", 3)}
+# Where a set's business key is: (segment, field), positions from edi/segments.py.
+BUSINESS_KEYS = {"850": (x.BEG, "purchase_order_number"), "860": (x.BCH, "purchase_order_number"),
+                 "820": (x.TRN, "trace_number"), "997": (x.AK1, "acknowledged_group_control_number"),
+                 "855": (x.BAK, "purchase_order_number"), "856": (x.BSN, "shipment_id"),
+                 "810": (x.BIG, "invoice_number"), "846": (x.BIA, "report_number")}
 
 
 @dataclass
@@ -369,7 +372,8 @@ def _business_key(set_id: str, segments) -> str | None:
     where = BUSINESS_KEYS.get(set_id)
     if where is None:
         return None
-    segment_id, position = where
+    segment_def, field = where
+    segment_id, position = segment_def.id, segment_def.positions[field]
     for segment in segments:
         if segment[0] == segment_id and len(segment) > position and segment[position].strip():
             return segment[position].strip()[:80]

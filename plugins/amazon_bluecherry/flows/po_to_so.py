@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from amazon_bluecherry.edi import segments as x
 from amazon_bluecherry.edi.documents import PurchaseOrder, PurchaseOrderLine
 from amazon_bluecherry.flows.mappings import ItemRow, Mappings
 
@@ -373,7 +374,8 @@ def translate_file(source, mappings: Mappings, policy: TranslationPolicy, *, rec
     for interchange, group, transaction_set in iter_transaction_sets(source):
         if transaction_set.set_id.strip() != "850":
             continue
-        po_number = next((seg[3] for seg in transaction_set.segments if seg[0] == "BEG" and len(seg) > 3), None)
+        at = x.BEG.positions["purchase_order_number"]
+        po_number = next((seg[at] for seg in transaction_set.segments if seg[0] == "BEG" and len(seg) > at), None)
         where = po_number or f"ST {transaction_set.control_number}"
         matches = verdicts.get((interchange.control_number, group.control_number, transaction_set.control_number))
         refusal = _refusal(*(matches.pop(0) if matches else (None, None)), registry)

@@ -191,33 +191,38 @@ class SentAcknowledgement:
 
 
 def read_sent_acknowledgements(raw: bytes) -> list[SentAcknowledgement]:
-    """Each 855 of a rendered file, in file order, read segment by segment: BAK03, and per
-    PO1 loop its line number, price, product id pairs and ACK status and quantity.
+    """Each 855 of a rendered file, in file order, read segment by segment: its purchase order
+    number, and per PO1 loop its line number, price, product id pairs and ACK status and quantity
+    (element positions from edi/segments.py).
 
     The gate's view of the bytes about to leave. Not the typed parser: the writer made
     these bytes from validated models, and building those models again was most of the
     gate's time at peak (10,000 POs x 50 lines).
     """
+    from amazon_bluecherry.edi import segments as x
     from amazon_bluecherry.edi.reader import iter_transaction_sets
 
     def element(segment, n: int) -> str | None:
         value = segment[n].strip() if n < len(segment) else ""
         return value or None
 
+    bak, po1, ack = x.BAK.positions, x.PO1.positions, x.ACK.positions
     sent: list[SentAcknowledgement] = []
     for _, _, transaction_set in iter_transaction_sets(raw):
         purchase_order_number, lines = None, []
         for segment in transaction_set.segments:
             sid = segment[0]
             if sid == "BAK":
-                purchase_order_number = element(segment, 3)
+                purchase_order_number = element(segment, bak["purchase_order_number"])
             elif sid == "PO1":
                 ids = [_SentId(element(segment, n) or "", element(segment, n + 1) or "")
-                       for n in range(6, len(segment), 2) if element(segment, n) or element(segment, n + 1)]
-                lines.append(_SentLine(element(segment, 1), element(segment, 4), ids, []))
+                       for n in range(po1["product_ids"], len(segment), 2)
+                       if element(segment, n) or element(segment, n + 1)]
+                lines.append(_SentLine(element(segment, po1["line_number"]), element(segment, po1["unit_price"]),
+                                       ids, []))
             elif sid == "ACK" and lines:
-                quantity = element(segment, 2)
-                lines[-1].acknowledgements.append(_SentLoop(element(segment, 1) or "",
+                quantity = element(segment, ack["quantity"])
+                lines[-1].acknowledgements.append(_SentLoop(element(segment, ack["status"]) or "",
                                                             int(Decimal(quantity)) if quantity else 0))
         sent.append(SentAcknowledgement(purchase_order_number, lines))
     return sent
