@@ -438,13 +438,18 @@ class _NewOrders:
                 # [on_hand, allocated, on_hold, incoming, incoming_date]
                 self._stock[(row.sku, row.warehouse)] = [row.on_hand, row.allocated, row.on_hold, row.incoming,
                                                          row.incoming_date]
+            # Earlier backorders only matter where stock is coming in (they decide whether the
+            # receipt covers a new one), and only backordered lines add to them: summing every
+            # line of every SKU made each batch slower than the last (10,000 POs: 21 s of 32).
+            incoming = sorted({sku for sku in chunk for warehouse in self._warehouses
+                               if (stock := self._stock.get((sku, warehouse))) and stock[3] and stock[4]})
+            if not incoming:
+                continue
             for sku, warehouse, total in session.execute(
                 select(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse,
                        func.sum(t.SalesOrderLineRow.qty_backordered))
                 .join(t.SalesOrderRow, t.SalesOrderRow.order_number == t.SalesOrderLineRow.order_number)
-                # Only backordered lines: the others add nothing, and reading every line of a
-                # SKU made each batch slower than the last (10,000 POs: 21 s of 32 in the load).
-                .where(t.SalesOrderLineRow.sku.in_(chunk), t.SalesOrderLineRow.qty_backordered > 0)
+                .where(t.SalesOrderLineRow.sku.in_(incoming), t.SalesOrderLineRow.qty_backordered > 0)
                 .group_by(t.SalesOrderLineRow.sku, t.SalesOrderRow.bc_warehouse)
             ):
                 self._backorders[(sku, warehouse)] = int(total or 0)

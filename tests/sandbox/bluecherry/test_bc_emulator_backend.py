@@ -112,6 +112,18 @@ def test_short_lines_are_backordered_to_the_incoming_date_or_the_lead_time(backe
     )
 
 
+def test_a_batch_counts_the_backorders_of_earlier_batches_against_incoming_stock(backend):
+    a, b = skus_with_pack(backend, 24, count=2)
+    backend.set_stock(a.sku, "NJ01", on_hand=10, incoming=100, incoming_date=TODAY + timedelta(days=10))
+    backend.set_stock(b.sku, "NJ01", on_hand=0, incoming=0)
+    backend.upsert_sales_orders([(draft("BB-1", [(a.sku, 30), (b.sku, 24)]), "bb1")])
+    # 20 of the incoming 100 are promised to BB-1: 80 fit, 90 do not.
+    backend.upsert_sales_orders([(draft("BB-2", [(a.sku, 80)]), "bb2"), (draft("BB-3", [(a.sku, 10)]), "bb3")])
+    assert order(backend, "BB-2").lines[0].backorder_date == TODAY + timedelta(days=10 + backend.config.receiving_days)
+    assert order(backend, "BB-3").lines[0].backorder_date == TODAY + timedelta(
+        days=backend.config.backorder_lead_days)
+
+
 def test_backorders_fill_oldest_first_when_stock_arrives(backend):
     (item,) = skus_with_pack(backend, 6)
     backend.set_stock(item.sku, "NJ01", on_hand=0, incoming=30, incoming_date=TODAY + timedelta(days=3))
