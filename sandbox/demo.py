@@ -9,9 +9,9 @@ lands it in its PO's delivery window (the process clock moves there), fulfilment
 sends the ASNs and invoices Amazon reads, the trucks arrive and Amazon's dock scans every
 carton label and receives: what Amazon found and charged is printed. Amazon then pays with
 its deductions (820) and remit_to_journals posts the cash receipt and typed journals: what it
-posted is printed. Last, stock_to_846 publishes BlueCherry's available stock less the buffers:
-what it published is printed, and Amazon's view is compared with what BlueCherry could ship.
-Everything lives in a throw-away folder (or AB_HOME).
+posted is printed. First of all, stock_to_846 publishes BlueCherry's available stock less the
+buffers (Amazon orders against it): what it published is printed, and Amazon's view is
+compared with what BlueCherry could ship. Everything lives in a throw-away folder (or AB_HOME).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         amazon = AmazonSimulator(folder / "amazon", sandbox.mailbox, clock=WallClock(),
                                  catalogue=ItemCatalogue.from_mappings(REPO_ROOT / "include" / "mappings"),
                                  seed=args.seed)
+        published = publish_stock(sandbox, amazon)
         sent = amazon.send_purchase_orders(args.orders, defects_rate=args.defects, seed=args.seed)
         defects = Counter(defect.kind for order in sent for defect in order.defects)
         say(f"1. Amazon sent {len(sent)} purchase orders ({sum(len(o.document.lines) for o in sent)} lines); "
@@ -128,7 +129,6 @@ def main(argv: list[str] | None = None) -> int:
             say(f"     other chargebacks: {dict(others)} (POs this demo never ships)")
         findings = findings + asn_findings + receipt_findings
         remitted = pay_and_post(sandbox, amazon, shipments)
-        published = publish_stock(sandbox, amazon)
         say(f"done in {time.perf_counter() - started:.0f} s (Airflow DB {sandbox.timings['airflow_db']:.0f} s, "
             f"po_to_so {sandbox.timings['po_to_so']:.0f} s, so_to_poa {sandbox.timings['so_to_poa']:.0f} s, "
             f"fulfilment_to_asn {sandbox.timings.get('fulfilment_to_asn', 0):.0f} s, "
@@ -280,7 +280,7 @@ def publish_stock(sandbox, amazon) -> bool:
     with store.session() as db:
         feed = db.scalar(select(InventoryFeed).order_by(InventoryFeed.id.desc()).limit(1))
         if feed is None or feed.status != "sent":
-            say(f"14. stock_to_846: no feed went out ({feed.status + ': ' + (feed.message or '') if feed else 'none'})")
+            say(f"0. stock_to_846: no feed went out ({feed.status + ': ' + (feed.message or '') if feed else 'none'})")
             return False
         by_rule = db.execute(select(InventoryFeedLine.rule, func.count(), func.sum(InventoryFeedLine.ats),
                                     func.sum(InventoryFeedLine.buffer), func.sum(InventoryFeedLine.published))
@@ -288,7 +288,7 @@ def publish_stock(sandbox, amazon) -> bool:
         examples = list(db.scalars(select(InventoryFeedLine).where(InventoryFeedLine.feed_id == feed.id,
                                                                    InventoryFeedLine.buffer > 0)
                                    .order_by(InventoryFeedLine.rule.desc(), InventoryFeedLine.id).limit(3)))
-    say(f"14. stock_to_846: a {feed.kind} feed of {feed.line_count} SKU/warehouse lines (snapshot "
+    say(f"0. stock_to_846: a {feed.kind} feed of {feed.line_count} SKU/warehouse lines (snapshot "
         f"{feed.snapshot_at:%H:%M:%S} UTC) published {feed.units_published} units; Amazon read {dict(read.documents)}")
     for rule, lines, ats, held, published in sorted(by_rule):
         say(f"     rule {rule:<8} {lines:>5} lines: available {ats:>7}, buffer held back {held:>6}, published "
@@ -311,7 +311,7 @@ def publish_stock(sandbox, amazon) -> bool:
     sent_before = len(sandbox.mailbox.received())
     sandbox.run_dag("stock_to_846")
     quiet = len(sandbox.mailbox.received()) == sent_before
-    say(f"15. Amazon's available stock {'matches' if matches else 'DIFFERS FROM'} what BlueCherry could ship less "
+    say(f"     Amazon's available stock {'matches' if matches else 'DIFFERS FROM'} what BlueCherry could ship less "
         f"the buffers ({sum(len(v) for v in could_ship.values())} items in {len(could_ship)} warehouses); "
         f"re-run: {'nothing new sent' if quiet else 'SENT AGAIN'}")
     return matches and quiet
