@@ -78,3 +78,52 @@ def test_kill_9_between_upload_and_confirmation_sends_no_second_asn(dagbag, part
     assert [name for name in mailbox.received() if "856" in name] == asns, "no second ASN"
     confirmed = backend.get_shipment(shipment.shipment_id)
     assert confirmed.status == "confirmed" and confirmed.asn_reference == asns[0]
+
+
+def test_810s_a_killed_run_drafted_are_gated_and_sent_by_the_next_run(dagbag, parties, tmp_path):
+    """The crash campaign's find: a run killed after prepare_810s left its invoices drafted,
+    and the next runs drafted nothing new, gated nothing and never sent them."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from amazon_bluecherry.flows.fulfilment_mappings import load_fulfilment_mappings
+    from amazon_bluecherry.flows.fulfilment_to_asn_steps import (
+        check_ship_notices,
+        confirm_shipments,
+        prepare_ship_notices,
+        stage_ship_notices,
+    )
+    from amazon_bluecherry.flows.invoicing import prepare_invoices
+    from amazon_bluecherry.hooks.amazon_sftp import AmazonMailboxHook
+    from amazon_bluecherry.hooks.bluecherry import BlueCherryHook
+    from amazon_bluecherry.settings import get_settings
+    from amazon_bluecherry.store.models import Invoice
+
+    mailbox, emulator, store = parties
+    amazon, numbers = simulated_orders(parties, tmp_path, 2)
+    for dag_id in ("po_to_so", "so_to_poa"):
+        assert set(task_states(run_dag(dagbag, dag_id)).values()) == {"success"}
+    amazon.process_uploads()
+    backend = emulator.backend
+    order = orders_with_stock(backend, numbers)[0]
+    backend.pick_and_pack(order.order_number)
+    shipment = backend.ship([order.order_number])
+    backend.invoice_shipment(shipment.shipment_id)
+
+    # The run that dies: its ASN goes out and is confirmed, its 810 is drafted, then kill -9.
+    settings, now = get_settings(), datetime.now(UTC)
+    mappings = load_fulfilment_mappings(settings.mappings_dir)
+    gateway = BlueCherryHook(bluecherry_conn_id=settings.bluecherry_conn_id).get_conn()
+    drafted = prepare_ship_notices(store, gateway, settings, mappings, now=now).drafted
+    passed = check_ship_notices(store, settings, mappings, now=now, notice_ids=drafted).passed
+    AmazonMailboxHook().upload(store, stage_ship_notices(store, settings, now=now, notice_ids=passed))
+    confirm_shipments(store, gateway)
+    assert prepare_invoices(store, gateway, settings, now=now).drafted, "the dying run drafted its 810"
+
+    assert set(task_states(run_dag(dagbag, "fulfilment_to_asn")).values()) == {"success"}
+    with store.session() as db:
+        invoices = [(row.invoice_number, row.status) for row in db.scalars(select(Invoice))]
+    assert invoices and all(status == "sent" for _, status in invoices), invoices
+    sent = [name for name in mailbox.received() if "810" in name]
+    assert len(sent) == 1, sent

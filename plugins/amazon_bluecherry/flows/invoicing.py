@@ -185,6 +185,11 @@ def prepare_invoices(store: Store, gateway, settings: Settings, *, now: datetime
             for purchase_order in notice.purchase_orders:
                 row = db.scalar(select(InvoiceRow).where(InvoiceRow.shipment_id == notice.shipment_id,
                                                          InvoiceRow.purchase_order == purchase_order))
+                if row is not None and row.status in ("drafted", "checked"):
+                    # A run that died before staging it: gated again by this run (kill -9 campaign).
+                    row.status = "drafted"
+                    batch.drafted.append(row.id)
+                    continue
                 if row is not None and row.status not in ("held",):
                     continue
                 order = orders.get(purchase_order)
