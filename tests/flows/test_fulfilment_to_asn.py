@@ -161,10 +161,11 @@ def test_the_rules_that_need_the_po_the_855_and_the_store():
         check_facts,
     )
 
-    def order(po: str, store: str) -> OrderFacts:
+    def order(po: str, store: str, partner: str | None = None) -> OrderFacts:
         line = OrderLineFacts(line_number="1", product_ids=(("UP", "614141100019"),), unit="EA", case_pack=1,
                               accepted_eaches=12, cost_each=Decimal("6.50"), sku="TEE-BLK-M")
-        return OrderFacts(purchase_order=po, order_date=TODAY, ship_to=("AMAZON", store), lines={"1": line})
+        return OrderFacts(purchase_order=po, order_date=TODAY, ship_to=("AMAZON", store), lines={"1": line},
+                          partner=partner)
 
     sscc = [make_sscc(0, "0614141", n) for n in range(1, 5)]
     facts = AsnFacts(shipment_id="SH9", scac="UPSN", tracking="123456", bill_of_lading="VENDR00000007",
@@ -185,6 +186,12 @@ def test_the_rules_that_need_the_po_the_855_and_the_store():
     assert "PO PO1 line 1: 18 eaches in ASNs, the 855 accepted 12" in by_rule["quantity_exceeds_855"]
     assert "BlueCherry shipped 12" in by_rule["carton_quantity_mismatch"]
     assert "PO PO2 goes to PHX6, the shipment to ABE2" in by_rule["ship_to_mismatch"]
+    # POs from two trading partners of the registry: one 856 cannot answer both.
+    mixed = check_against_orders(facts, {"PO1": order("PO1", "ABE2", "amazon"),
+                                         "PO2": order("PO2", "ABE2", "amazon_legacy")},
+                                 ship_to=("AMAZON", "ABE2"), already_in_asns={})
+    assert "the shipment's POs came from amazon, amazon_legacy" in {f.rule: f.message for f in mixed}["partners_mixed"]
+    against += mixed
     assert all(FIXES[f.rule] in f.message for f in own + against), "each says what to fix"
 
 

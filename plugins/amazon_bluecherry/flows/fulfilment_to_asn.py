@@ -326,7 +326,8 @@ def check_against_orders(
     already_in_asns: dict[tuple[str, str], int],
     shipped_in_bluecherry: dict[tuple[str, str], int] | None = None,
 ) -> list[Finding]:
-    """Cartons against the POs and 855s: known PO, same FC, items on the PO, within the 855.
+    """Cartons against the POs and 855s: known PO, same FC and trading partner, items on the PO,
+    within the 855.
 
     ``already_in_asns``: (PO, line) -> eaches in ASNs sent before for other shipments;
     ``shipped_in_bluecherry``: (PO, line) -> eaches BlueCherry says it shipped in total.
@@ -354,6 +355,9 @@ def check_against_orders(
             finding("unknown_purchase_order", f"PO {po} on the shipment has no acknowledged 850 in the store")
         elif order.ship_to is not None and order.ship_to != ship_to:
             finding("ship_to_mismatch", f"PO {po} goes to {order.ship_to[1]}, the shipment to {ship_to[1]}")
+    partners = {order.partner for order in orders.values() if order.partner}
+    if len(partners) > 1:  # one 856 goes to one partner, in that partner's version
+        finding("partners_mixed", f"the shipment's POs came from {', '.join(sorted(partners))}")
     for (po, line_number), quantity in sorted(in_this.items()):
         po_line = orders[po].lines[line_number]
         total = quantity + already_in_asns.get((po, line_number), 0)

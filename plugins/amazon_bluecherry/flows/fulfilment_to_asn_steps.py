@@ -352,10 +352,6 @@ def _rule_findings(db, gateway, shipment, orders: dict[str, OrderFacts], mapping
     if ship_from is None:
         findings.append(Finding("ship_from_unknown", f"warehouse {shipment.bc_warehouse} has no ship-from "
                                                      f"row; {FIXES['ship_from_unknown']}"))
-    partners = {order.partner for order in orders.values() if order.partner}
-    if len(partners) > 1:
-        findings.append(Finding("partners_mixed", f"the shipment's POs came from {', '.join(sorted(partners))}; "
-                                                  f"{FIXES['partners_mixed']}"))
     findings += check_against_orders(
         facts, orders, ship_to=(shipment.bc_customer, shipment.bc_store),
         already_in_asns=_in_earlier_asns(db, list(shipment.customer_pos), shipment.shipment_id),
