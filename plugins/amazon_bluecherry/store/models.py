@@ -112,7 +112,8 @@ class Transaction(Base):
     doc_type: Mapped[str] = mapped_column(String(16))  # "850", "855", "sales_order" ...
     direction: Mapped[str] = mapped_column(String(3))
     partner: Mapped[str] = mapped_column(String(64))
-    raw_document_id: Mapped[int | None] = mapped_column(ForeignKey("raw_documents.id"))
+    # indexed: the order path joins a file's sets to it (intake, send_997s, build_855s)
+    raw_document_id: Mapped[int | None] = mapped_column(ForeignKey("raw_documents.id"), index=True)
     isa13: Mapped[str | None] = mapped_column(String(9))
     gs06: Mapped[str | None] = mapped_column(String(9))
     st02: Mapped[str | None] = mapped_column(String(9))
