@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -154,6 +155,9 @@ class Layout:
             text = data.decode(self.encoding)
         except UnicodeDecodeError as exc:
             raise LayoutError(f"{source}: not {self.encoding} text ({exc})") from exc
+        frame = self._plain_frame(text)
+        if frame is not None:
+            return frame
         try:
             raw = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), sep=self.delimiter, dtype=str,
                               keep_default_na=False, skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL)
@@ -182,6 +186,37 @@ class Layout:
                 raise LayoutError(f"{source} line {lines.iloc[at]}, column {column.header!r}: cannot read "
                                   f"{cells.iloc[at]!r} as int")
             frame[column.field] = numbers.astype("Int64")
+        return frame
+
+    def _plain_frame(self, text: str):
+        """:meth:`decode_frame`'s result straight from the C parser, for the usual export.
+
+        Only for text with no quotes and no cell to strip, where the parser's own integer
+        columns read what the careful path reads; anything else (a quote, padding, a cell
+        that is not a whole number, a missing header) returns None for the careful path,
+        which names the problem.
+        """
+        import pandas as pd
+
+        text = text.lstrip("\ufeff")
+        if _cells_need_strip(text, self.delimiter):
+            return None
+        ints = [column.header for column in self.columns if column.type == "int"]
+        try:
+            raw = pd.read_csv(io.StringIO(text), sep=self.delimiter,
+                              dtype={c.header: "Int64" if c.type == "int" else str for c in self.columns},
+                              keep_default_na=False, na_values=dict.fromkeys(ints, [""]), skip_blank_lines=False,
+                              quoting=csv.QUOTE_NONE)
+            raw = raw[[column.header for column in self.columns]]
+        except (KeyError, ValueError, TypeError, OverflowError, pd.errors.ParserError):
+            return None
+        lines = pd.Series(range(2, len(raw) + 2), index=raw.index)
+        blank = _blank_rows(raw)
+        if blank is not None:
+            raw, lines = raw[~blank].reset_index(drop=True), lines[~blank].reset_index(drop=True)
+        frame = pd.DataFrame({"line": lines})
+        for column in self.columns:
+            frame[column.field] = raw[column.header]
         return frame
 
     def _format(self, column: Column, value: Any) -> str:
@@ -238,6 +273,37 @@ class Layout:
                 raise ValueError("expected key=value;key=value")
             return {key: item for key, item in pairs}
         return cell
+
+
+_ODD_SPACE = re.compile(r"[^\S \t\r\n]")  # whitespace str.strip removes, other than these four
+
+
+def _cells_need_strip(text: str, delimiter: str) -> bool:
+    """True unless no cell of ``text`` can start or end with whitespace (or hide it in quotes)."""
+    if '"' in text:
+        return True
+    if text.isascii():
+        if any(space in text for space in "\x0b\x0c\x1c\x1d\x1e\x1f"):
+            return True
+    elif _ODD_SPACE.search(text):
+        return True
+    spaces = tuple(space for space in (" ", "\t") if space != delimiter)
+    edges = (delimiter, "\r", "\n")
+    return (text.startswith(spaces) or text.endswith(spaces)
+            or any(space + edge in text or edge + space in text for space in spaces for edge in edges))
+
+
+def _blank_rows(raw):
+    """Rows of wholly blank lines (every cell empty), or None when there are none; cheap when none."""
+    first = raw.iloc[:, 0]
+    maybe = first.isna() if first.dtype == "Int64" else first == ""
+    if not maybe.any():
+        return None
+    blank = maybe.copy()
+    for name in raw.columns[1:]:
+        cells = raw.loc[blank, name]
+        blank.loc[blank] = cells.isna() if cells.dtype == "Int64" else cells == ""
+    return blank if blank.any() else None
 
 
 # Exports repeat the same few dates on thousands of rows; strptime/strftime are the slow part.
