@@ -195,6 +195,43 @@ def test_duplicate_control_numbers_are_those_of_another_document(store):
     assert not StoreDuplicates(store, second_raw).seen("interchange", "AMAZON", "OTHER", "000000001")
 
 
+def test_a_files_control_numbers_are_looked_up_in_one_query(store):
+    from sqlalchemy import event
+
+    from amazon_bluecherry.edi.validator import validate_file
+
+    sets = "".join(f"ST*850*000{n}~BEG*00*NE*PO{n}**20261126~SE*3*000{n}~" for n in (1, 2, 3))
+    content = ("ISA*00*          *00*          *ZZ*AMAZON         *ZZ*VENDOR         *261126*0201*U*00401*"
+               f"000000042*0*T*>~GS*PO*AMAZON*VENDOR*20261126*0201*42*X*004010~{sets}GE*3*42~"
+               "IEA*1*000000042~").encode()
+    raw_ids = [store.save_raw_document(content + suffix, partner="AMAZON", transport="sftp")[0]
+               for suffix in (b"", b"\n")]
+    lookups = []
+
+    def count(conn, cursor, statement, *rest):
+        if statement.lstrip().startswith("SELECT") and "received_control_numbers" in statement:
+            lookups.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        reports = []
+        for raw_id in (raw_ids[0], raw_ids[0], raw_ids[1]):  # the first file, its retry, another file
+            with store.session() as db:
+                reports.append(validate_file(content, duplicates=StoreDuplicates(store, raw_id, session=db)))
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert len(lookups) == 3  # one per file, not one per ISA, GS and ST (five here)
+
+    def duplicates(report):
+        (interchange,) = report.interchanges
+        (group,) = interchange.groups
+        return (["duplicate" in m for m in interchange.messages].count(True), group.codes,
+                [[i.code for i in s.errors if "duplicate" in i.message] for s in group.transactions])
+
+    assert duplicates(reports[0]) == duplicates(reports[1]) == (0, [], [[], [], []])
+    assert duplicates(reports[2]) == (1, ["19"], [["23"], ["23"], ["23"]])
+
+
 def test_bulk_writes_are_the_single_writes_in_fewer_statements(store):
     from amazon_bluecherry.store.models import Deadline, DocumentLink, Event, Transaction
 

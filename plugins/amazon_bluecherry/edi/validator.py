@@ -125,6 +125,8 @@ class _Validator(EnvelopeChecks):
         self.group: GroupVerdict | None = None
         self.partner = registry.default_partner
         self.group_set_numbers: set[str] = set()
+        self._recall = getattr(duplicates, "recall", None)
+        self._recall_gs: list[str] | None = None  # the GS the pre-scan of the batches is in
         # the open transaction set
         self.ts: SetVerdict | None = None
         self.st: Segment | None = None
@@ -159,6 +161,8 @@ class _Validator(EnvelopeChecks):
         # One search over the whole batch instead of one per segment: if a control
         # character hides somewhere, every segment of this batch is checked for it.
         text = delimiters.segment.join(batch)
+        if self._recall is not None:
+            self._recall(self._control_number_keys(batch))
         bad = self.forbidden(text)
         if bad is None and len(delimiters.segment) == 1 and WHOLE_SET_REGEX:
             self._run_sets(batch, text)

@@ -197,6 +197,33 @@ class EnvelopeChecks:
     interchange, group and set) and recording methods it uses.
     """
 
+    def _control_number_keys(self, batch: list[str]) -> list[tuple[str, str, str, str]]:
+        """The duplicate-check keys the envelope checks below will ask about in this batch,
+        read the same way they read them, so the check can look them up at once. A key
+        missed here (a malformed envelope) is simply asked about on its own."""
+        e = self.delimiters.element
+        keys = []
+        for segment in batch:
+            head = segment[:4]
+            if head == "ISA" + e:
+                values = segment.split(e)
+                number = ISA.get(values, "control_number")
+                if number:
+                    keys.append(("interchange", ISA.get(values, "sender_id").strip(),
+                                 ISA.get(values, "receiver_id").strip(), number))
+            elif head[:3] == "GS" + e:
+                gs = self._recall_gs = segment.split(e)
+                if GS.get(gs, "control_number"):
+                    keys.append(("group", GS.get(gs, "sender_id"), GS.get(gs, "receiver_id"),
+                                 GS.get(gs, "control_number")))
+            elif head[:3] == "ST" + e and self._recall_gs is not None:
+                number = ST.get(segment.split(e), "control_number")
+                if number:
+                    gs = self._recall_gs
+                    keys.append(("set", GS.get(gs, "sender_id"), GS.get(gs, "receiver_id"),
+                                 f"{GS.get(gs, 'control_number')}:{number}"))
+        return keys
+
     def _on_isa(self, values: list[str]) -> None:
         self._close_interchange(missing_trailer=True)
         isa = values

@@ -22,6 +22,11 @@ class DuplicateCheck(Protocol):
 
     def seen(self, kind: str, sender: str, receiver: str, control_number: str) -> bool: ...
 
+    # Optional: ``recall(keys)`` with the (kind, sender, receiver, control_number) keys a
+    # batch of segments is about to ask about, so a store can look them up in one query
+    # (the validator calls it when the check has it). ``seen`` must stay correct for keys
+    # that were not recalled.
+
 
 class InMemoryDuplicates:
     """A :class:`DuplicateCheck` that remembers for the life of the object (tests, CLI)."""
