@@ -304,8 +304,8 @@ def check_frame(lines: pd.DataFrame, *, known_ids: set[tuple[str, str]], now: da
         "sku": lines["sku"], "warehouse": lines["warehouse"], "product_id": lines["product_id"],
         "published": lines["published"].astype("int64"),
         "physical_ats": physical.clip(lower=0).astype("int64"),
-        "known_to_amazon": [(q, p) in known_ids for q, p in zip(lines["product_id_qualifier"],
-                                                                 lines["product_id"], strict=True)],
+        "known_to_amazon": [(q, p) in known_ids for q, p in zip(lines["product_id_qualifier"].tolist(),
+                                                                 lines["product_id"].tolist(), strict=True)],
         "snapshot_age_minutes": np.full(len(lines), (now - snapshot_at).total_seconds() / 60),
         "swing_share": (change / previous.fillna(0).clip(lower=1)).astype("float64"),
         # A swing is explained when BlueCherry's own figures moved as much, or its buffer rule changed.
