@@ -287,7 +287,7 @@ def _cells_need_strip(text: str, delimiter: str) -> bool:
             return True
     elif _ODD_SPACE.search(text):
         return True
-    spaces = tuple(space for space in (" ", "\t") if space != delimiter)
+    spaces = tuple(space for space in (" ", "\t") if space != delimiter and space in text)
     edges = (delimiter, "\r", "\n")
     return (text.startswith(spaces) or text.endswith(spaces)
             or any(space + edge in text or edge + space in text for space in spaces for edge in edges))
