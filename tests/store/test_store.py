@@ -230,6 +230,10 @@ def test_a_files_control_numbers_are_looked_up_in_one_query(store):
 
     assert duplicates(reports[0]) == duplicates(reports[1]) == (0, [], [[], [], []])
     assert duplicates(reports[2]) == (1, ["19"], [["23"], ["23"], ["23"]])
+    # a file of thousands of sets is looked up in slices (SQLite's expression depth is 1,000)
+    many = StoreDuplicates(store, raw_ids[1])
+    many.recall([("set", "AMAZON", "VENDOR", f"42:{n:04d}") for n in range(1, 2001)])
+    assert many.seen("set", "AMAZON", "VENDOR", "42:0001") and not many.seen("set", "AMAZON", "VENDOR", "42:2000")
 
 
 def test_bulk_writes_are_the_single_writes_in_fewer_statements(store):

@@ -507,6 +507,8 @@ class StoreDuplicates:
     duplicate only when another raw document used it, so re-validating the same file
     (a retried task, a replay) never flags itself."""
 
+    RECALL_SLICE = 250  # keys per lookup query
+
     def __init__(self, store: Store, raw_document_id: int, *, session: Session | None = None):
         self._store = store
         self._raw_document_id = raw_document_id
@@ -520,12 +522,16 @@ class StoreDuplicates:
         if not wanted:
             return
         column = ReceivedControlNumber
+        found = {}
         with self._store.use_session(self._session) as db:
-            rows = db.execute(select(column.kind, column.sender, column.receiver, column.control_number,
-                                     column.raw_document_id).where(or_(*(
-                and_(column.kind == kind, column.sender == sender, column.receiver == receiver,
-                     column.control_number == number) for kind, sender, receiver, number in wanted))))
-            found = {tuple(row[:4]): row[4] for row in rows}
+            # in slices: SQLite parses a chain of ORs as a tree at most 1,000 deep
+            for start in range(0, len(wanted), self.RECALL_SLICE):
+                rows = db.execute(select(column.kind, column.sender, column.receiver, column.control_number,
+                                         column.raw_document_id).where(or_(*(
+                    and_(column.kind == kind, column.sender == sender, column.receiver == receiver,
+                         column.control_number == number)
+                    for kind, sender, receiver, number in wanted[start:start + self.RECALL_SLICE]))))
+                found.update((tuple(row[:4]), row[4]) for row in rows)
         self._recalled.update((key, found.get(key)) for key in wanted)
 
     def seen(self, kind: str, sender: str, receiver: str, control_number: str) -> bool:
