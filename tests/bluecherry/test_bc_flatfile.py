@@ -230,6 +230,27 @@ def test_layout_errors_name_the_file_line_and_column(tmp_path):
         Layouts.load(broken)
 
 
+def test_the_usual_ats_export_and_a_padded_quoted_one_decode_to_the_same_columns():
+    """decode_frame reads a plain export with the C parser's own integers, and one with quotes or
+    padded cells the careful way: same columns, same lines (blank lines skipped), same refusals."""
+    import pandas as pd
+
+    layout = Layouts.load().exports["ats"]
+    rows = [["S1-BLK-M", "S1", "BLK", "M", "028877450001", "NJ01", "5", "1", "0", "4", "", ""],
+            ["S2-RED-L", "S2", "RED", "L", "", "CA01", "0", "2", "1", "-3", "7", "11/30/2026"]]
+    header = "\t".join(column.header for column in layout.columns)
+    plain = "\r\n".join([header, "\t".join(rows[0]), "", "\t".join(rows[1]), ""]).encode()
+    padded = "\r\n".join([header, "\t".join(f" {cell} " for cell in rows[0]), "\t" * 11,
+                           "\t".join(f'"{cell}"' for cell in rows[1]), ""]).encode()
+    fast, careful = layout.decode_frame(plain, source="ats.csv"), layout.decode_frame(padded, source="ats.csv")
+    pd.testing.assert_frame_equal(fast, careful)
+    assert fast["line"].tolist() == [2, 4] and str(fast["on_hand"].dtype) == "Int64"
+    assert pd.isna(fast["incoming"].iloc[0]) and fast["upc"].tolist() == ["028877450001", ""]
+    for data in (plain.replace(b"\t1\t0\t4", b"\t1.5\t0\t4"), padded.replace(b" 1 ", b" 1.5 ")):
+        with pytest.raises(LayoutError, match=r"ats\.csv line 2, column 'Allocated': cannot read '1\.5' as int"):
+            layout.decode_frame(data, source="ats.csv")
+
+
 def test_money_never_goes_through_float(tmp_path):
     layout = Layouts.load().imports["journal_entries"]
     with pytest.raises(LayoutError, match="Decimal, not float"):
