@@ -166,6 +166,8 @@ class Settings(BaseSettings):
                              description="The exceptions console in the Airflow UI, for links in alerts.")
     runbook_base_url: str = Field(default="", description="Where docs/runbooks/ is published; empty = repo path.")
     task_timeout_minutes: int = Field(default=30, ge=1, description="execution_timeout of every task.")
+    task_retry_delay_seconds: int = Field(
+        default=60, ge=1, description="First retry_delay of every task (doubling up to 15 minutes).")
     alert_max_attempts: int = Field(default=5, ge=1, description="Deliveries of one alert before giving up.")
     quality_report_schedule: str = Field(default="0 6 * * *", description="daily_quality_report (UTC).")
     quality_trailing_days: int = Field(default=7, ge=1, description="Days in the report's trailing average.")

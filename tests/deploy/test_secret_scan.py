@@ -47,7 +47,9 @@ def test_a_full_demo_run_leaves_no_secret_in_logs_or_stored_documents(tmp_path):
     home = tmp_path / "demo"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "AB_"))}
     env.update({"AB_HOME": str(home), "AIRFLOW_CONN_AMAZON_BLUECHERRY_ALERTS": alert_connection((webhook, "always")),
-                "AB_ACK_TIMEOUT_HOURS": "0", "BLUECHERRY_EMULATOR_API_KEY": api_key})
+                "AB_ACK_TIMEOUT_HOURS": "0",
+                # the failing channel fails each run's alert_owners and its retries: wait seconds, not minutes
+                "AB_TASK_RETRY_DELAY_SECONDS": "1", "BLUECHERRY_EMULATOR_API_KEY": api_key})
     try:
         completed = subprocess.run([sys.executable, "-m", "sandbox.demo", "--orders", "4", "--seed", "5",
                                     "--log-level", "INFO"], cwd=REPO_ROOT, env=env, capture_output=True,

@@ -25,14 +25,15 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 def default_args(owner: str) -> dict:
     from amazon_bluecherry.settings import get_settings
 
+    settings = get_settings()
     return {
         "owner": owner,
         "retries": 3,
-        "retry_delay": timedelta(minutes=1),
+        "retry_delay": timedelta(seconds=settings.task_retry_delay_seconds),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=15),
         # A hung SFTP or BlueCherry call fails the task (and retries) instead of blocking the DAG.
-        "execution_timeout": timedelta(minutes=get_settings().task_timeout_minutes),
+        "execution_timeout": timedelta(minutes=settings.task_timeout_minutes),
         "on_failure_callback": IntegrationNotifier(
             kind="task_failed", owner="integration",
             message="{{ ti.dag_id }}.{{ ti.task_id }} failed (try {{ ti.try_number }}) in run {{ run_id }}: "
