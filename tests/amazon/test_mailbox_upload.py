@@ -111,6 +111,17 @@ def test_an_outbound_file_name_breaking_the_rules_is_not_sent(mailbox, sqlite_st
     assert outbound(sqlite_store, bad).status == "pending"
 
 
+def test_a_stored_document_that_is_not_whole_x12_is_never_put_on_amazons_side(mailbox, sqlite_store, make_x12):
+    broken = add_outbound(sqlite_store, b"ISA*...855 never collected", 47)
+    cut = add_outbound(sqlite_store, make_x12(48)[:-40], 48)
+    fine = add_outbound(sqlite_store, make_x12(49), 49)
+    with pytest.raises(UploadError, match="not whole X12") as caught:
+        run_upload(mailbox, sqlite_store, [broken, cut, fine])
+    assert caught.value.report.sent == [fine] and sorted(caught.value.report.failed) == [broken, cut]
+    assert mailbox.remote_files("upload") == ["VENDR855.000000049"], "nothing else written, not even a temp name"
+    assert outbound(sqlite_store, broken).status == "pending" and outbound(sqlite_store, cut).status == "pending"
+
+
 def test_upload_marks_every_set_of_the_file_sent_and_no_other(mailbox, store, make_x12, tmp_path):
     from amazon_bluecherry.flows.outbound import stage_x12
     from amazon_bluecherry.settings import Settings

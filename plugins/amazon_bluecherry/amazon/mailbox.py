@@ -82,7 +82,13 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 
 from amazon_bluecherry.edi.envelope import IEA, ISA
-from amazon_bluecherry.edi.reader import NotX12Error, iter_segments, read_interchanges, sniff_delimiters
+from amazon_bluecherry.edi.reader import (
+    NotX12Error,
+    X12Error,
+    iter_segments,
+    read_interchanges,
+    sniff_delimiters,
+)
 from amazon_bluecherry.folders import FileTooLarge, Folder, RemoteFile
 from amazon_bluecherry.store.models import (
     InboundArrival,
@@ -682,6 +688,19 @@ def _upload_one(folder: Folder, store: Store, outbound_id: int, rules: MailboxRu
     reason = rules.refuse_name(file_name)
     if reason:
         raise MailboxError(f"outbound document {outbound_id} has file name {display_name(file_name)}: {reason}")
+    # Never put on Amazon's side what Amazon cannot read; read before writing (the control
+    # numbers are needed below anyway). The document stays pending and the others still go.
+    try:
+        read = read_interchanges(content)
+        problem = None if read else "no interchange in it"
+        problem = problem or next((f"interchange {interchange.control_number} has no IEA" for interchange in read
+                                   if interchange.iea is None), None)
+    except X12Error as exc:
+        problem = str(exc)
+    if problem:
+        raise MailboxError(f"outbound document {outbound_id} ({display_name(file_name)}) is not whole X12, "
+                           f"so it was not sent: {problem}")
+    interchanges = [interchange.control_number for interchange in read]
     temp_name = rules.upload_temp_name(file_name)
     folder.write(temp_name, content)
     try:
@@ -703,7 +722,6 @@ def _upload_one(folder: Folder, store: Store, outbound_id: int, rules: MailboxRu
         # Found by partner and ISA13 as well, which the control-number index covers: by the
         # raw document alone each upload scanned every transaction (at 10,000 POs, 1,000 997s
         # took 13.6 s of CPU).
-        interchanges = [interchange.control_number for interchange in read_interchanges(content)]
         db.execute(update(Transaction).where(Transaction.partner == document.partner,
                                              Transaction.isa13.in_(interchanges),
                                              Transaction.raw_document_id == document.raw_document_id,
