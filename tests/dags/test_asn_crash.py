@@ -45,8 +45,10 @@ STEPS = textwrap.dedent("""
 """)
 
 
-def test_kill_9_between_upload_and_confirmation_sends_no_second_asn(dagbag, parties, tmp_path):
-    mailbox, emulator, store = parties
+def shipped_and_invoiced(dagbag, parties, tmp_path):
+    """Amazon's POs loaded and acknowledged; one of them shipped and invoiced in BlueCherry,
+    its ASN not yet sent. Returns the emulator's backend and the shipment."""
+    _, emulator, _ = parties
     amazon, numbers = simulated_orders(parties, tmp_path, 2)
     for dag_id in ("po_to_so", "so_to_poa"):
         assert set(task_states(run_dag(dagbag, dag_id)).values()) == {"success"}
@@ -56,6 +58,12 @@ def test_kill_9_between_upload_and_confirmation_sends_no_second_asn(dagbag, part
     backend.pick_and_pack(order.order_number)
     shipment = backend.ship([order.order_number])
     backend.invoice_shipment(shipment.shipment_id)
+    return backend, shipment
+
+
+def test_kill_9_between_upload_and_confirmation_sends_no_second_asn(dagbag, parties, tmp_path):
+    mailbox = parties[0]
+    backend, shipment = shipped_and_invoiced(dagbag, parties, tmp_path)
 
     worker = subprocess.Popen([sys.executable, "-c", STEPS], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, env=dict(os.environ))
@@ -100,16 +108,8 @@ def test_810s_a_killed_run_drafted_are_gated_and_sent_by_the_next_run(dagbag, pa
     from amazon_bluecherry.settings import get_settings
     from amazon_bluecherry.store.models import Invoice
 
-    mailbox, emulator, store = parties
-    amazon, numbers = simulated_orders(parties, tmp_path, 2)
-    for dag_id in ("po_to_so", "so_to_poa"):
-        assert set(task_states(run_dag(dagbag, dag_id)).values()) == {"success"}
-    amazon.process_uploads()
-    backend = emulator.backend
-    order = orders_with_stock(backend, numbers)[0]
-    backend.pick_and_pack(order.order_number)
-    shipment = backend.ship([order.order_number])
-    backend.invoice_shipment(shipment.shipment_id)
+    mailbox, _, store = parties
+    shipped_and_invoiced(dagbag, parties, tmp_path)
 
     # The run that dies: its ASN goes out and is confirmed, its 810 is drafted, then kill -9.
     settings, now = get_settings(), datetime.now(UTC)
